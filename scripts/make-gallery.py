@@ -8,7 +8,9 @@ reproducible and free of cherry-picking. Gzip is written with mtime 0 so reruns 
 Usage (the committed files were made with):
   python3 scripts/make-gallery.py /work/shared/data/mnist/t10k-images-idx3-ubyte.gz \
       /work/shared/data/mnist/t10k-labels-idx1-ubyte.gz www/data/mnist-gallery --per-class 30
-Writes www/data/mnist-gallery-images.idx3.gz and www/data/mnist-gallery-labels.idx1.gz.
+  python3 scripts/make-gallery.py tests/data/fashion-mnist/t10k-images-idx3-ubyte.gz \
+      tests/data/fashion-mnist/t10k-labels-idx1-ubyte.gz www/data/fashion-gallery --per-class 30
+Each writes PREFIX-images.idx3.gz and PREFIX-labels.idx1.gz.
 """
 import argparse
 import gzip

@@ -54,7 +54,7 @@ class _DeconvReLU(torch.autograd.Function):
         return grad_out.clamp(min=0)
 
 
-class SwitchableReLU(nn.Module):
+class SwitchableReLU(nn.ReLU):
     """ReLU whose backward rule is one of RELU_RULES (forward is always max(x, 0))."""
 
     def __init__(self):

@@ -1,0 +1,1 @@
+//! Explanation methods built on the forward trace and the backward pass.

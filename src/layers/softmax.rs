@@ -1,0 +1,84 @@
+//! Log-softmax and its backward pass, plus the softmax probabilities.
+//! `log_softmax(z)_i = z_i − log Σ_j exp z_j` (computed with the max subtracted, so it never overflows);
+//! backward: `∂L/∂z = g − softmax(z) · Σ_i g_i`. With `g = −onehot(label)` this is the cross-entropy gradient
+//! `softmax(z) − onehot(label)`.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+pub fn log_softmax(z: &Tensor) -> Tensor {
+    let max = z.data().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = z.data().iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+    let mut y = z.clone();
+    for v in y.data_mut() {
+        *v = (*v - max) - log_sum;
+    }
+    y
+}
+
+/// Probabilities `exp(log_softmax(z))`.
+pub fn softmax(z: &Tensor) -> Tensor {
+    let mut p = log_softmax(z);
+    for v in p.data_mut() {
+        *v = v.exp();
+    }
+    p
+}
+
+/// Gradient with respect to the logits `z` given the gradient `g` with respect to `log_softmax(z)`.
+pub fn backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
+    if z.shape() != g.shape() {
+        return Err(Error::shape(
+            "log_softmax backward signal",
+            z.shape(),
+            g.shape(),
+        ));
+    }
+    let p = softmax(z);
+    let total: f32 = g.data().iter().sum();
+    let mut dz = g.clone();
+    for (d, pi) in dz.data_mut().iter_mut().zip(p.data()) {
+        *d -= pi * total;
+    }
+    Ok(dz)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stable_for_large_logits_and_gradient_by_finite_differences() {
+        let z = Tensor::from_vec(&[3], vec![1000.0, 1001.0, 999.0]).unwrap();
+        let y = log_softmax(&z);
+        let expect = [-1.407_606, -0.407_606, -2.407_606];
+        for (a, b) in y.data().iter().zip(expect) {
+            assert!((a - b).abs() < 1e-5);
+        }
+        let z = Tensor::from_vec(&[4], vec![0.3, -1.2, 2.0, 0.0]).unwrap();
+        let g = Tensor::from_vec(&[4], vec![0.0, -1.0, 0.5, 0.25]).unwrap();
+        let dz = backward(&z, &g).unwrap();
+        let loss = |z: &Tensor| -> f64 {
+            log_softmax(z)
+                .data()
+                .iter()
+                .zip(g.data())
+                .map(|(a, b)| (*a * *b) as f64)
+                .sum()
+        };
+        for i in 0..4 {
+            let mut up = z.clone();
+            up.data_mut()[i] += 1e-3;
+            let mut down = z.clone();
+            down.data_mut()[i] -= 1e-3;
+            let fd = (loss(&up) - loss(&down)) / 2e-3;
+            assert!(
+                (fd - dz.data()[i] as f64).abs() < 1e-3,
+                "{fd} vs {}",
+                dz.data()[i]
+            );
+        }
+        let p = softmax(&z);
+        assert!((p.data().iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+}

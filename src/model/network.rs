@@ -1,0 +1,707 @@
+//! A sequential network built from a [`Manifest`] and its weights: a forward pass that keeps every
+//! intermediate tensor and every max-pool's switches ([`Trace`]), and a backward pass with a choice of ReLU rule
+//! ([`ReluRule`]) that serves training (true gradient), guided backpropagation and the deconvnet.
+//!
+//! Input: raw pixels `[C, H, W]` in `[0, 1]` (ink = 1 for MNIST). The manifest's normalization
+//! `(x − mean_c) / std_c` is the first step of the forward pass, so every gradient and reconstruction the
+//! backward pass returns is with respect to the raw pixels.
+
+use crate::error::{Error, Result};
+use crate::io::safetensors::{self, SafeTensors};
+use crate::layers::conv2d::{self, Conv2dParams};
+use crate::layers::linear::{self, LinearParams};
+use crate::layers::pool::{self, PoolParams, Switches};
+use crate::layers::relu::{self, ReluRule};
+use crate::layers::softmax;
+use crate::model::manifest::{LayerKind, Manifest};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use std::collections::BTreeMap;
+
+/// Limits that keep a hostile manifest from exhausting memory.
+const MAX_LAYERS: usize = 256;
+const MAX_VALUES: usize = 1 << 26;
+
+/// A layer with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layer {
+    Conv2d {
+        params: Conv2dParams,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+    },
+    Relu,
+    MaxPool2d(PoolParams),
+    Flatten,
+    Linear {
+        params: LinearParams,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+    },
+    LogSoftmax,
+}
+
+impl Layer {
+    fn without_weights(kind: &LayerKind) -> Layer {
+        match *kind {
+            LayerKind::Conv2d(params) => Layer::Conv2d {
+                params,
+                weight: Vec::new(),
+                bias: Vec::new(),
+            },
+            LayerKind::Relu => Layer::Relu,
+            LayerKind::MaxPool2d(p) => Layer::MaxPool2d(p),
+            LayerKind::Flatten => Layer::Flatten,
+            LayerKind::Linear(params) => Layer::Linear {
+                params,
+                weight: Vec::new(),
+                bias: Vec::new(),
+            },
+            LayerKind::LogSoftmax => Layer::LogSoftmax,
+        }
+    }
+
+    /// `(weight shape, bias length, fan_in)` for layers with parameters.
+    fn param_shapes(&self) -> Option<(Vec<usize>, usize, usize)> {
+        match self {
+            Layer::Conv2d { params, .. } => {
+                let s = params.weight_shape();
+                Some((s.to_vec(), params.out_channels, s[1] * s[2] * s[3]))
+            }
+            Layer::Linear { params, .. } => Some((
+                params.weight_shape().to_vec(),
+                params.out_features,
+                params.in_features,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Weight and bias, for layers that have them.
+    pub fn params(&self) -> Option<(&[f32], &[f32])> {
+        match self {
+            Layer::Conv2d { weight, bias, .. } | Layer::Linear { weight, bias, .. } => {
+                Some((weight, bias))
+            }
+            _ => None,
+        }
+    }
+
+    fn params_mut(&mut self) -> Option<(&mut Vec<f32>, &mut Vec<f32>)> {
+        match self {
+            Layer::Conv2d { weight, bias, .. } | Layer::Linear { weight, bias, .. } => {
+                Some((weight, bias))
+            }
+            _ => None,
+        }
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let chw = |what: &str| match *input {
+            [c, h, w] => Ok((c, h, w)),
+            _ => Err(Error::manifest(format!(
+                "{what} needs a C×H×W input, but gets shape {input:?}"
+            ))),
+        };
+        Ok(match self {
+            Layer::Conv2d { params, .. } => {
+                let (c, h, w) = chw("conv2d")?;
+                if c != params.in_channels {
+                    return Err(Error::manifest(format!(
+                        "conv2d expects {} input channels but the previous layer gives {c}",
+                        params.in_channels
+                    )));
+                }
+                let (oh, ow) = params.out_dims(h, w)?;
+                vec![params.out_channels, oh, ow]
+            }
+            Layer::MaxPool2d(p) => {
+                let (c, h, w) = chw("max_pool2d")?;
+                let (oh, ow) = p.out_dims(h, w)?;
+                vec![c, oh, ow]
+            }
+            Layer::Relu => input.to_vec(),
+            Layer::Flatten => vec![input.iter().product()],
+            Layer::Linear { params, .. } => {
+                if input != [params.in_features] {
+                    return Err(Error::manifest(format!(
+                        "linear expects {} input features but the previous layer gives shape {input:?} (add a flatten layer?)",
+                        params.in_features
+                    )));
+                }
+                vec![params.out_features]
+            }
+            Layer::LogSoftmax => match input {
+                [n] => vec![*n],
+                _ => {
+                    return Err(Error::manifest(format!(
+                        "log_softmax needs a vector, gets shape {input:?}"
+                    )))
+                }
+            },
+        })
+    }
+}
+
+/// A layer with its manifest name and the shapes flowing in and out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedLayer {
+    pub name: String,
+    pub layer: Layer,
+    pub input_shape: Vec<usize>,
+    pub output_shape: Vec<usize>,
+}
+
+/// Everything a forward pass computed: the raw and normalized input, each layer's output (index `i` is the
+/// output of layer `i`), and the switches of each max-pool layer.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub input: Tensor,
+    pub normalized: Tensor,
+    pub outputs: Vec<Tensor>,
+    pub switches: Vec<Option<Switches>>,
+}
+
+impl Trace {
+    /// What layer `i` received.
+    pub fn layer_input(&self, i: usize) -> &Tensor {
+        match i.checked_sub(1).and_then(|j| self.outputs.get(j)) {
+            Some(t) => t,
+            None => &self.normalized,
+        }
+    }
+}
+
+/// Per-layer parameter gradients, `None` for layers without parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients {
+    pub layers: Vec<Option<(Vec<f32>, Vec<f32>)>>,
+}
+
+impl Gradients {
+    pub fn zero(&mut self) {
+        for (w, b) in self.layers.iter_mut().flatten() {
+            w.fill(0.0);
+            b.fill(0.0);
+        }
+    }
+
+    /// `self += other`.
+    pub fn add(&mut self, other: &Gradients) {
+        for (mine, theirs) in self.layers.iter_mut().zip(&other.layers) {
+            if let (Some((w, b)), Some((ow, ob))) = (mine, theirs) {
+                crate::tensor::axpy(1.0, ow, w);
+                crate::tensor::axpy(1.0, ob, b);
+            }
+        }
+    }
+}
+
+/// Class prediction for one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub label: usize,
+    /// Pre-softmax class scores.
+    pub logits: Vec<f32>,
+    pub probs: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    manifest: Manifest,
+    layers: Vec<NamedLayer>,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+}
+
+impl Network {
+    /// Builds the architecture with empty parameters and checks every shape.
+    fn skeleton(manifest: Manifest) -> Result<Network> {
+        let input = manifest.input;
+        let mut shape = vec![input.channels, input.height, input.width];
+        if shape.iter().any(|&d| d == 0) || shape.iter().product::<usize>() > MAX_VALUES {
+            return Err(Error::manifest(format!(
+                "input shape {shape:?} is empty or too large"
+            )));
+        }
+        if manifest.layers.is_empty() || manifest.layers.len() > MAX_LAYERS {
+            return Err(Error::manifest(format!(
+                "a network needs 1 to {MAX_LAYERS} layers, got {}",
+                manifest.layers.len()
+            )));
+        }
+        let (mean, std) = match &manifest.normalization {
+            None => (vec![0.0; input.channels], vec![1.0; input.channels]),
+            Some(n) => (n.mean.clone(), n.std.clone()),
+        };
+        if mean.len() != input.channels || std.len() != input.channels {
+            return Err(Error::manifest(format!(
+                "normalization needs one mean and std per input channel ({})",
+                input.channels
+            )));
+        }
+        if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::manifest(
+                "normalization mean must be finite and std positive",
+            ));
+        }
+        let mut layers: Vec<NamedLayer> = Vec::with_capacity(manifest.layers.len());
+        let mut params = 0usize;
+        for spec in &manifest.layers {
+            if layers.iter().any(|l| l.name == spec.name) {
+                return Err(Error::manifest(format!(
+                    "layer name {:?} is used twice",
+                    spec.name
+                )));
+            }
+            let layer = Layer::without_weights(&spec.kind);
+            let out = layer
+                .output_shape(&shape)
+                .map_err(|e| Error::manifest(format!("layer {:?}: {e}", spec.name)))?;
+            if out.iter().product::<usize>() > MAX_VALUES {
+                return Err(Error::manifest(format!(
+                    "layer {:?} output {out:?} is too large",
+                    spec.name
+                )));
+            }
+            if let Some((ws, bl, _)) = layer.param_shapes() {
+                params = params
+                    .saturating_add(ws.iter().product::<usize>())
+                    .saturating_add(bl);
+                if params > MAX_VALUES {
+                    return Err(Error::manifest("the network has too many parameters"));
+                }
+            }
+            layers.push(NamedLayer {
+                name: spec.name.clone(),
+                layer,
+                input_shape: shape,
+                output_shape: out.clone(),
+            });
+            shape = out;
+        }
+        let classes = shape.iter().product::<usize>();
+        if !manifest.labels.is_empty() && manifest.labels.len() != classes {
+            return Err(Error::manifest(format!(
+                "{} labels for {classes} outputs",
+                manifest.labels.len()
+            )));
+        }
+        let mut manifest = manifest;
+        if manifest.labels.is_empty() {
+            manifest.labels = (0..classes).map(|i| i.to_string()).collect();
+        }
+        Ok(Network {
+            manifest,
+            layers,
+            mean,
+            std,
+        })
+    }
+
+    /// Builds the network and takes `{name}.weight` / `{name}.bias` for every layer with parameters; like
+    /// PyTorch's `load_state_dict(strict=True)`, a missing or unexpected tensor is an error, and so is a wrong
+    /// shape or a non-finite value.
+    pub fn new(manifest: Manifest, weights: &SafeTensors) -> Result<Network> {
+        let mut net = Network::skeleton(manifest)?;
+        let mut used = 0;
+        for l in &mut net.layers {
+            let Some((ws, bl, _)) = l.layer.param_shapes() else {
+                continue;
+            };
+            let fetch = |suffix: &str, shape: &[usize]| -> Result<Vec<f32>> {
+                let key = format!("{}.{suffix}", l.name);
+                let t = weights.get(&key).ok_or_else(|| {
+                    Error::weights(format!(
+                        "tensor {key:?} is missing (layer {:?} needs it)",
+                        l.name
+                    ))
+                })?;
+                if t.shape() != shape {
+                    return Err(Error::weights(format!(
+                        "tensor {key:?} has shape {:?}, the manifest needs {shape:?}",
+                        t.shape()
+                    )));
+                }
+                if !t.data().iter().all(|v| v.is_finite()) {
+                    return Err(Error::weights(format!(
+                        "tensor {key:?} contains NaN or infinite values"
+                    )));
+                }
+                Ok(t.data().to_vec())
+            };
+            let w = fetch("weight", &ws)?;
+            let b = fetch("bias", &[bl])?;
+            if let Some((weight, bias)) = l.layer.params_mut() {
+                *weight = w;
+                *bias = b;
+            }
+            used += 2;
+        }
+        if used != weights.tensors.len() {
+            let unexpected: Vec<&str> = weights
+                .tensors
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| {
+                    !net.layers.iter().any(|l| {
+                        l.layer.params().is_some()
+                            && (*n == format!("{}.weight", l.name)
+                                || *n == format!("{}.bias", l.name))
+                    })
+                })
+                .collect();
+            return Err(Error::weights(format!(
+                "unexpected tensors {unexpected:?}: the manifest has no layer for them"
+            )));
+        }
+        Ok(net)
+    }
+
+    /// Builds a network from manifest JSON and safetensors bytes (what the page fetches).
+    pub fn from_bytes(manifest_json: &str, weights: &[u8]) -> Result<Network> {
+        Network::new(
+            Manifest::parse(manifest_json)?,
+            &safetensors::parse(weights)?,
+        )
+    }
+
+    /// Loads a manifest file and the weights file it names (relative to the manifest).
+    pub fn load(manifest_path: &std::path::Path) -> Result<Network> {
+        let text = std::fs::read_to_string(manifest_path)
+            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
+        let manifest = Manifest::parse(&text)?;
+        let weights_path = manifest_path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(&manifest.weights);
+        let bytes = std::fs::read(&weights_path)
+            .map_err(|e| Error::io(weights_path.display().to_string(), e))?;
+        Network::new(manifest, &safetensors::parse(&bytes)?)
+    }
+
+    /// A freshly initialised network, as PyTorch initialises `nn.Conv2d` and `nn.Linear`: weights and biases
+    /// uniform in `±1/√fan_in` (Kaiming-uniform with a = √5).
+    pub fn init_random(manifest: Manifest, seed: u64) -> Result<Network> {
+        let mut net = Network::skeleton(manifest)?;
+        let mut rng = Rng::new(seed);
+        for l in &mut net.layers {
+            let Some((ws, bl, fan_in)) = l.layer.param_shapes() else {
+                continue;
+            };
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            let mut draw = |n: usize| {
+                (0..n)
+                    .map(|_| (2.0 * rng.uniform() - 1.0) * bound)
+                    .collect::<Vec<f32>>()
+            };
+            let (w, b) = (draw(ws.iter().product()), draw(bl));
+            if let Some((weight, bias)) = l.layer.params_mut() {
+                *weight = w;
+                *bias = b;
+            }
+        }
+        Ok(net)
+    }
+
+    /// The weights as a safetensors file with PyTorch names.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>> {
+        let mut tensors = Vec::new();
+        for l in &self.layers {
+            if let (Some((w, b)), Some((ws, _, _))) = (l.layer.params(), l.layer.param_shapes()) {
+                tensors.push((
+                    format!("{}.weight", l.name),
+                    Tensor::from_vec(&ws, w.to_vec())?,
+                ));
+                tensors.push((
+                    format!("{}.bias", l.name),
+                    Tensor::from_vec(&[b.len()], b.to_vec())?,
+                ));
+            }
+        }
+        let meta = BTreeMap::from([
+            ("format".to_string(), "pt".to_string()),
+            ("producer".to_string(), "convscope".to_string()),
+        ]);
+        safetensors::serialize(&tensors, &meta)
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+    pub fn layers(&self) -> &[NamedLayer] {
+        &self.layers
+    }
+    pub fn labels(&self) -> &[String] {
+        &self.manifest.labels
+    }
+    /// `[C, H, W]` of the input.
+    pub fn input_shape(&self) -> [usize; 3] {
+        let i = self.manifest.input;
+        [i.channels, i.height, i.width]
+    }
+
+    /// Index of the layer called `name`.
+    pub fn layer_index(&self, name: &str) -> Result<usize> {
+        self.layers
+            .iter()
+            .position(|l| l.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.layers.iter().map(|l| l.name.as_str()).collect();
+                Error::invalid(format!("no layer named {name:?}; the layers are {names:?}"))
+            })
+    }
+
+    /// Index of the layer whose output are the class scores (logits): the input of a final log-softmax, or the
+    /// last layer.
+    pub fn logits_index(&self) -> usize {
+        match self.layers.last() {
+            Some(NamedLayer {
+                layer: Layer::LogSoftmax,
+                ..
+            }) if self.layers.len() > 1 => self.layers.len() - 2,
+            _ => self.layers.len().saturating_sub(1),
+        }
+    }
+
+    /// Wraps a flat `C·H·W` buffer of raw pixels as an input tensor, checking its length and finiteness.
+    pub fn image(&self, data: Vec<f32>) -> Result<Tensor> {
+        let shape = self.input_shape();
+        if data.len() != shape.iter().product::<usize>() {
+            return Err(Error::shape("input image", &shape, &[data.len()]));
+        }
+        let t = Tensor::from_vec(&shape, data)?;
+        t.check_finite("the input image")?;
+        Ok(t)
+    }
+
+    /// Runs the network and keeps every intermediate tensor.
+    pub fn forward(&self, image: &Tensor) -> Result<Trace> {
+        let shape = self.input_shape();
+        if image.shape() != shape {
+            return Err(Error::shape("input image", &shape, image.shape()));
+        }
+        image.check_finite("the input image")?;
+        let mut normalized = image.clone();
+        let plane = shape[1] * shape[2];
+        for (c, chunk) in normalized.data_mut().chunks_exact_mut(plane).enumerate() {
+            for v in chunk {
+                *v = (*v - self.mean[c]) / self.std[c];
+            }
+        }
+        let mut outputs: Vec<Tensor> = Vec::with_capacity(self.layers.len());
+        let mut switches = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            let x = outputs.last().unwrap_or(&normalized);
+            let (y, sw) = match &l.layer {
+                Layer::Conv2d {
+                    params,
+                    weight,
+                    bias,
+                } => (conv2d::forward(params, x, weight, bias)?, None),
+                Layer::Relu => (relu::forward(x), None),
+                Layer::MaxPool2d(p) => {
+                    let (y, sw) = pool::forward(p, x)?;
+                    (y, Some(sw))
+                }
+                Layer::Flatten => (x.clone().reshaped(&l.output_shape)?, None),
+                Layer::Linear {
+                    params,
+                    weight,
+                    bias,
+                } => (linear::forward(params, x, weight, bias)?, None),
+                Layer::LogSoftmax => (softmax::log_softmax(x), None),
+            };
+            outputs.push(y);
+            switches.push(sw);
+        }
+        Ok(Trace {
+            input: image.clone(),
+            normalized,
+            outputs,
+            switches,
+        })
+    }
+
+    /// Class scores and probabilities for one image.
+    pub fn predict(&self, image: &Tensor) -> Result<Prediction> {
+        let trace = self.forward(image)?;
+        Ok(self.prediction(&trace))
+    }
+
+    /// The prediction a trace holds.
+    pub fn prediction(&self, trace: &Trace) -> Prediction {
+        let logits = trace.outputs[self.logits_index()].clone();
+        let probs = softmax::softmax(&logits);
+        let label = argmax(logits.data());
+        Prediction {
+            label,
+            logits: logits.into_data(),
+            probs: probs.into_data(),
+        }
+    }
+
+    /// Zeroed gradients shaped like the parameters.
+    pub fn zero_gradients(&self) -> Gradients {
+        Gradients {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| {
+                    l.layer
+                        .params()
+                        .map(|(w, b)| (vec![0.0; w.len()], vec![0.0; b.len()]))
+                })
+                .collect(),
+        }
+    }
+
+    /// Mutable weights and biases of every layer that has them, with the layer index.
+    pub fn parameters_mut(
+        &mut self,
+    ) -> impl Iterator<Item = (usize, &mut Vec<f32>, &mut Vec<f32>)> {
+        self.layers
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, l)| l.layer.params_mut().map(|(w, b)| (i, w, b)))
+    }
+
+    /// Sends `grad` (shaped like the output of layer `from`) back down the network.
+    ///
+    /// `rule` says how ReLUs pass the signal ([`ReluRule::Gradient`] for true gradients). With `until =
+    /// Some(j)` it stops and returns the signal at the output of layer `j < from`; with `None` it continues
+    /// through the normalization and returns the signal with respect to the raw input pixels. When `grads` is
+    /// given, the parameter gradients of the layers passed through are accumulated into it.
+    pub fn backward(
+        &self,
+        trace: &Trace,
+        from: usize,
+        grad: Tensor,
+        rule: ReluRule,
+        until: Option<usize>,
+        mut grads: Option<&mut Gradients>,
+    ) -> Result<Tensor> {
+        let layer = self
+            .layers
+            .get(from)
+            .ok_or_else(|| Error::invalid(format!("layer index {from} out of range")))?;
+        if grad.shape() != layer.output_shape.as_slice() {
+            return Err(Error::shape(
+                format!("signal at the output of {:?}", layer.name),
+                &layer.output_shape,
+                grad.shape(),
+            ));
+        }
+        if trace.outputs.len() != self.layers.len() {
+            return Err(Error::invalid("the trace does not come from this network"));
+        }
+        if let Some(j) = until {
+            if j > from {
+                return Err(Error::invalid(format!(
+                    "cannot go back from layer {from} to the later layer {j}"
+                )));
+            }
+        }
+        let stop = until.map_or(0, |j| j + 1);
+        let mut g = grad;
+        for i in (stop..=from).rev() {
+            let l = &self.layers[i];
+            let x = trace.layer_input(i);
+            g = match &l.layer {
+                Layer::Conv2d { params, weight, .. } => {
+                    if let Some((dw, db)) = grads
+                        .as_deref_mut()
+                        .and_then(|gr| gr.layers.get_mut(i))
+                        .and_then(|o| o.as_mut())
+                    {
+                        conv2d::accumulate_param_grads(params, x, &g, dw, db)?;
+                    }
+                    conv2d::transpose(params, &g, weight, l.input_shape[1], l.input_shape[2])?
+                }
+                Layer::Relu => relu::backward(rule, x, &g)?,
+                Layer::MaxPool2d(_) => {
+                    let sw = trace.switches[i]
+                        .as_ref()
+                        .ok_or_else(|| Error::invalid("the trace lacks pooling switches"))?;
+                    pool::unpool(&g, sw)?
+                }
+                Layer::Flatten => g.reshaped(&l.input_shape)?,
+                Layer::Linear { params, weight, .. } => {
+                    if let Some((dw, db)) = grads
+                        .as_deref_mut()
+                        .and_then(|gr| gr.layers.get_mut(i))
+                        .and_then(|o| o.as_mut())
+                    {
+                        linear::accumulate_param_grads(params, x, &g, dw, db)?;
+                    }
+                    linear::backward_input(params, &g, weight)?
+                }
+                Layer::LogSoftmax => softmax::backward(x, &g)?,
+            };
+        }
+        if until.is_none() {
+            let plane = g.len() / self.std.len().max(1);
+            for (c, chunk) in g.data_mut().chunks_exact_mut(plane.max(1)).enumerate() {
+                let s = self.std.get(c).copied().unwrap_or(1.0);
+                for v in chunk {
+                    *v /= s;
+                }
+            }
+        }
+        Ok(g)
+    }
+
+    /// Gradient of the class score `logits[target]` (or of `log_softmax[target]` when `log_prob`) with respect
+    /// to the raw input, with the given ReLU rule.
+    pub fn target_backward(
+        &self,
+        trace: &Trace,
+        target: usize,
+        log_prob: bool,
+        rule: ReluRule,
+    ) -> Result<Tensor> {
+        let (from, n) = self.target_layer(log_prob)?;
+        if target >= n {
+            return Err(Error::invalid(format!(
+                "target class {target} out of range: the model has {n} classes"
+            )));
+        }
+        let mut seed = Tensor::zeros(&self.layers[from].output_shape);
+        seed.data_mut()[target] = 1.0;
+        self.backward(trace, from, seed, rule, None, None)
+    }
+
+    /// The layer holding the target scores and the number of classes.
+    pub fn target_layer(&self, log_prob: bool) -> Result<(usize, usize)> {
+        let from = if log_prob {
+            match self.layers.last() {
+                Some(NamedLayer {
+                    layer: Layer::LogSoftmax,
+                    ..
+                }) => self.layers.len() - 1,
+                _ => {
+                    return Err(Error::invalid(
+                        "the model has no log_softmax layer to target",
+                    ))
+                }
+            }
+        } else {
+            self.logits_index()
+        };
+        Ok((from, self.layers[from].output_shape.iter().product()))
+    }
+}
+
+/// Index of the largest value (the first one on ties; 0 for an empty slice).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}

@@ -1,0 +1,1 @@
+//! Rendering maps to pixels: colormaps, grids, PNG output.

@@ -1,0 +1,170 @@
+//! A dense row-major `f32` tensor: a shape and a flat buffer.
+//!
+//! Layouts used throughout the crate: feature maps are CHW (one image; a batch is a loop), conv kernels OIHW,
+//! linear weights `[out, in]` (PyTorch's), vectors `[n]`. The flat buffer is what the bindings hand to JS as a
+//! `Float32Array` without any reshaping, and what the index arithmetic in `layers/` works on (as llm.c does).
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    shape: Vec<usize>,
+    data: Vec<f32>,
+}
+
+impl Tensor {
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Tensor {
+            shape: shape.to_vec(),
+            data: vec![0.0; shape.iter().product()],
+        }
+    }
+
+    /// Wraps `data` as a tensor of `shape`; errors when the element count differs.
+    pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Self> {
+        let want: usize = shape.iter().product();
+        if want != data.len() {
+            return Err(Error::invalid(format!(
+                "a tensor of shape {shape:?} needs {want} values, got {}",
+                data.len()
+            )));
+        }
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+    pub fn into_data(self) -> Vec<f32> {
+        self.data
+    }
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The same data under another shape with the same element count (used by flatten and its backward).
+    pub fn reshaped(self, shape: &[usize]) -> Result<Self> {
+        Tensor::from_vec(shape, self.data)
+    }
+
+    /// `(channels, height, width)` of a CHW tensor.
+    pub fn chw(&self) -> Result<(usize, usize, usize)> {
+        match self.shape[..] {
+            [c, h, w] => Ok((c, h, w)),
+            _ => Err(Error::invalid(format!(
+                "expected a CHW feature map, got shape {:?}",
+                self.shape
+            ))),
+        }
+    }
+
+    /// One channel of a CHW tensor as a slice of `h*w` values.
+    pub fn channel(&self, c: usize) -> Result<&[f32]> {
+        let (channels, h, w) = self.chw()?;
+        if c >= channels {
+            return Err(Error::invalid(format!(
+                "channel {c} out of range: the map has {channels} channels"
+            )));
+        }
+        Ok(&self.data[c * h * w..(c + 1) * h * w])
+    }
+
+    /// Errors when any value is NaN or infinite; `what` names the tensor in the message.
+    pub fn check_finite(&self, what: &str) -> Result<()> {
+        if self.data.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(Error::non_finite(what.to_string()))
+        }
+    }
+
+    /// Smallest and largest value (0, 0 for an empty tensor).
+    pub fn min_max(&self) -> (f32, f32) {
+        min_max(&self.data)
+    }
+}
+
+/// Smallest and largest finite value of a slice (0, 0 when there is none).
+pub fn min_max(values: &[f32]) -> (f32, f32) {
+    let mut lo = f32::INFINITY;
+    let mut hi = f32::NEG_INFINITY;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        (0.0, 0.0)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// `Σ a[i]·b[i]` with eight independent accumulators so that the compiler can vectorise the reduction
+/// (floating-point addition is not reassociated otherwise).
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// `y[i] += alpha * x[i]`.
+#[inline]
+pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_matches_naive_sum_for_all_tail_lengths() {
+        for n in 0..40 {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let naive: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (*x as f64) * (*y as f64))
+                .sum();
+            assert!((dot(&a, &b) as f64 - naive).abs() < 1e-5, "n={n}");
+        }
+    }
+
+    #[test]
+    fn from_vec_rejects_wrong_count_and_min_max_skips_nan() {
+        assert!(Tensor::from_vec(&[2, 3], vec![0.0; 5]).is_err());
+        let t = Tensor::from_vec(&[3], vec![f32::NAN, -2.0, 5.0]).unwrap();
+        assert_eq!(t.min_max(), (-2.0, 5.0));
+        assert!(t.check_finite("t").is_err());
+        assert_eq!(Tensor::zeros(&[0]).min_max(), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,1 @@
+//! Training: data, optimizers, the loop.

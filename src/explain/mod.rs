@@ -1,1 +1,5 @@
 //! Explanation methods built on the forward trace and the backward pass.
+
+pub mod attribution;
+pub mod deconvnet;
+pub mod monitor;

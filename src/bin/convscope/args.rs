@@ -1,0 +1,100 @@
+//! A small command-line option parser: `--key value`, `--key=value` and boolean `--flag`s, each command
+//! declaring the options it accepts so that a typo is an error before any work starts.
+
+use convscope::{Error, Result};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+pub struct Args {
+    values: BTreeMap<String, String>,
+    flags: Vec<String>,
+}
+
+impl Args {
+    /// Parses `argv` (after the subcommand) given the accepted valued options and flags (names without `--`).
+    pub fn parse(argv: &[String], valued: &[&str], flags: &[&str]) -> Result<Args> {
+        let mut values = BTreeMap::new();
+        let mut seen_flags = Vec::new();
+        let mut it = argv.iter();
+        while let Some(token) = it.next() {
+            let Some(body) = token.strip_prefix("--") else {
+                return Err(Error::invalid(format!("unexpected argument {token:?} (options start with --)")));
+            };
+            let (key, inline) = match body.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (body, None),
+            };
+            if flags.contains(&key) {
+                if inline.is_some() {
+                    return Err(Error::invalid(format!("--{key} takes no value")));
+                }
+                seen_flags.push(key.to_string());
+            } else if valued.contains(&key) {
+                let value = match inline {
+                    Some(v) => v,
+                    None => it.next().cloned().ok_or_else(|| Error::invalid(format!("--{key} needs a value")))?,
+                };
+                if values.insert(key.to_string(), value).is_some() {
+                    return Err(Error::invalid(format!("--{key} given twice")));
+                }
+            } else {
+                let mut known: Vec<String> = valued.iter().chain(flags).map(|k| format!("--{k}")).collect();
+                known.sort();
+                return Err(Error::invalid(format!("unknown option --{key}; this command takes {}", known.join(" "))));
+            }
+        }
+        Ok(Args { values, flags: seen_flags })
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        self.flags.iter().any(|f| f == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    pub fn required(&self, key: &str) -> Result<&str> {
+        self.get(key).ok_or_else(|| Error::invalid(format!("--{key} is required")))
+    }
+
+    /// The option parsed as `T`, if given.
+    pub fn opt<T: FromStr>(&self, key: &str) -> Result<Option<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(key)
+            .map(|v| v.parse::<T>().map_err(|e| Error::invalid(format!("--{key} {v:?}: {e}"))))
+            .transpose()
+    }
+
+    pub fn or<T: FromStr>(&self, key: &str, default: T) -> Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        Ok(self.opt(key)?.unwrap_or(default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_values_flags_and_rejects_typos() {
+        let a = Args::parse(&argv("--model m.json --index=3 --json"), &["model", "index"], &["json"]).unwrap();
+        assert_eq!(a.get("model"), Some("m.json"));
+        assert_eq!(a.or("index", 0usize).unwrap(), 3);
+        assert!(a.flag("json"));
+        assert!(a.required("other").is_err());
+        assert!(Args::parse(&argv("--modle m"), &["model"], &[]).unwrap_err().to_string().contains("--model"));
+        assert!(Args::parse(&argv("--model"), &["model"], &[]).is_err());
+        assert!(Args::parse(&argv("stray"), &["model"], &[]).is_err());
+        let a = Args::parse(&argv("--index x"), &["index"], &[]).unwrap();
+        assert!(a.opt::<usize>("index").is_err());
+    }
+}

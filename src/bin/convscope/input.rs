@@ -1,0 +1,49 @@
+//! The inputs every analysis command shares: `--model MANIFEST` and either `--image FILE` (any PNG/JPEG/PGM,
+//! MNIST-style preprocessing) or `--idx IMAGES [--index I] [--count N]`.
+
+use convscope::io::{idx, image};
+use convscope::model::network::Network;
+use convscope::{Error, Result, Tensor};
+use std::path::Path;
+
+use crate::args::Args;
+
+/// Options of [`images`] and [`model`], for `Args::parse`.
+pub const INPUT_OPTIONS: [&str; 5] = ["model", "image", "idx", "index", "count"];
+
+pub fn model(args: &Args) -> Result<Network> {
+    Network::load(Path::new(args.required("model")?))
+}
+
+/// The selected images as `(index, raw pixels [C, H, W])`.
+pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
+    let [c, h, w] = net.input_shape();
+    match (args.get("image"), args.get("idx")) {
+        (Some(path), None) => {
+            if args.get("index").is_some() || args.get("count").is_some() {
+                return Err(Error::invalid("--index and --count go with --idx, not --image"));
+            }
+            let img = image::read(Path::new(path))?;
+            Ok(vec![(0, image::preprocess_mnist(&img, c, h, w)?)])
+        }
+        (None, Some(path)) => {
+            let set = idx::read_images(Path::new(path))?;
+            let start: usize = args.or("index", 0)?;
+            let count: usize = args.or("count", 1)?;
+            if start >= set.count || count == 0 {
+                return Err(Error::invalid(format!("--index {start} --count {count} selects nothing from {} images", set.count)));
+            }
+            (start..(start + count).min(set.count)).map(|i| Ok((i, set.image(i)?))).collect()
+        }
+        _ => Err(Error::invalid("give exactly one of --image FILE or --idx IMAGES")),
+    }
+}
+
+/// One selected image (commands that explain a single input).
+pub fn single_image(args: &Args, net: &Network) -> Result<(usize, Tensor)> {
+    let mut all = images(args, net)?;
+    if all.len() != 1 {
+        return Err(Error::invalid("this command explains one image: drop --count"));
+    }
+    Ok(all.remove(0))
+}

@@ -1,0 +1,1 @@
+//! The Zeiler & Fergus deconvnet (being written).

@@ -1,0 +1,1 @@
+//! Runtime monitor of neuron activation patterns (being written).

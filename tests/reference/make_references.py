@@ -309,6 +309,27 @@ def self_checks(model, x):
     return worst
 
 
+def pool_switch_mismatches(manifest_path, images):
+    """Number of max-pool switches (argmax positions) that differ between a float32 and the
+    float64 forward pass on `images`; non-zero means f32 implementations may route differently."""
+    models = [lenet.load_model(manifest_path, dtype=dtype) for dtype in (torch.float32, torch.float64)]
+    switches = []
+    for model in models:
+        x = images.to(next(model.parameters()).dtype)
+        found = []
+        with torch.no_grad():
+            h = model.normalize(x)
+            for name, spec in zip(model.layer_names, model.layer_specs):
+                if spec["type"] == "max_pool2d":
+                    pool = model.layer(name)
+                    h, where = F.max_pool2d_with_indices(h, pool.kernel_size, pool.stride)
+                    found.append(where)
+                else:
+                    h = model.layer(name)(h)
+        switches.append(found)
+    return sum(int((a != b).sum().item()) for a, b in zip(*switches))
+
+
 def captum_crosscheck(model, x, target, cases):
     """Relative max differences (max|ours - captum| / max|ours|) against Captum, if installed."""
     try:
@@ -425,6 +446,7 @@ def main():
         print(f"t10k[{index}] label {labels[index]} predicted {predicted} -> {name}"
               f" ({os.path.getsize(os.path.join(args.out, name)) // 1024} KiB)")
 
+    mismatches = pool_switch_mismatches(args.manifest, images[indices])
     index_doc = {
         "format": "convscope-reference",
         "version": 1,
@@ -438,12 +460,14 @@ def main():
         "target": "predicted class logit unless options say otherwise",
         "data_layout": "row-major; input-space attributions [C,H,W], deconv reconstructions [H,W]",
         "deconv_explicit_vs_autograd_max_abs": deconv_check,
+        "pool_switch_f32_vs_f64_mismatches": mismatches,
         "captum_crosscheck_max_rel": crosschecks or None,
         "files": entries,
     }
     write_json(os.path.join(args.out, "index.json"), index_doc)
     total = sum(os.path.getsize(os.path.join(args.out, e["file"])) for e in entries)
     print(f"wrote {len(entries)} files to {args.out} ({total / 1e6:.2f} MB)")
+    print(f"max-pool switches differing between float32 and float64 on these images: {mismatches}")
     for index, check in crosschecks.items():
         worst = max(v for k, v in check.items() if k != "captum")
         print(f"captum {check['captum']} cross-check t10k[{index}]: worst relative difference {worst:.2e}")

@@ -320,14 +320,20 @@ mod tests {
             pixels: vec![0; 5],
             ..sample()
         };
-        assert!(truncated.image(1).is_err(), "pixel buffer shorter than count claims");
+        assert!(
+            truncated.image(1).is_err(),
+            "pixel buffer shorter than count claims"
+        );
     }
 
     #[test]
     fn wrong_magic_names_both_numbers() {
         let labels = encode_labels(&[1, 2]).unwrap();
         let reason = bad_idx_reason(parse_images(&labels));
-        assert!(reason.contains("0x00000801") && reason.contains("0x00000803"), "{reason}");
+        assert!(
+            reason.contains("0x00000801") && reason.contains("0x00000803"),
+            "{reason}"
+        );
         assert!(reason.contains("label file"), "{reason}");
         let float_type = [0u8, 0, 0x0d, 3, 0, 0, 0, 0];
         assert!(bad_idx_reason(parse_images(&float_type)).contains("0x00000d03"));
@@ -357,9 +363,13 @@ mod tests {
     #[test]
     fn huge_dimensions_are_rejected_without_allocating() {
         // 0xffffffff³ overflows 64 bits; 0xffffffff × 0xffffffff × 1 does not but exceeds the data.
-        let overflowing = [0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255];
+        let overflowing = [
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        ];
         assert!(!bad_idx_reason(parse_images(&overflowing)).is_empty());
-        let too_big = [0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 1];
+        let too_big = [
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 1,
+        ];
         assert!(bad_idx_reason(parse_images(&too_big)).contains("truncated data"));
         let zero_width = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0];
         assert!(bad_idx_reason(parse_images(&zero_width)).contains("0 pixels"));

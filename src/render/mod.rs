@@ -1,1 +1,14 @@
-//! Rendering maps to pixels: colormaps, grids, PNG output.
+//! Rendering maps to pixels for the CLI's PNG output (the web page draws with its own JS): colormaps and value
+//! scales ([`colormap`]), an RGB canvas with a built-in bitmap font ([`canvas`], [`font`]), grids of titled maps
+//! with a legend ([`grid`]) and PNG encoding ([`png`]).
+
+pub mod canvas;
+pub mod colormap;
+pub mod font;
+pub mod grid;
+pub mod png;
+
+pub use canvas::RgbImage;
+pub use colormap::{Colormap, Scale};
+pub use grid::{feature_grid, map_grid, GridOptions, Legend, Panel};
+pub use png::{encode_png, write_png};

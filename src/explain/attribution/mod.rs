@@ -1,1 +1,477 @@
-//! Attribution methods (being written).
+//! Attribution methods: which input pixels give a class its score.
+//!
+//! Every method explains one *target score* `f(x)` — the pre-softmax logit `z_c` of a class `c` (default: the
+//! predicted class) or, with [`Output::LogProb`], its log-probability `log_softmax(z)_c` — in terms of the raw
+//! input pixels `x: [C, H, W]` (before the manifest's normalization; see [`crate::model::network`]).
+//!
+//! | method | map | module |
+//! |---|---|---|
+//! | gradient | `∂f/∂x` (Simonyan et al. 2013) | [`gradient`] |
+//! | saliency | `\|∂f/∂x\|` | [`gradient`] |
+//! | guided backprop | backward pass with ReLU rule `max(g, 0)·[x > 0]` (Springenberg et al. 2014) | [`gradient`] |
+//! | deconvnet | backward pass with ReLU rule `max(g, 0)` (Zeiler & Fergus 2013) | [`gradient`] |
+//! | gradient × input | `x ⊙ ∂f/∂x` | [`gradient`] |
+//! | integrated gradients | `(x − b) ⊙ Σ_k w_k ∇f(b + α_k (x − b))`, trapezoid rule (Sundararajan et al. 2017) | [`integrated`] |
+//! | SmoothGrad | mean of a gradient method over `x + N(0, σ²)` (Smilkov et al. 2017) | [`smoothgrad`] |
+//! | Grad-CAM | `ReLU(Σ_k α_k A_k)` upsampled, `α_k = mean_ij ∂f/∂A_kij` (Selvaraju et al. 2017) | [`gradcam`] |
+//! | guided Grad-CAM | guided backprop ⊙ upsampled Grad-CAM | [`gradcam`] |
+//! | occlusion | mean drop of `f` over the windows covering a pixel when they are filled (Zeiler & Fergus 2013) | [`occlusion`] |
+//!
+//! Shapes: every map is `[C, H, W]` like the input, except Grad-CAM's, which is `[H, W]` (one heat map for all
+//! input channels). The entry point is [`attribute`]; [`attribute_with_progress`] also reports the progress of
+//! the long methods (integrated gradients, SmoothGrad, occlusion) so that a Web Worker can show it.
+//!
+//! The numbers follow the PyTorch/Captum conventions written down in `tests/reference/README.md` and are
+//! tested against its float64 references.
+
+pub mod gradcam;
+pub mod gradient;
+pub mod integrated;
+pub mod occlusion;
+pub mod smoothgrad;
+
+use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
+use crate::model::network::{Network, Trace};
+use crate::tensor::Tensor;
+use serde::Deserialize;
+use std::str::FromStr;
+
+/// The attribution methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Method {
+    Gradient,
+    Saliency,
+    GuidedBackprop,
+    Deconvnet,
+    GradientXInput,
+    IntegratedGradients,
+    SmoothGrad,
+    GradCam,
+    GuidedGradCam,
+    Occlusion,
+}
+
+impl Method {
+    /// Every method, in the order the CLI and the page list them.
+    pub const ALL: [Method; 10] = [
+        Method::Gradient,
+        Method::Saliency,
+        Method::GuidedBackprop,
+        Method::Deconvnet,
+        Method::GradientXInput,
+        Method::IntegratedGradients,
+        Method::SmoothGrad,
+        Method::GradCam,
+        Method::GuidedGradCam,
+        Method::Occlusion,
+    ];
+
+    /// The name used by the CLI, the JS API and the reference files (`"guided-backprop"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Gradient => "gradient",
+            Method::Saliency => "saliency",
+            Method::GuidedBackprop => "guided-backprop",
+            Method::Deconvnet => "deconvnet",
+            Method::GradientXInput => "gradient-x-input",
+            Method::IntegratedGradients => "integrated-gradients",
+            Method::SmoothGrad => "smoothgrad",
+            Method::GradCam => "grad-cam",
+            Method::GuidedGradCam => "guided-grad-cam",
+            Method::Occlusion => "occlusion",
+        }
+    }
+
+    /// The ReLU rule of the methods that are one backward pass ([`gradient`]); `None` for the others.
+    pub fn relu_rule(self) -> Option<ReluRule> {
+        match self {
+            Method::Gradient | Method::Saliency | Method::GradientXInput => {
+                Some(ReluRule::Gradient)
+            }
+            Method::GuidedBackprop => Some(ReluRule::Guided),
+            Method::Deconvnet => Some(ReluRule::Deconvnet),
+            _ => None,
+        }
+    }
+
+    /// Whether the method runs many forward passes and reports progress.
+    pub fn is_long(self) -> bool {
+        matches!(
+            self,
+            Method::IntegratedGradients | Method::SmoothGrad | Method::Occlusion
+        )
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Method> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                Error::invalid(format!(
+                    "unknown attribution method {name:?}; the methods are {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+impl TryFrom<String> for Method {
+    type Error = Error;
+
+    fn try_from(name: String) -> Result<Method> {
+        name.parse()
+    }
+}
+
+/// Which score of the target class is explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Output {
+    /// The pre-softmax class score `z_c`.
+    #[default]
+    Logit,
+    /// `log_softmax(z)_c` (needs a final log-softmax layer).
+    LogProb,
+}
+
+/// The integrated-gradients baseline `b`: one raw pixel value everywhere, or a whole image.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a baseline pixel value (number) or a whole baseline image (array of C·H·W numbers)"
+)]
+pub enum Baseline {
+    Value(f32),
+    Image(Vec<f32>),
+}
+
+impl Default for Baseline {
+    /// The all-black (all-zero) image.
+    fn default() -> Self {
+        Baseline::Value(0.0)
+    }
+}
+
+impl Baseline {
+    /// The baseline as an image shaped like the input `[C, H, W]`.
+    pub fn image(&self, shape: [usize; 3]) -> Result<Tensor> {
+        let baseline = match self {
+            Baseline::Value(v) => Tensor::from_vec(&shape, vec![*v; shape.iter().product()])?,
+            Baseline::Image(data) => {
+                if data.len() != shape.iter().product::<usize>() {
+                    return Err(Error::shape("baseline image", &shape, &[data.len()]));
+                }
+                Tensor::from_vec(&shape, data.clone())?
+            }
+        };
+        baseline.check_finite("the integrated-gradients baseline")?;
+        Ok(baseline)
+    }
+}
+
+/// Parameters of [`attribute`]. Each method reads the fields it needs and ignores the others. Deserializes
+/// from the JS options object (camelCase keys, every key optional, unknown keys are an error).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Options {
+    /// Class to explain; `None` = the predicted class.
+    pub target: Option<usize>,
+    pub output: Output,
+    /// Integrated gradients: number of points on the path (≥ 2, default 50).
+    pub steps: usize,
+    /// Integrated gradients: the baseline (default: all zero).
+    pub baseline: Baseline,
+    /// SmoothGrad: number of noisy samples (default 50).
+    pub samples: usize,
+    /// SmoothGrad: noise standard deviation as a fraction of the image's value range (default 0.15).
+    pub sigma: f32,
+    /// SmoothGrad: noise seed (default 0).
+    pub seed: u64,
+    /// SmoothGrad: the gradient method that is averaged (default gradient).
+    pub base: Method,
+    /// Grad-CAM layer (default: the last conv layer after its ReLU, `relu2` in LeNet-5).
+    pub layer: Option<String>,
+    /// Occlusion: window side in pixels (default 5).
+    pub window: usize,
+    /// Occlusion: step between windows (default 1).
+    pub stride: usize,
+    /// Occlusion: raw pixel value the window is filled with (default 0).
+    pub fill: f32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            target: None,
+            output: Output::Logit,
+            steps: 50,
+            baseline: Baseline::default(),
+            samples: 50,
+            sigma: 0.15,
+            seed: 0,
+            base: Method::Gradient,
+            layer: None,
+            window: 5,
+            stride: 1,
+            fill: 0.0,
+        }
+    }
+}
+
+/// The score being explained, resolved against a network and the forward pass of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetScore {
+    pub class: usize,
+    pub output: Output,
+    /// Index of the layer whose output holds the scores (the logits, or the final log-softmax).
+    pub layer: usize,
+}
+
+impl TargetScore {
+    /// `class: None` picks the class `trace` predicts. Errors when the class is out of range, or when
+    /// [`Output::LogProb`] is asked of a network without a final log-softmax.
+    pub fn new(
+        net: &Network,
+        trace: &Trace,
+        class: Option<usize>,
+        output: Output,
+    ) -> Result<TargetScore> {
+        let (layer, classes) = net.target_layer(output == Output::LogProb)?;
+        let class = match class {
+            Some(c) => c,
+            None => net.prediction(trace).label,
+        };
+        if class >= classes {
+            return Err(Error::invalid(format!(
+                "target class {class} out of range: the model has {classes} classes (0 to {})",
+                classes.saturating_sub(1)
+            )));
+        }
+        Ok(TargetScore {
+            class,
+            output,
+            layer,
+        })
+    }
+
+    /// `f(x)` read from a forward pass of the same network.
+    pub fn score(&self, trace: &Trace) -> Result<f32> {
+        trace
+            .outputs
+            .get(self.layer)
+            .and_then(|scores| scores.data().get(self.class))
+            .copied()
+            .ok_or_else(|| Error::invalid("the trace does not come from this network"))
+    }
+
+    /// `∂f/∂x` with respect to the raw input of `trace`, the ReLUs passing the signal by `rule`.
+    pub fn input_gradient(&self, net: &Network, trace: &Trace, rule: ReluRule) -> Result<Tensor> {
+        net.target_backward(trace, self.class, self.output == Output::LogProb, rule)
+    }
+}
+
+/// A method's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribution {
+    pub method: Method,
+    /// `[C, H, W]` like the input; `[H, W]` for Grad-CAM. Raw values (no display scaling).
+    pub map: Tensor,
+    /// The class explained.
+    pub target: usize,
+    pub output: Output,
+    /// `f(x)`, the target score at the input.
+    pub score: f32,
+    /// Whether the map's sign means something (diverging colormap). False for saliency, Grad-CAM and
+    /// SmoothGrad over saliency, which are never negative.
+    pub signed: bool,
+    /// Integrated gradients: `f(b)`, the score at the baseline.
+    pub baseline_score: Option<f32>,
+    /// Integrated gradients: `Σ map − (f(x) − f(b))`, zero for an exact path integral.
+    pub completeness_gap: Option<f32>,
+    /// Grad-CAM and guided Grad-CAM: the layer, the channel weights and the map before upsampling.
+    pub cam: Option<gradcam::Cam>,
+}
+
+/// Runs `method` on `image` (raw pixels `[C, H, W]`).
+pub fn attribute(
+    net: &Network,
+    image: &Tensor,
+    method: Method,
+    options: &Options,
+) -> Result<Attribution> {
+    attribute_with_progress(net, image, method, options, &mut |_, _| {})
+}
+
+/// [`attribute`], calling `progress(done, total)` after each forward/backward unit of the long methods
+/// (a path point, a noisy sample, an occlusion window); the short methods do not call it.
+pub fn attribute_with_progress(
+    net: &Network,
+    image: &Tensor,
+    method: Method,
+    options: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Attribution> {
+    let trace = net.forward(image)?;
+    let target = TargetScore::new(net, &trace, options.target, options.output)?;
+    let mut result = Attribution {
+        method,
+        map: Tensor::zeros(&[0]),
+        target: target.class,
+        output: target.output,
+        score: target.score(&trace)?,
+        signed: match method {
+            Method::Saliency | Method::GradCam => false,
+            Method::SmoothGrad => options.base != Method::Saliency,
+            _ => true,
+        },
+        baseline_score: None,
+        completeness_gap: None,
+        cam: None,
+    };
+    result.map = match method {
+        Method::Gradient
+        | Method::Saliency
+        | Method::GuidedBackprop
+        | Method::Deconvnet
+        | Method::GradientXInput => gradient::attribution(net, &trace, &target, method)?,
+        Method::IntegratedGradients => {
+            let baseline = options.baseline.image(net.input_shape())?;
+            let ig = integrated::integrated_gradients(
+                net,
+                &trace,
+                &baseline,
+                options.steps,
+                &target,
+                progress,
+            )?;
+            result.baseline_score = Some(ig.score_baseline);
+            result.completeness_gap = Some(ig.completeness_gap);
+            ig.map
+        }
+        Method::SmoothGrad => {
+            let params = smoothgrad::Params {
+                base: options.base,
+                samples: options.samples,
+                sigma: options.sigma,
+                seed: options.seed,
+            };
+            smoothgrad::smoothgrad(net, &trace, &target, &params, progress)?
+        }
+        Method::GradCam | Method::GuidedGradCam => {
+            let layer = gradcam::resolve_layer(net, options.layer.as_deref())?;
+            let cam = gradcam::grad_cam(net, &trace, layer, &target)?;
+            let map = if method == Method::GradCam {
+                cam.upsampled(net)?
+            } else {
+                gradcam::guided_grad_cam(net, &trace, &cam, &target)?
+            };
+            result.cam = Some(cam);
+            map
+        }
+        Method::Occlusion => {
+            let params = occlusion::Params {
+                window: options.window,
+                stride: options.stride,
+                fill: options.fill,
+            };
+            occlusion::occlusion(net, &trace, &target, &params, progress)?
+        }
+    };
+    result
+        .map
+        .check_finite(&format!("the {} map", method.name()))?;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_names_round_trip_and_unknown_names_list_the_methods() {
+        for m in Method::ALL {
+            assert_eq!(m.name().parse::<Method>().unwrap(), m);
+        }
+        let err = "grad_cam".parse::<Method>().unwrap_err().to_string();
+        assert!(
+            err.contains("grad-cam") && err.contains("occlusion"),
+            "{err}"
+        );
+        assert_eq!(
+            Method::ALL
+                .iter()
+                .filter(|m| m.relu_rule().is_some())
+                .count(),
+            5
+        );
+    }
+
+    #[test]
+    fn options_parse_from_js_style_json_with_defaults() {
+        let o: Options = serde_json::from_str(
+            r#"{"target": 3, "output": "log_prob", "steps": 16, "baseline": 0.5, "base": "guided-backprop",
+                "layer": "pool1", "window": 6, "stride": 4, "fill": 0.5, "samples": 7, "sigma": 0.2, "seed": 9}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            o,
+            Options {
+                target: Some(3),
+                output: Output::LogProb,
+                steps: 16,
+                baseline: Baseline::Value(0.5),
+                samples: 7,
+                sigma: 0.2,
+                seed: 9,
+                base: Method::GuidedBackprop,
+                layer: Some("pool1".into()),
+                window: 6,
+                stride: 4,
+                fill: 0.5,
+            }
+        );
+        let o: Options = serde_json::from_str(r#"{"baseline": [0, 0.5]}"#).unwrap();
+        assert_eq!(o.baseline, Baseline::Image(vec![0.0, 0.5]));
+        assert_eq!(o.steps, 50);
+        assert_eq!(
+            serde_json::from_str::<Options>("{}").unwrap(),
+            Options::default()
+        );
+        let err = serde_json::from_str::<Options>(r#"{"stpes": 3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stpes"), "{err}");
+        let err = serde_json::from_str::<Options>(r#"{"base": "nope"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown attribution method"), "{err}");
+        let err = serde_json::from_str::<Options>(r#"{"output": "prob"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log_prob"), "{err}");
+    }
+
+    #[test]
+    fn baseline_images_are_checked() {
+        assert_eq!(
+            Baseline::Value(0.25).image([1, 1, 2]).unwrap().data(),
+            &[0.25, 0.25]
+        );
+        assert!(Baseline::Value(f32::NAN).image([1, 1, 2]).is_err());
+        assert!(Baseline::Image(vec![0.0; 3]).image([1, 1, 2]).is_err());
+        assert_eq!(
+            Baseline::Image(vec![1.0, 2.0])
+                .image([1, 2, 1])
+                .unwrap()
+                .shape(),
+            &[1, 2, 1]
+        );
+    }
+}

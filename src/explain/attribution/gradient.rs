@@ -1,0 +1,92 @@
+//! The attribution methods that are one backward pass from the target score to the raw input `x: [C, H, W]`,
+//! differing only in how ReLUs pass the signal back ([`ReluRule`]) and in a pointwise finish:
+//!
+//! - gradient `∂f/∂x` and saliency `|∂f/∂x|` (Simonyan, Vedaldi & Zisserman 2013);
+//! - guided backpropagation, ReLU rule `max(g, 0)·[x > 0]` (Springenberg et al. 2014);
+//! - deconvnet attribution, ReLU rule `max(g, 0)` (Zeiler & Fergus 2013);
+//! - gradient × input `x ⊙ ∂f/∂x`.
+//!
+//! Max-pooling sends the signal to its switches and convolutions transpose, as in the true gradient.
+//! Output: `[C, H, W]`.
+
+use super::{Method, TargetScore};
+use crate::error::{Error, Result};
+use crate::model::network::{Network, Trace};
+use crate::tensor::Tensor;
+
+/// The map of a single-pass `method` for the input of `trace`; errors for the other methods.
+pub fn attribution(
+    net: &Network,
+    trace: &Trace,
+    target: &TargetScore,
+    method: Method,
+) -> Result<Tensor> {
+    let rule = method.relu_rule().ok_or_else(|| {
+        let names: Vec<&str> = Method::ALL
+            .iter()
+            .filter(|m| m.relu_rule().is_some())
+            .map(|m| m.name())
+            .collect();
+        Error::invalid(format!(
+            "{} is not a single-backward-pass method; those are {}",
+            method.name(),
+            names.join(", ")
+        ))
+    })?;
+    let mut map = target.input_gradient(net, trace, rule)?;
+    match method {
+        Method::Saliency => map.data_mut().iter_mut().for_each(|g| *g = g.abs()),
+        Method::GradientXInput => {
+            for (g, x) in map.data_mut().iter_mut().zip(trace.input.data()) {
+                *g *= x;
+            }
+        }
+        _ => {}
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::attribution::Output;
+    use crate::model::manifest::Manifest;
+
+    /// `x: [1, 1, 2]` → flatten → `h = W₁x` → ReLU → `f = W₂ relu(h)`, no normalization.
+    fn two_layer(w1: [f32; 4], w2: [f32; 2]) -> Network {
+        let manifest = Manifest::parse(
+            r#"{"name": "two-layer", "input": {"channels": 1, "height": 1, "width": 2}, "weights": "none",
+                "layers": [{"name": "flatten", "type": "flatten"},
+                           {"name": "fc1", "type": "linear", "in_features": 2, "out_features": 2},
+                           {"name": "relu", "type": "relu"},
+                           {"name": "fc2", "type": "linear", "in_features": 2, "out_features": 1}]}"#,
+        )
+        .unwrap();
+        let mut net = Network::init_random(manifest, 0).unwrap();
+        for (i, w, b) in net.parameters_mut() {
+            b.fill(0.0);
+            w.copy_from_slice(if i == 1 { &w1 } else { &w2 });
+        }
+        net
+    }
+
+    #[test]
+    fn the_five_methods_by_hand() {
+        // x = (1, 2), W₁ = [[1, -1], [1, 1]]: h = (-1, 3), relu(h) = (0, 3); W₂ = [1, -2]: f = -6.
+        // dF/dh = W₂ = (1, -2). Gradient: mask (0, 1) → (0, -2), Wᵀ₁ (0, -2) = (-2, -2).
+        // Guided: max(g, 0)·mask = (0, 0) → 0. Deconvnet: max(g, 0) = (1, 0) → Wᵀ₁ (1, 0) = (1, -1).
+        let net = two_layer([1.0, -1.0, 1.0, 1.0], [1.0, -2.0]);
+        let x = net.image(vec![1.0, 2.0]).unwrap();
+        let trace = net.forward(&x).unwrap();
+        let target = TargetScore::new(&net, &trace, None, Output::Logit).unwrap();
+        assert_eq!(target.score(&trace).unwrap(), -6.0);
+        let map = |m| attribution(&net, &trace, &target, m).unwrap().into_data();
+        assert_eq!(map(Method::Gradient), [-2.0, -2.0]);
+        assert_eq!(map(Method::Saliency), [2.0, 2.0]);
+        assert_eq!(map(Method::GuidedBackprop), [0.0, 0.0]);
+        assert_eq!(map(Method::Deconvnet), [1.0, -1.0]);
+        assert_eq!(map(Method::GradientXInput), [-2.0, -4.0]);
+        let err = attribution(&net, &trace, &target, Method::Occlusion).unwrap_err();
+        assert!(err.to_string().contains("guided-backprop"), "{err}");
+    }
+}

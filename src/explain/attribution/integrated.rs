@@ -1,0 +1,130 @@
+//! Integrated gradients (Sundararajan, Taly & Yan 2017): the path integral of the gradient along the straight
+//! line from a baseline `b` to the input `x`, approximated with the trapezoid rule on `n` equally spaced points:
+//!
+//! `attr = (x − b) ⊙ Σ_k w_k ∇f(b + α_k (x − b))`, `α_k = k/(n−1)` for `k = 0..n−1`,
+//! `w_k = 1/(n−1)` inside and `0.5/(n−1)` at both ends.
+//!
+//! The weights sum to 1, so the completeness axiom `Σ attr = f(x) − f(b)` holds up to the quadrature error;
+//! the gap `Σ attr − (f(x) − f(b))` is reported. (Captum's `riemann_trapezoid` uses `1/n` steps on the same
+//! points, i.e. `(n−1)/n` times these maps; `tests/reference/README.md` fixes this convention.)
+//! Shapes: `x`, `b` and the map are `[C, H, W]`. Sums are accumulated in `f64`.
+
+use super::TargetScore;
+use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
+use crate::model::network::{Network, Trace};
+use crate::tensor::Tensor;
+
+/// Largest accepted number of path points (a typo like `steps: 1e9` must not hang a browser tab).
+pub const MAX_STEPS: usize = 100_000;
+
+/// Result of [`integrated_gradients`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegratedGradients {
+    /// `[C, H, W]`.
+    pub map: Tensor,
+    /// `f(x)`.
+    pub score_input: f32,
+    /// `f(b)`.
+    pub score_baseline: f32,
+    /// `Σ map − (f(x) − f(b))`.
+    pub completeness_gap: f32,
+}
+
+/// The path points `α_k` and trapezoid weights `w_k` for `steps` points.
+pub fn trapezoid(steps: usize) -> Result<Vec<(f64, f64)>> {
+    if !(2..=MAX_STEPS).contains(&steps) {
+        return Err(Error::invalid(format!(
+            "integrated gradients needs 2 to {MAX_STEPS} steps (path points, both ends included), got {steps}"
+        )));
+    }
+    let last = (steps - 1) as f64;
+    Ok((0..steps)
+        .map(|k| {
+            let end = k == 0 || k == steps - 1;
+            (k as f64 / last, if end { 0.5 } else { 1.0 } / last)
+        })
+        .collect())
+}
+
+/// Integrated gradients of the input of `trace` from `baseline` (shaped like the input), calling
+/// `progress(k, steps)` after each path point.
+pub fn integrated_gradients(
+    net: &Network,
+    trace: &Trace,
+    baseline: &Tensor,
+    steps: usize,
+    target: &TargetScore,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<IntegratedGradients> {
+    let points = trapezoid(steps)?;
+    let x = &trace.input;
+    if baseline.shape() != x.shape() {
+        return Err(Error::shape("baseline image", x.shape(), baseline.shape()));
+    }
+    let mut sum = vec![0.0f64; x.len()];
+    let mut point = x.clone();
+    let mut score_baseline = 0.0;
+    for (k, &(alpha, weight)) in points.iter().enumerate() {
+        // (1 − α)·b + α·x is exactly b at α = 0 and exactly x at α = 1, whose trace we already have.
+        let owned;
+        let at = if alpha == 1.0 {
+            trace
+        } else {
+            for ((p, &xi), &bi) in point
+                .data_mut()
+                .iter_mut()
+                .zip(x.data())
+                .zip(baseline.data())
+            {
+                *p = ((1.0 - alpha) * bi as f64 + alpha * xi as f64) as f32;
+            }
+            owned = net.forward(&point)?;
+            &owned
+        };
+        if k == 0 {
+            score_baseline = target.score(at)?;
+        }
+        let grad = target.input_gradient(net, at, ReluRule::Gradient)?;
+        for (s, g) in sum.iter_mut().zip(grad.data()) {
+            *s += weight * *g as f64;
+        }
+        progress(k + 1, steps);
+    }
+    let mut total = 0.0f64;
+    let map: Vec<f32> = sum
+        .iter()
+        .zip(x.data().iter().zip(baseline.data()))
+        .map(|(s, (&xi, &bi))| {
+            let a = (xi as f64 - bi as f64) * s;
+            total += a;
+            a as f32
+        })
+        .collect();
+    let score_input = target.score(trace)?;
+    Ok(IntegratedGradients {
+        map: Tensor::from_vec(x.shape(), map)?,
+        score_input,
+        score_baseline,
+        completeness_gap: (total - (score_input as f64 - score_baseline as f64)) as f32,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trapezoid_weights_sum_to_one_and_bad_steps_are_errors() {
+        assert_eq!(
+            trapezoid(3).unwrap(),
+            vec![(0.0, 0.25), (0.5, 0.5), (1.0, 0.25)]
+        );
+        assert_eq!(trapezoid(2).unwrap(), vec![(0.0, 0.5), (1.0, 0.5)]);
+        let w: f64 = trapezoid(50).unwrap().iter().map(|p| p.1).sum();
+        assert!((w - 1.0).abs() < 1e-12);
+        assert!(trapezoid(0).is_err());
+        assert!(trapezoid(1).is_err());
+        assert!(trapezoid(MAX_STEPS + 1).is_err());
+    }
+}

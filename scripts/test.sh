@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of convscope on a fresh machine, installing what is missing first (scripts/setup.sh):
+# formatting and lints (native and wasm32), the native unit and integration tests (layers, network, parsers,
+# deconvnet, attribution, monitor, shipped model accuracy), then the wasm build, the wasm-bindgen tests in Node
+# and headless Chromium, and the end-to-end page test (scripts/test-web.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "setup"
+scripts/setup.sh --browser
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy (native and wasm32)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests"
+cargo test --all-targets
+
+step "wasm build, wasm-bindgen tests, page tests"
+scripts/test-web.sh

@@ -1,6 +1,383 @@
-//! `convscope monitor` (being written).
-use convscope::{Error, Result};
+//! `convscope monitor build | check | eval`: the runtime monitor of neuron activation patterns
+//! (`convscope::explain::monitor`).
 
-pub fn run(_argv: &[String]) -> Result<()> {
-    Err(Error::invalid("`convscope monitor` is not available yet"))
+use crate::args::Args;
+use crate::input::{self, INPUT_OPTIONS};
+use convscope::explain::monitor::eval::{Detector, Evaluation, Labelled, Rates, Scores};
+use convscope::explain::monitor::{
+    BuildOptions, Monitor, DEFAULT_CLUSTERS, DEFAULT_GAMMA, DEFAULT_LAYER,
+};
+use convscope::io::idx;
+use convscope::model::manifest::Manifest;
+use convscope::model::network::Network;
+use convscope::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const USAGE: &str = "usage:
+  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2] [--gamma G]
+                          [--clusters K] [--seed S] [--update-manifest] [--json]
+      records the on/off pattern of the layer for every correctly classified image; --update-manifest
+      writes {file, layer, gamma, build statistics} into the manifest's \"monitor\" field
+  convscope monitor check --model M [--monitor FILE] [--gamma G] (--image F | --idx IMAGES [--index I]
+                          [--count N]) [--json]
+      one line per image; the monitor file defaults to the manifest's \"monitor\" entry
+  convscope monitor eval  --model M [--monitor FILE] --images IDX --labels IDX --ood-images IDX [--json]
+      the paper's table for γ = 0…6 and AUROC of every detector against the out-of-distribution set";
+
+pub fn run(argv: &[String]) -> Result<()> {
+    match argv.split_first() {
+        Some((sub, rest)) if sub == "build" => build(rest),
+        Some((sub, rest)) if sub == "check" => check(rest),
+        Some((sub, rest)) if sub == "eval" => eval(rest),
+        _ => Err(Error::invalid(format!(
+            "monitor needs a subcommand\n{USAGE}"
+        ))),
+    }
+}
+
+fn build(argv: &[String]) -> Result<()> {
+    let args = Args::parse(
+        argv,
+        &[
+            "model", "images", "labels", "out", "layer", "gamma", "clusters", "seed",
+        ],
+        &["update-manifest", "json"],
+    )?;
+    let manifest_path = Path::new(args.required("model")?);
+    let net = Network::load(manifest_path)?;
+    let images = idx::read_images(args.required("images")?)?;
+    let labels = idx::read_labels(args.required("labels")?)?;
+    let out = PathBuf::from(args.required("out")?);
+    let options = BuildOptions {
+        layer: args.or("layer", DEFAULT_LAYER.to_string())?,
+        gamma: args.or("gamma", DEFAULT_GAMMA)?,
+        clusters: args.or("clusters", DEFAULT_CLUSTERS)?,
+        seed: args.or("seed", 0)?,
+    };
+    let started = Instant::now();
+    let monitor = Monitor::build(&net, &images, &labels, &options)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = monitor.to_bytes();
+    std::fs::write(&out, &bytes).map_err(|e| Error::io(out.display().to_string(), e))?;
+    let relative = manifest_relative(manifest_path, &out);
+    let entry = monitor.manifest_entry(relative.as_deref().unwrap_or(&out.display().to_string()));
+    if args.flag("update-manifest") {
+        if relative.is_none() {
+            return Err(Error::invalid(format!(
+                "--update-manifest: the monitor file {} is not inside the manifest's directory (the manifest \
+                 refers to files relative to itself)",
+                out.display()
+            )));
+        }
+        let text = std::fs::read_to_string(manifest_path)
+            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
+        let mut manifest = Manifest::parse(&text)?;
+        manifest.extra.insert("monitor".to_string(), entry.clone());
+        std::fs::write(manifest_path, manifest.to_json()? + "\n")
+            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
+    }
+    if args.flag("json") {
+        println!("{entry}");
+        return Ok(());
+    }
+    let stats = monitor.stats();
+    println!(
+        "monitor of layer {:?} ({} neurons), default γ = {}: {} bytes written to {}",
+        monitor.layer(),
+        monitor.neurons(),
+        monitor.gamma(),
+        bytes.len(),
+        out.display()
+    );
+    println!(
+        "{} training images, {} classified correctly, in {seconds:.1} s",
+        stats.images,
+        stats.correct.iter().sum::<usize>()
+    );
+    println!("class  correct  distinct patterns  boxes");
+    for (c, label) in net.labels().iter().enumerate() {
+        let patterns = monitor.patterns(c).map_or(0, |s| s.len());
+        let boxes = monitor
+            .boxes()
+            .classes()
+            .get(c)
+            .map_or(0, |b| b.count(monitor.neurons()));
+        let correct = stats.correct.get(c).copied().unwrap_or(0);
+        println!("{label:>5}  {correct:>7}  {patterns:>17}  {boxes:>5}");
+    }
+    if args.flag("update-manifest") {
+        println!(
+            "wrote the \"monitor\" entry into {}",
+            manifest_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `file` as the manifest refers to it: relative to the manifest's directory, with `/` separators; `None`
+/// when it lies elsewhere.
+fn manifest_relative(manifest: &Path, file: &Path) -> Option<String> {
+    let dir = manifest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (dir, file) = (dir.canonicalize().ok()?, file.canonicalize().ok()?);
+    let relative = file.strip_prefix(dir).ok()?;
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// `--monitor FILE`, or the file named by the manifest's `"monitor"` entry (relative to the manifest).
+fn load_monitor(args: &Args, net: &Network) -> Result<Monitor> {
+    let path = match args.get("monitor") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let file = net
+                .manifest()
+                .extra
+                .get("monitor")
+                .and_then(|m| m.get("file"))
+                .and_then(|f| f.as_str())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "the manifest has no \"monitor\" entry: give --monitor FILE (or build one with \
+                         `convscope monitor build --update-manifest`)",
+                    )
+                })?;
+            let manifest = Path::new(args.required("model")?);
+            manifest.parent().unwrap_or(Path::new(".")).join(file)
+        }
+    };
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    Monitor::load(&bytes, net).map_err(|e| match e {
+        Error::BadMonitor { reason } => Error::monitor(format!("{}: {reason}", path.display())),
+        other => other,
+    })
+}
+
+/// One line of `monitor check --json`.
+#[derive(Serialize)]
+struct CheckLine {
+    index: usize,
+    label: usize,
+    warn: bool,
+    distance: Option<u32>,
+}
+
+fn check(argv: &[String]) -> Result<()> {
+    let mut options = INPUT_OPTIONS.to_vec();
+    options.extend(["monitor", "gamma"]);
+    let args = Args::parse(argv, &options, &["json"])?;
+    let net = input::model(&args)?;
+    let monitor = load_monitor(&args, &net)?;
+    let gamma: Option<u32> = args.opt("gamma")?;
+    for (index, image) in input::images(&args, &net)? {
+        let trace = net.forward(&image)?;
+        let result = monitor.check(&net, &trace, gamma)?;
+        if args.flag("json") {
+            let line = CheckLine {
+                index,
+                label: result.label,
+                warn: result.warn,
+                distance: result.distance,
+            };
+            println!(
+                "{}",
+                serde_json::to_string(&line).map_err(|e| Error::invalid(e.to_string()))?
+            );
+        } else {
+            let label = net.labels().get(result.label).map_or("?", String::as_str);
+            let distance = result
+                .distance
+                .map_or("∞ (no recorded pattern)".to_string(), |d| d.to_string());
+            let verdict = if result.warn {
+                "unfamiliar pattern"
+            } else {
+                "seen in training"
+            };
+            println!(
+                "image {index}: predicted {label}, Hamming distance {distance}, γ = {}: {verdict}",
+                result.gamma
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Predictions and scores of every image of a set, with the packed patterns (kept to time the search).
+fn score_set(
+    net: &Network,
+    monitor: &Monitor,
+    images: &idx::IdxImages,
+) -> Result<Vec<(usize, Vec<u64>, Scores)>> {
+    (0..images.count)
+        .map(|i| {
+            let trace = net.forward(&images.image(i)?)?;
+            let check = monitor.check(net, &trace, None)?;
+            Ok((check.label, check.pattern, monitor.scores(net, &trace)?))
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct EvalReport<'a> {
+    layer: &'a str,
+    neurons: usize,
+    #[serde(flatten)]
+    evaluation: &'a Evaluation,
+    search_microseconds_per_query: f64,
+}
+
+fn eval(argv: &[String]) -> Result<()> {
+    let args = Args::parse(
+        argv,
+        &["model", "monitor", "images", "labels", "ood-images"],
+        &["json"],
+    )?;
+    let net = input::model(&args)?;
+    let monitor = load_monitor(&args, &net)?;
+    let images = idx::read_images(args.required("images")?)?;
+    let labels = idx::read_labels(args.required("labels")?)?;
+    let ood_images = idx::read_images(args.required("ood-images")?)?;
+    if labels.len() != images.count {
+        return Err(Error::invalid(format!(
+            "{} images but {} labels",
+            images.count,
+            labels.len()
+        )));
+    }
+    let scored = score_set(&net, &monitor, &images)?;
+    let inputs: Vec<Labelled> = scored
+        .iter()
+        .zip(&labels)
+        .map(|((predicted, _, scores), &label)| Labelled {
+            misclassified: *predicted != usize::from(label),
+            scores: *scores,
+        })
+        .collect();
+    let ood: Vec<Scores> = score_set(&net, &monitor, &ood_images)?
+        .into_iter()
+        .map(|s| s.2)
+        .collect();
+    let evaluation = Evaluation::new(&inputs, &ood, 0..=6, monitor.gamma())?;
+
+    // The search alone (no forward pass), over the in-distribution patterns, a few rounds.
+    const ROUNDS: usize = 5;
+    let started = Instant::now();
+    let mut checksum = 0u64;
+    for _ in 0..ROUNDS {
+        for (label, pattern, _) in &scored {
+            let nearest = monitor.nearest(*label, std::hint::black_box(pattern));
+            checksum += nearest.map_or(0, |n| u64::from(n.distance));
+        }
+    }
+    std::hint::black_box(checksum);
+    let microseconds =
+        started.elapsed().as_secs_f64() * 1e6 / (ROUNDS * scored.len()).max(1) as f64;
+
+    if args.flag("json") {
+        let report = EvalReport {
+            layer: monitor.layer(),
+            neurons: monitor.neurons(),
+            evaluation: &evaluation,
+            search_microseconds_per_query: microseconds,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| Error::invalid(e.to_string()))?
+        );
+        return Ok(());
+    }
+    print_evaluation(&monitor, &evaluation, microseconds);
+    Ok(())
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or("—".to_string(), |s| format!("{:.2}%", 100.0 * s))
+}
+
+fn print_rates(lead: &str, r: &Rates) {
+    println!(
+        "{lead} {:>8} {:>10} {:>12} {:>12} {:>10}",
+        r.warned,
+        percent(r.warning_rate),
+        percent(r.warned_misclassified),
+        percent(r.misclassified_caught),
+        percent(r.ood_warning_rate)
+    );
+}
+
+fn print_evaluation(monitor: &Monitor, e: &Evaluation, microseconds: f64) {
+    let patterns: usize = (0..monitor.classes())
+        .filter_map(|c| monitor.patterns(c))
+        .map(|s| s.len())
+        .sum();
+    println!(
+        "monitor: layer {:?}, {} neurons, {patterns} distinct patterns from {} training images; default γ = {}",
+        monitor.layer(),
+        monitor.neurons(),
+        monitor.stats().images,
+        monitor.gamma()
+    );
+    println!(
+        "in-distribution: {} images, {} misclassified; out-of-distribution: {} images\n",
+        e.inputs, e.misclassified, e.ood_inputs
+    );
+    println!("pattern monitor (warn when the Hamming distance to the nearest pattern of the predicted class > γ)");
+    println!(
+        "{:>5} {:>8} {:>10} {:>12} {:>12} {:>10}",
+        "γ", "warned", "warn rate", "warned wrong", "wrong caught", "OOD warned"
+    );
+    for row in &e.gamma {
+        print_rates(&format!("{:>5}", row.gamma), &row.rates);
+    }
+    println!("\ndetectors (AUROC: in-distribution vs OOD, correct vs misclassified; threshold at 95% TPR in-distribution)");
+    println!(
+        "{:<24} {:>9} {:>9} {:>10} {:>8} {:>10} {:>12} {:>12} {:>10}",
+        "detector",
+        "AUROC OOD",
+        "AUROC err",
+        "threshold",
+        "warned",
+        "warn rate",
+        "warned wrong",
+        "wrong caught",
+        "OOD warned"
+    );
+    for d in &e.detectors {
+        let auroc = |a: Option<f64>| a.map_or("—".to_string(), |v| format!("{v:.4}"));
+        let lead = |rule: &str, threshold: f64| {
+            format!(
+                "{:<24} {:>9} {:>9} {:>10.3}",
+                format!("{} {rule}", d.detector.name()),
+                auroc(d.auroc_ood),
+                auroc(d.auroc_misclassified),
+                threshold
+            )
+        };
+        print_rates(&lead("@95% TPR", d.at_95_tpr.threshold), &d.at_95_tpr.rates);
+        if let Some(native) = &d.native {
+            let rule = match d.detector {
+                Detector::Pattern => format!("γ = {}", e.default_gamma),
+                _ => "outside boxes".to_string(),
+            };
+            print_rates(&lead(&rule, native.threshold), &native.rates);
+        }
+    }
+    let largest = (0..monitor.classes())
+        .filter_map(|c| monitor.patterns(c))
+        .map(|s| s.len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "\nnearest-pattern search: {microseconds:.2} µs per query (mean over the in-distribution queries; largest class set \
+         {largest} patterns)"
+    );
 }

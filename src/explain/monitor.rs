@@ -1,1 +1,0 @@
-//! Runtime monitor of neuron activation patterns (being written).

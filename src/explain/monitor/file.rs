@@ -1,0 +1,268 @@
+//! The monitor file: a versioned little-endian binary format, checked field by field when read.
+//!
+//! ```text
+//! magic        8 bytes  "CSMONITR"
+//! version      u32      1
+//! layer        u32 length (1..=256) + UTF-8 bytes: the monitored layer's manifest name
+//! neurons      u32      n, 1..=MAX_NEURONS; W = ⌈n / 64⌉ words per pattern
+//! classes      u32      K, 1..=MAX_CLASSES
+//! gamma        u32      default γ, ≤ n
+//! images       u32      training images run through the network
+//! clusters     u32      k-means clusters requested per class, 1..=MAX_CLUSTERS
+//! per class    K × (u32 correct, u32 patterns, u32 boxes)
+//!                        correctly classified images; distinct patterns (≤ correct, 0 iff correct = 0);
+//!                        boxes (≤ clusters, ≤ correct, 0 iff correct = 0); Σ correct ≥ 1 and ≤ images
+//! patterns     Σ patterns × W u64, class by class, each class's rows strictly ascending (sorted, distinct);
+//!                        bits ≥ n of the last word are zero
+//! box scale    n f32    positive
+//! boxes        per class: boxes × n f32 lower bounds, then boxes × n f32 upper bounds (lower ≤ upper)
+//! means        K × n f32 class means (zero for a class without images)
+//! precision    n × n f32 symmetric, positive diagonal
+//! ```
+//!
+//! Every count is checked against the bytes that remain before anything is allocated, so a corrupt or
+//! hostile count is an error, never an out-of-memory; trailing bytes are an error too.
+
+use super::boxes::{Boxes, ClassBoxes};
+use super::mahalanobis::Mahalanobis;
+use super::pattern::{words_for, PatternSet, WORD_BITS};
+use super::{BuildStats, Monitor};
+use crate::error::{Error, Result};
+
+pub const MAGIC: [u8; 8] = *b"CSMONITR";
+pub const VERSION: u32 = 1;
+pub const MAX_LAYER_NAME: usize = 256;
+/// The largest monitored layer (LeNet-5's pool1 has 6·14·14 = 1176 values); the precision matrix is
+/// `n²` floats.
+pub const MAX_NEURONS: usize = 2048;
+pub const MAX_CLASSES: usize = 1024;
+pub const MAX_CLUSTERS: usize = 64;
+
+/// Serialises a monitor.
+pub fn encode(m: &Monitor) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    let put = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&(v as u32).to_le_bytes());
+    put(&mut out, VERSION as usize);
+    put(&mut out, m.layer.len());
+    out.extend_from_slice(m.layer.as_bytes());
+    put(&mut out, m.neurons);
+    put(&mut out, m.patterns.len());
+    put(&mut out, m.gamma as usize);
+    put(&mut out, m.stats.images);
+    put(&mut out, m.stats.clusters);
+    for ((correct, set), boxes) in m
+        .stats
+        .correct
+        .iter()
+        .zip(&m.patterns)
+        .zip(m.boxes.classes())
+    {
+        put(&mut out, *correct);
+        put(&mut out, set.len());
+        put(&mut out, boxes.count(m.neurons));
+    }
+    for set in &m.patterns {
+        for w in set.as_words() {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+    let floats = |out: &mut Vec<u8>, values: &[f32]| {
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    };
+    floats(&mut out, m.boxes.scale());
+    for b in m.boxes.classes() {
+        floats(&mut out, &b.lo);
+        floats(&mut out, &b.hi);
+    }
+    floats(&mut out, m.mahalanobis.means());
+    floats(&mut out, m.mahalanobis.precision());
+    out
+}
+
+/// Reads the file a byte at a time, with errors that say what was being read.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(len).filter(|&e| e <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(Error::monitor(format!(
+                "truncated: {what} needs {len} bytes at offset {}, the file has {} bytes",
+                self.pos,
+                self.bytes.len()
+            )));
+        };
+        let slice = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self, what: &str) -> Result<usize> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+
+    /// `count` values of `size` bytes: the byte length is checked for overflow and against the file first.
+    fn array(&mut self, count: usize, size: usize, what: &str) -> Result<&'a [u8]> {
+        let len = count.checked_mul(size).ok_or_else(|| {
+            Error::monitor(format!("{what}: {count} values overflow the address space"))
+        })?;
+        self.take(len, what)
+    }
+
+    fn u64s(&mut self, count: usize, what: &str) -> Result<Vec<u64>> {
+        Ok(self
+            .array(count, 8, what)?
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect())
+    }
+
+    fn f32s(&mut self, count: usize, what: &str) -> Result<Vec<f32>> {
+        Ok(self
+            .array(count, 4, what)?
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+}
+
+fn in_range(value: usize, lo: usize, hi: usize, what: &str) -> Result<usize> {
+    if value < lo || value > hi {
+        return Err(Error::monitor(format!(
+            "{what} is {value}, expected {lo}..={hi}"
+        )));
+    }
+    Ok(value)
+}
+
+/// Parses and checks a monitor file (the network fit is checked by [`Monitor::layer_index`]).
+pub fn decode(bytes: &[u8]) -> Result<Monitor> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(8, "the magic number")? != MAGIC {
+        return Err(Error::monitor(
+            "not a convscope monitor file (the magic number is not \"CSMONITR\")",
+        ));
+    }
+    let version = r.u32("the version")?;
+    if version != VERSION as usize {
+        return Err(Error::monitor(format!(
+            "version {version} is not supported (this convscope reads version {VERSION})"
+        )));
+    }
+    let name_len = in_range(
+        r.u32("the layer name length")?,
+        1,
+        MAX_LAYER_NAME,
+        "the layer name length",
+    )?;
+    let layer = std::str::from_utf8(r.take(name_len, "the layer name")?)
+        .map_err(|_| Error::monitor("the layer name is not UTF-8"))?
+        .to_string();
+    let neurons = in_range(
+        r.u32("the neuron count")?,
+        1,
+        MAX_NEURONS,
+        "the neuron count",
+    )?;
+    let classes = in_range(r.u32("the class count")?, 1, MAX_CLASSES, "the class count")?;
+    let gamma = in_range(r.u32("the default gamma")?, 0, neurons, "the default gamma")?;
+    let images = r.u32("the image count")?;
+    let clusters = in_range(
+        r.u32("the cluster count")?,
+        1,
+        MAX_CLUSTERS,
+        "the cluster count",
+    )?;
+    let mut counts = Vec::with_capacity(classes);
+    for c in 0..classes {
+        let what = format!("the counts of class {c}");
+        let correct = r.u32(&what)?;
+        let patterns = r.u32(&what)?;
+        let boxes = r.u32(&what)?;
+        let empty = correct == 0;
+        if patterns > correct
+            || boxes > correct.min(clusters)
+            || (patterns == 0) != empty
+            || (boxes == 0) != empty
+        {
+            return Err(Error::monitor(format!(
+                "class {c} has {correct} correct images, {patterns} patterns and {boxes} boxes: patterns must be \
+                 ≤ images, boxes ≤ min(images, {clusters}), and both 0 exactly when there are no images"
+            )));
+        }
+        counts.push((correct, patterns, boxes));
+    }
+    let correct_total: usize = counts.iter().map(|c| c.0).sum();
+    if correct_total == 0 || correct_total > images {
+        return Err(Error::monitor(format!(
+            "{correct_total} correctly classified images out of {images}: expected between 1 and {images}"
+        )));
+    }
+    let words = words_for(neurons);
+    let padding = match neurons % WORD_BITS {
+        0 => 0,
+        used => u64::MAX << used,
+    };
+    let mut patterns = Vec::with_capacity(classes);
+    for (c, &(_, count, _)) in counts.iter().enumerate() {
+        let what = format!("the patterns of class {c}");
+        let rows = count
+            .checked_mul(words)
+            .ok_or_else(|| Error::monitor(format!("{what}: too many")))?;
+        let data = r.u64s(rows, &what)?;
+        if data
+            .chunks_exact(words)
+            .any(|row| row.last().is_some_and(|w| w & padding != 0))
+        {
+            return Err(Error::monitor(format!(
+                "{what}: bits beyond neuron {neurons} are set"
+            )));
+        }
+        let set = PatternSet::from_sorted(words, data)
+            .ok_or_else(|| Error::monitor(format!("{what} are not sorted and distinct")))?;
+        patterns.push(set);
+    }
+    let scale = r.f32s(neurons, "the box scale")?;
+    let mut class_boxes = Vec::with_capacity(classes);
+    for (c, &(_, _, count)) in counts.iter().enumerate() {
+        let what = format!("the boxes of class {c}");
+        let values = count
+            .checked_mul(neurons)
+            .ok_or_else(|| Error::monitor(format!("{what}: too many")))?;
+        let lo = r.f32s(values, &what)?;
+        let hi = r.f32s(values, &what)?;
+        class_boxes.push(ClassBoxes { lo, hi });
+    }
+    let boxes = Boxes::from_parts(neurons, scale, class_boxes)?;
+    let means = r.f32s(classes * neurons, "the class means")?;
+    let precision = r.f32s(neurons * neurons, "the precision matrix")?;
+    let present = counts.iter().map(|c| c.0 > 0).collect();
+    let mahalanobis = Mahalanobis::from_parts(neurons, means, present, precision)?;
+    if r.pos != bytes.len() {
+        return Err(Error::monitor(format!(
+            "{} unexpected bytes after the end of the data (offset {})",
+            bytes.len() - r.pos,
+            r.pos
+        )));
+    }
+    Ok(Monitor {
+        layer,
+        neurons,
+        gamma: gamma as u32,
+        stats: BuildStats {
+            images,
+            correct: counts.iter().map(|c| c.0).collect(),
+            clusters,
+        },
+        patterns,
+        boxes,
+        mahalanobis,
+    })
+}

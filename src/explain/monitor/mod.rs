@@ -1,0 +1,370 @@
+//! Runtime monitoring of neuron activation patterns (Cheng, Nührenberg & Yasuoka, "Runtime Monitoring Neuron
+//! Activation Patterns", DATE 2019), with stronger detectors on the same layer for comparison.
+//!
+//! **Build.** Every training image goes through the network; for each one it classifies correctly, the on/off
+//! pattern `p(x) ∈ {0,1}ⁿ` of the monitored layer (`p_i = [x_i > 0]`; by default the 84 units of `fc2`,
+//! whose signs are exactly the on/off states of the following ReLU) joins the set `S_c` of its class `c`.
+//!
+//! **Query.** For an input predicted as class `c`, `d = min_{s ∈ S_c} Hamming(p(x), s)`. The monitor warns
+//! when `d > γ`. This is the paper's γ-enlargement, exactly: the comfort zone of class `c` is every pattern
+//! within Hamming distance γ of a recorded one, and `p(x)` lies in it if and only if `d ≤ γ`.
+//!
+//! **Beyond the paper**, on the real-valued activations of the same layer and the same training images:
+//! per-class k-means boxes ([`boxes`], Henzinger et al. 2020) and class-conditional Gaussians with a shared
+//! covariance ([`mahalanobis`], Lee et al. 2018); and the max-softmax baseline (Hendrycks & Gimpel 2017).
+//! [`eval`] compares them by AUROC and tabulates the paper's γ table.
+//!
+//! Shapes: the monitored layer's output, whatever its shape (`[84]`, or `[16, 5, 5]` for a pooled conv
+//! layer), is read flat in row-major order as `n` neurons. The whole monitor is one versioned binary file
+//! ([`file`]).
+
+pub mod boxes;
+pub mod eval;
+pub mod file;
+pub mod mahalanobis;
+pub mod pattern;
+
+use crate::error::{Error, Result};
+use crate::io::idx::IdxImages;
+use crate::model::network::{Layer, Network, Trace};
+use boxes::Boxes;
+use eval::Scores;
+use mahalanobis::Mahalanobis;
+use pattern::{Nearest, PatternSet};
+use serde_json::json;
+
+/// The layer monitored unless another is named: LeNet-5's second fully connected layer (84 units).
+pub const DEFAULT_LAYER: &str = "fc2";
+/// The default γ written into a new monitor.
+pub const DEFAULT_GAMMA: u32 = 2;
+/// k-means clusters per class for the box abstraction.
+pub const DEFAULT_CLUSTERS: usize = 10;
+/// The monitor file's name in the manifest's `"monitor"` entry.
+pub const FORMAT: &str = "convscope-monitor";
+
+/// How to build a monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildOptions {
+    pub layer: String,
+    pub gamma: u32,
+    pub clusters: usize,
+    pub seed: u64,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            layer: DEFAULT_LAYER.to_string(),
+            gamma: DEFAULT_GAMMA,
+            clusters: DEFAULT_CLUSTERS,
+            seed: 0,
+        }
+    }
+}
+
+/// What the build saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Training images run through the network.
+    pub images: usize,
+    /// Correctly classified training images per class (the images whose patterns were recorded).
+    pub correct: Vec<usize>,
+    /// k-means clusters requested per class.
+    pub clusters: usize,
+}
+
+/// The monitor of one layer: per-class pattern sets and the statistics of the other detectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monitor {
+    layer: String,
+    neurons: usize,
+    gamma: u32,
+    stats: BuildStats,
+    patterns: Vec<PatternSet>,
+    boxes: Boxes,
+    mahalanobis: Mahalanobis,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The predicted class.
+    pub label: usize,
+    pub gamma: u32,
+    /// Hamming distance to the nearest recorded pattern of `label`; `None` when no training image of that class
+    /// was classified correctly (the monitor then always warns).
+    pub distance: Option<u32>,
+    /// `distance > gamma`.
+    pub warn: bool,
+    /// The input's packed pattern.
+    pub pattern: Vec<u64>,
+    /// The nearest recorded pattern of `label`, packed.
+    pub nearest: Option<Vec<u64>>,
+}
+
+/// Index and width of a layer a monitor can watch, or why it cannot.
+fn monitored_layer(net: &Network, name: &str) -> std::result::Result<(usize, usize), String> {
+    let layers = net.layers();
+    let Some((index, layer)) = layers.iter().enumerate().find(|(_, l)| l.name == name) else {
+        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        return Err(format!("no layer named {name:?}; the layers are {names:?}"));
+    };
+    if matches!(layer.layer, Layer::LogSoftmax) {
+        return Err(format!(
+            "layer {name:?} is a log-softmax: its outputs are never positive, so it has no on/off pattern"
+        ));
+    }
+    let neurons: usize = layer.output_shape.iter().product();
+    if neurons > file::MAX_NEURONS {
+        return Err(format!(
+            "layer {name:?} has {neurons} outputs; a monitor watches at most {} (pick a pooled or fully \
+             connected layer)",
+            file::MAX_NEURONS
+        ));
+    }
+    Ok((index, neurons))
+}
+
+impl Monitor {
+    /// Runs `images` through `net` and records, for every correctly classified one, its pattern and activations
+    /// under its class.
+    pub fn build(
+        net: &Network,
+        images: &IdxImages,
+        labels: &[u8],
+        options: &BuildOptions,
+    ) -> Result<Monitor> {
+        let (index, neurons) = monitored_layer(net, &options.layer).map_err(Error::invalid)?;
+        let classes = net.labels().len();
+        if classes == 0 || classes > file::MAX_CLASSES {
+            return Err(Error::invalid(format!(
+                "a monitor handles 1 to {} classes, the model has {classes}",
+                file::MAX_CLASSES
+            )));
+        }
+        if labels.len() != images.count {
+            return Err(Error::invalid(format!(
+                "{} images but {} labels",
+                images.count,
+                labels.len()
+            )));
+        }
+        if images.count > u32::MAX as usize {
+            return Err(Error::invalid("more than 2³² training images"));
+        }
+        if options.gamma as usize > neurons {
+            return Err(Error::invalid(format!(
+                "γ = {} exceeds the layer's {neurons} neurons",
+                options.gamma
+            )));
+        }
+        if options.clusters == 0 || options.clusters > file::MAX_CLUSTERS {
+            return Err(Error::invalid(format!(
+                "the number of clusters must be 1..={}, got {}",
+                file::MAX_CLUSTERS,
+                options.clusters
+            )));
+        }
+        let mut activations = vec![Vec::new(); classes];
+        let mut packed = vec![Vec::new(); classes];
+        for (i, &label) in labels.iter().enumerate() {
+            let label = usize::from(label);
+            if label >= classes {
+                return Err(Error::invalid(format!(
+                    "label {label} of image {i} is not a class of the model (0..{classes})"
+                )));
+            }
+            let trace = net.forward(&images.image(i)?)?;
+            if net.prediction(&trace).label != label {
+                continue;
+            }
+            let values = trace
+                .outputs
+                .get(index)
+                .ok_or_else(|| Error::invalid("the forward pass lacks the monitored layer"))?
+                .data();
+            activations[label].extend_from_slice(values);
+            packed[label].extend(pattern::pack(values));
+        }
+        let correct: Vec<usize> = activations.iter().map(|a| a.len() / neurons).collect();
+        if correct.iter().all(|&c| c == 0) {
+            return Err(Error::invalid(
+                "the network classifies none of the images correctly: nothing to record",
+            ));
+        }
+        let words = pattern::words_for(neurons);
+        Ok(Monitor {
+            layer: options.layer.clone(),
+            neurons,
+            gamma: options.gamma,
+            stats: BuildStats {
+                images: images.count,
+                correct,
+                clusters: options.clusters,
+            },
+            patterns: packed
+                .iter()
+                .map(|rows| PatternSet::from_rows(words, rows))
+                .collect(),
+            boxes: Boxes::build(neurons, &activations, options.clusters, options.seed)?,
+            mahalanobis: Mahalanobis::build(neurons, &activations)?,
+        })
+    }
+
+    /// Parses a monitor file (see [`file`]); check it against the network with [`Monitor::layer_index`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Monitor> {
+        file::decode(bytes)
+    }
+
+    /// Parses a monitor file and checks that it fits `net`.
+    pub fn load(bytes: &[u8], net: &Network) -> Result<Monitor> {
+        let monitor = Monitor::from_bytes(bytes)?;
+        monitor.layer_index(net)?;
+        Ok(monitor)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        file::encode(self)
+    }
+
+    /// The monitored layer's name.
+    pub fn layer(&self) -> &str {
+        &self.layer
+    }
+    pub fn neurons(&self) -> usize {
+        self.neurons
+    }
+    /// The default γ.
+    pub fn gamma(&self) -> u32 {
+        self.gamma
+    }
+    pub fn classes(&self) -> usize {
+        self.patterns.len()
+    }
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+    /// The recorded patterns of `class`.
+    pub fn patterns(&self, class: usize) -> Option<&PatternSet> {
+        self.patterns.get(class)
+    }
+    pub fn boxes(&self) -> &Boxes {
+        &self.boxes
+    }
+    pub fn mahalanobis(&self) -> &Mahalanobis {
+        &self.mahalanobis
+    }
+
+    /// Index of the monitored layer in `net`, checking that the monitor was built for a network like it
+    /// (layer present and watchable, same width, same number of classes).
+    pub fn layer_index(&self, net: &Network) -> Result<usize> {
+        let (index, neurons) = monitored_layer(net, &self.layer)
+            .map_err(|reason| Error::monitor(format!("it does not fit this model: {reason}")))?;
+        if neurons != self.neurons {
+            return Err(Error::monitor(format!(
+                "it watches {} neurons of layer {:?}, but this model's layer has {neurons}",
+                self.neurons, self.layer
+            )));
+        }
+        if net.labels().len() != self.classes() {
+            return Err(Error::monitor(format!(
+                "it was built for {} classes, this model has {}",
+                self.classes(),
+                net.labels().len()
+            )));
+        }
+        Ok(index)
+    }
+
+    /// The monitored layer's values in a forward trace of `net`.
+    pub fn activations<'t>(&self, net: &Network, trace: &'t Trace) -> Result<&'t [f32]> {
+        let index = self.layer_index(net)?;
+        trace
+            .outputs
+            .get(index)
+            .map(|t| t.data())
+            .ok_or_else(|| Error::invalid("the trace does not come from this network"))
+    }
+
+    /// The nearest recorded pattern of `class` to a packed pattern.
+    pub fn nearest(&self, class: usize, pattern: &[u64]) -> Option<Nearest> {
+        self.patterns.get(class)?.nearest(pattern)
+    }
+
+    /// The pattern monitor's verdict for a packed pattern predicted as `label`, with γ (default: the
+    /// monitor's).
+    pub fn check_pattern(&self, label: usize, pattern: Vec<u64>, gamma: Option<u32>) -> Check {
+        let gamma = gamma.unwrap_or(self.gamma);
+        let nearest = self.nearest(label, &pattern);
+        let distance = nearest.map(|n| n.distance);
+        Check {
+            label,
+            gamma,
+            distance,
+            warn: distance.map_or(true, |d| d > gamma),
+            nearest: nearest.and_then(|n| Some(self.patterns.get(label)?.get(n.index)?.to_vec())),
+            pattern,
+        }
+    }
+
+    /// The pattern monitor's verdict on a forward trace of `net`.
+    pub fn check(&self, net: &Network, trace: &Trace, gamma: Option<u32>) -> Result<Check> {
+        let values = self.activations(net, trace)?;
+        let label = net.prediction(trace).label;
+        Ok(self.check_pattern(label, pattern::pack(values), gamma))
+    }
+
+    /// Every detector's score on a forward trace of `net` (larger = more unusual; see [`eval::Detector`]).
+    pub fn scores(&self, net: &Network, trace: &Trace) -> Result<Scores> {
+        let values = self.activations(net, trace)?;
+        let prediction = net.prediction(trace);
+        let label = prediction.label;
+        let distance = self
+            .nearest(label, &pattern::pack(values))
+            .map(|n| n.distance);
+        let logits = &prediction.logits;
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let max_softmax = logits
+            .iter()
+            .map(|&z| (f64::from(z) - f64::from(max)).exp())
+            .sum::<f64>()
+            .ln();
+        Ok(Scores {
+            // No recorded pattern: farther than any pattern can be.
+            pattern: f64::from(distance.unwrap_or(self.neurons as u32 + 1)),
+            r#box: self.boxes.score(label, values),
+            mahalanobis: self.mahalanobis.score(values),
+            max_softmax,
+        })
+    }
+
+    /// The `"monitor"` entry of the model manifest: the file (relative to the manifest), the layer, the default
+    /// γ and the build statistics.
+    pub fn manifest_entry(&self, file: &str) -> serde_json::Value {
+        let per_class: Vec<serde_json::Value> = self
+            .stats
+            .correct
+            .iter()
+            .zip(&self.patterns)
+            .zip(self.boxes.classes())
+            .map(|((correct, set), boxes)| {
+                json!({"correct": correct, "patterns": set.len(), "boxes": boxes.count(self.neurons)})
+            })
+            .collect();
+        json!({
+            "file": file,
+            "format": FORMAT,
+            "version": file::VERSION,
+            "layer": self.layer,
+            "neurons": self.neurons,
+            "gamma": self.gamma,
+            "build": {
+                "images": self.stats.images,
+                "correct": self.stats.correct.iter().sum::<usize>(),
+                "patterns": self.patterns.iter().map(PatternSet::len).sum::<usize>(),
+                "clusters": self.stats.clusters,
+                "per_class": per_class,
+            },
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! `Model.loadMonitor` and `Model.monitorCheck`: the runtime monitor of neuron activation patterns
+//! ([`crate::explain::monitor`], Cheng et al. 2019) for the page's badge and pattern view. Patterns cross the
+//! boundary unpacked, one `0`/`1` byte per neuron of the monitored layer.
+
+use super::{js_error, JsObject, Model};
+use crate::explain::monitor::{pattern, Monitor};
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+impl Model {
+    /// Reads a monitor file written by `convscope monitor build` and checks that it fits this model (layer,
+    /// width, classes); it replaces any monitor loaded before.
+    #[wasm_bindgen(js_name = loadMonitor)]
+    pub fn load_monitor(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        self.monitor = Some(Monitor::load(bytes, &self.net).map_err(js_error)?);
+        Ok(())
+    }
+
+    /// `{ label, warn, distance, gamma, layer, pattern: Uint8Array, nearest: Uint8Array }`: the predicted class,
+    /// whether the input's on/off pattern is farther than `gamma` (default: the monitor's) in Hamming distance
+    /// from every training pattern of that class, that distance, and both patterns. When no training image of
+    /// the class was recorded, `distance` is `Infinity`, `warn` is true and `nearest` is empty.
+    #[wasm_bindgen(js_name = monitorCheck)]
+    pub fn monitor_check(&self, image: &[f32], gamma: Option<f64>) -> Result<JsValue, JsError> {
+        let monitor = self
+            .monitor
+            .as_ref()
+            .ok_or_else(|| JsError::new("no monitor is loaded: call loadMonitor(bytes) first"))?;
+        let neurons = monitor.neurons();
+        let gamma = gamma
+            .map(|g| {
+                if g.is_finite() && g >= 0.0 && g.fract() == 0.0 && g <= neurons as f64 {
+                    Ok(g as u32)
+                } else {
+                    Err(JsError::new(&format!(
+                        "gamma must be a whole number from 0 to {neurons}, got {g}"
+                    )))
+                }
+            })
+            .transpose()?;
+        let trace = self.net.forward(&self.image(image)?).map_err(js_error)?;
+        let check = monitor.check(&self.net, &trace, gamma).map_err(js_error)?;
+        let nearest = check
+            .nearest
+            .as_deref()
+            .map(|words| pattern::unpack(words, neurons))
+            .unwrap_or_default();
+        Ok(JsObject::new()
+            .set("label", check.label as f64)?
+            .set("warn", check.warn)?
+            .set("distance", check.distance.map_or(f64::INFINITY, f64::from))?
+            .set("gamma", f64::from(check.gamma))?
+            .set("layer", monitor.layer())?
+            .set(
+                "pattern",
+                Uint8Array::from(&pattern::unpack(&check.pattern, neurons)[..]),
+            )?
+            .set("nearest", Uint8Array::from(&nearest[..]))?
+            .into())
+    }
+}

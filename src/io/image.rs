@@ -52,6 +52,9 @@ pub const BOX_THRESHOLD: f32 = 0.1;
 const BOX_FRACTION: f64 = 20.0 / 28.0;
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 const JPEG_SIGNATURE: [u8; 3] = [0xFF, 0xD8, 0xFF];
+/// jpeg-decoder 0.3 computes `(block_row + 1) · 8` in 16 bits, which overflows (a panic where overflow checks
+/// are on) for images taller than 8191 blocks of 8 rows; such JPEGs are refused up front.
+const JPEG_MAX_HEIGHT: usize = 8191 * 8;
 
 /// A grayscale image: luminance in `[0, 1]` (0 = black, 1 = white), `height × width` values row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +178,27 @@ fn from_samples(
     })
 }
 
+/// png 0.18 panics on a `PLTE` chunk that is not a whole number of RGB entries or holds more than 256 of
+/// them (both forbidden by the PNG specification), so such files are refused before decoding.
+fn check_png_palette(bytes: &[u8]) -> Result<()> {
+    let mut at = PNG_SIGNATURE.len();
+    while let Some(header) = bytes.get(at..at + 8) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if &header[4..] == b"PLTE" && (length == 0 || length % 3 != 0 || length > 3 * 256) {
+            return Err(Error::image(format!(
+                "invalid PNG: a palette of {length} bytes is not 1 to 256 RGB entries"
+            )));
+        }
+        match at.checked_add(12).and_then(|a| a.checked_add(length)) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 fn decode_png(bytes: &[u8]) -> Result<GrayImage> {
+    check_png_palette(bytes)?;
     let png_error = |e: png::DecodingError| Error::image(format!("invalid PNG: {e}"));
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     // Palettes become RGB, low bit depths 8 bits, tRNS an alpha channel; 16-bit samples stay 16-bit.
@@ -222,6 +245,12 @@ fn decode_jpeg(bytes: &[u8]) -> Result<GrayImage> {
         .ok_or_else(|| Error::image("invalid JPEG: no frame header"))?;
     let (width, height) = (usize::from(info.width), usize::from(info.height));
     check_dimensions(width, height)?;
+    if height > JPEG_MAX_HEIGHT {
+        return Err(Error::image(format!(
+            "JPEGs taller than {JPEG_MAX_HEIGHT} rows are not supported (this one has {height}); \
+             convert it to PNG"
+        )));
+    }
     decoder.set_max_decoding_buffer_size(MAX_PIXELS * 4);
     let data = decoder.decode().map_err(jpeg_error)?;
     use jpeg_decoder::PixelFormat;
@@ -834,6 +863,30 @@ mod tests {
     }
 
     #[test]
+    fn png_palette_that_is_not_whole_rgb_entries_is_refused() {
+        // The PLTE chunk of 2 entries: length at 33 (signature 8 + IHDR 25), data from 41.
+        let palette: (&[u8], &[u8]) = (&[0, 255, 0, 0, 0, 0], &[255, 0]);
+        let valid = png_bytes(
+            2,
+            1,
+            png::ColorType::Indexed,
+            png::BitDepth::Two,
+            Some(palette),
+            &[0b0001_0000],
+        );
+        assert_eq!(&valid[37..41], b"PLTE");
+        for bad_length in [0u32, 5, 771] {
+            let mut bad = valid.clone();
+            bad[33..37].copy_from_slice(&bad_length.to_be_bytes());
+            let reason = bad_image_reason(decode(&bad));
+            assert!(
+                reason.contains(&format!("a palette of {bad_length} bytes")),
+                "{reason}"
+            );
+        }
+    }
+
+    #[test]
     fn png_over_the_pixel_limit_is_rejected_from_its_header() {
         let mut out = Vec::new();
         let encoder = png::Encoder::new(&mut out, 8000, 8000);
@@ -875,6 +928,21 @@ mod tests {
         assert_close(&cyan.pixels, &[0.587 + 0.114; 64], 2.0 / 255.0);
 
         assert!(bad_image_reason(decode(&GRAY_JPEG[..100])).starts_with("invalid JPEG"));
+    }
+
+    #[test]
+    fn jpeg_taller_than_the_decoder_can_count_is_refused() {
+        // SOF0 marker, then length (2 bytes), precision (1), height (2).
+        let sof = GRAY_JPEG
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .unwrap();
+        let mut tall = GRAY_JPEG.to_vec();
+        tall[sof + 5..sof + 7].copy_from_slice(&65529u16.to_be_bytes());
+        assert!(bad_image_reason(decode(&tall)).contains("taller than 65528 rows"));
+        // The same edit to a smaller height is read (the patch is in the right place).
+        tall[sof + 5..sof + 7].copy_from_slice(&4u16.to_be_bytes());
+        assert_eq!(decode(&tall).unwrap().height, 4);
     }
 
     #[test]
@@ -1044,6 +1112,7 @@ mod tests {
         for img in [
             canvas(28, 28, 1.0, &[]),
             canvas(5, 3, 0.3, &[]),
+            // A single pixel is its own border, hence background.
             canvas(1, 1, 0.0, &[]),
         ] {
             let reason = bad_image_reason(preprocess_mnist(&img, 1, 28, 28));
@@ -1064,44 +1133,33 @@ mod tests {
             diagonal.pixels[i * 1500 + 100 + i] = 0.0;
         }
         let cases = [
-            ("1×1", canvas(1, 1, 0.7, &[]), None),
             (
                 "1×5 with one dark pixel",
                 canvas(1, 5, 1.0, &[(0, 2, 1, 1, 0.0)]),
-                None,
+                20,
             ),
             (
                 "landscape stroke",
                 canvas(300, 40, 1.0, &[(10, 18, 280, 3, 0.0)]),
-                Some(20),
+                20,
             ),
             (
                 "portrait stroke",
                 canvas(7, 500, 0.0, &[(3, 5, 1, 490, 1.0)]),
-                Some(20),
+                20,
             ),
-            ("one-pixel diagonal", diagonal, Some(20)),
+            ("one-pixel diagonal", diagonal, 20),
         ];
         for (name, img, expected_side) in cases {
-            let out = match preprocess_mnist(&img, 1, 28, 28) {
-                Ok(out) => out,
-                Err(e) if name == "1×1" => {
-                    // A single pixel is its own border, hence background: blank.
-                    assert!(e.to_string().contains("no ink found"));
-                    continue;
-                }
-                Err(e) => panic!("{name}: {e}"),
-            };
+            let out = preprocess_mnist(&img, 1, 28, 28).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(out.data().iter().all(|v| (0.0..=1.0).contains(v)), "{name}");
             assert!(
                 (out.min_max().1 - 1.0).abs() < 1e-6,
                 "{name}: peak {:?}",
                 out.min_max()
             );
-            if let Some(side) = expected_side {
-                let (x0, y0, x1, y1) = plane_box(out.data(), 28);
-                assert_eq!((x1 - x0 + 1).max(y1 - y0 + 1), side, "{name}");
-            }
+            let (x0, y0, x1, y1) = plane_box(out.data(), 28);
+            assert_eq!((x1 - x0 + 1).max(y1 - y0 + 1), expected_side, "{name}");
         }
     }
 

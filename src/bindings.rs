@@ -1,1 +1,256 @@
 //! The only wasm-bindgen module: turns core results into typed arrays and `JsError`s.
+//!
+//! JS sees one class, `Model` (the contract is `notes/js-api.md`; the README shows it as TypeScript). Images
+//! cross the boundary as `Float32Array`s of `C·H·W` raw pixels in `[0, 1]` (CHW, ink = 1); maps come back as
+//! `{ shape, data: Float32Array }` objects with the core's row-major layout unchanged, so nothing is reshaped
+//! here. Every method returns `Result<_, JsError>`: bad input becomes a JS `Error` carrying the core's
+//! message, never a panic.
+
+use crate::explain::deconvnet::{self, Reconstruction, Unit};
+use crate::io::image;
+use crate::model::network::{Layer, NamedLayer, Network, Trace};
+use crate::tensor::Tensor;
+use js_sys::{Array, Float32Array, Object, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+mod monitor;
+
+/// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
+#[cfg(feature = "console_error_panic_hook")]
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(error: crate::Error) -> JsError {
+    JsError::new(&error.to_string())
+}
+
+/// A plain JS object built key by key (typed arrays cannot go through serde).
+struct JsObject(Object);
+
+impl JsObject {
+    fn new() -> Self {
+        JsObject(Object::new())
+    }
+
+    fn set(self, key: &str, value: impl Into<JsValue>) -> Result<Self, JsError> {
+        Reflect::set(&self.0, &JsValue::from_str(key), &value.into())
+            .map_err(|_| JsError::new(&format!("cannot set property {key:?}")))?;
+        Ok(self)
+    }
+
+    /// `{ shape: number[], data: Float32Array }` of a tensor.
+    fn tensor(shape: &[usize], data: &[f32]) -> Result<Self, JsError> {
+        JsObject::new()
+            .set("shape", number_array(shape))?
+            .set("data", Float32Array::from(data))
+    }
+}
+
+impl From<JsObject> for JsValue {
+    fn from(object: JsObject) -> JsValue {
+        object.0.into()
+    }
+}
+
+fn number_array(shape: &[usize]) -> Array {
+    shape.iter().map(|&d| JsValue::from_f64(d as f64)).collect()
+}
+
+/// Plain data of `Model.info()`, serialized with serde (maps become plain objects).
+#[derive(Serialize)]
+struct Info<'a> {
+    name: &'a str,
+    input: &'a crate::model::manifest::InputShape,
+    labels: &'a [String],
+    layers: Vec<LayerInfo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dataset: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<&'a serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct LayerInfo<'a> {
+    /// 1-based, as the page numbers layers.
+    index: usize,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    shape: &'a [usize],
+}
+
+/// The layers with their manifest `type` string (the network has one layer per manifest entry, in order).
+fn typed_layers(net: &Network) -> impl Iterator<Item = (&NamedLayer, &'static str)> {
+    net.layers()
+        .iter()
+        .zip(&net.manifest().layers)
+        .map(|(layer, spec)| (layer, spec.kind.type_name()))
+}
+
+/// A loaded network, kept alive between calls (free it with `model.free()`).
+#[wasm_bindgen]
+pub struct Model {
+    net: Network,
+    /// The runtime monitor, once `loadMonitor` has read one (`bindings/monitor.rs`).
+    monitor: Option<crate::explain::monitor::Monitor>,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// Builds a model from the manifest JSON text and the safetensors weight bytes.
+    pub fn load(manifest_json: &str, weights: &[u8]) -> Result<Model, JsError> {
+        let net = Network::from_bytes(manifest_json, weights).map_err(js_error)?;
+        Ok(Model { net, monitor: None })
+    }
+
+    /// Name, input shape, labels, the layers (1-based index, name, type, output shape) and the manifest's
+    /// `dataset` and `metrics` when present.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        let manifest = self.net.manifest();
+        let info = Info {
+            name: &manifest.name,
+            input: &manifest.input,
+            labels: self.net.labels(),
+            layers: typed_layers(&self.net)
+                .enumerate()
+                .map(|(i, (l, kind))| LayerInfo {
+                    index: i + 1,
+                    name: &l.name,
+                    kind,
+                    shape: &l.output_shape,
+                })
+                .collect(),
+            dataset: manifest.extra.get("dataset"),
+            metrics: manifest.extra.get("metrics"),
+        };
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        info.serialize(&serializer)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Canvas RGBA pixels (`width·height·4` bytes) → MNIST-style model input, as the CLI prepares images.
+    #[wasm_bindgen(js_name = preprocessRgba)]
+    pub fn preprocess_rgba(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<Float32Array, JsError> {
+        let gray = image::from_rgba(rgba, width, height).map_err(js_error)?;
+        self.preprocess(&gray)
+    }
+
+    /// PNG, JPEG or PGM/PPM file bytes → MNIST-style model input.
+    #[wasm_bindgen(js_name = preprocessFile)]
+    pub fn preprocess_file(&self, bytes: &[u8]) -> Result<Float32Array, JsError> {
+        let gray = image::decode(bytes).map_err(js_error)?;
+        self.preprocess(&gray)
+    }
+
+    /// `{ label, logits: Float32Array, probs: Float32Array }`.
+    pub fn predict(&self, image: &[f32]) -> Result<JsValue, JsError> {
+        let prediction = self.net.predict(&self.image(image)?).map_err(js_error)?;
+        Ok(JsObject::new()
+            .set("label", prediction.label as f64)?
+            .set("logits", Float32Array::from(&prediction.logits[..]))?
+            .set("probs", Float32Array::from(&prediction.probs[..]))?
+            .into())
+    }
+
+    /// Every layer's output in order: `[{ index (1-based), name, type, shape, data: Float32Array }]`.
+    pub fn activations(&self, image: &[f32]) -> Result<Array, JsError> {
+        let trace = self.trace(image)?;
+        typed_layers(&self.net)
+            .zip(&trace.outputs)
+            .enumerate()
+            .map(|(i, ((layer, kind), output))| {
+                Ok(JsValue::from(
+                    JsObject::tensor(output.shape(), output.data())?
+                        .set("index", (i + 1) as f64)?
+                        .set("name", layer.name.as_str())?
+                        .set("type", kind)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The weights of layer `layer` (by name): `{ shape, data }`, OIHW for conv2d, `[out, in]` for linear.
+    pub fn filters(&self, layer: &str) -> Result<JsValue, JsError> {
+        let index = self.net.layer_index(layer).map_err(js_error)?;
+        let (named, kind) = typed_layers(&self.net)
+            .nth(index)
+            .ok_or_else(|| JsError::new(&format!("no layer named {layer:?}")))?;
+        let (shape, weight) = match &named.layer {
+            Layer::Conv2d { params, weight, .. } => (params.weight_shape().to_vec(), weight),
+            Layer::Linear { params, weight, .. } => (params.weight_shape().to_vec(), weight),
+            _ => {
+                return Err(JsError::new(&format!(
+                    "layer {layer:?} is a {kind} layer and has no filters; pick a conv2d or linear layer"
+                )))
+            }
+        };
+        Ok(JsObject::tensor(&shape, weight)?.into())
+    }
+
+    /// Zeiler & Fergus deconvnet: channel `channel` of conv layer `layer`'s pooled maps projected to pixel
+    /// space; `unit` is `"all"` (default), `"max"` or `"y,x"`. Returns `{ shape: [H, W], data, strength,
+    /// position? }` (`position`: `[y, x]` of the seeded unit when only one unit is kept).
+    pub fn deconv(
+        &self,
+        image: &[f32],
+        layer: &str,
+        channel: usize,
+        unit: Option<String>,
+    ) -> Result<JsValue, JsError> {
+        let unit: Unit = unit.as_deref().unwrap_or("all").parse().map_err(js_error)?;
+        let trace = self.trace(image)?;
+        let reconstruction =
+            deconvnet::deconv(&self.net, &trace, layer, channel, unit).map_err(js_error)?;
+        Ok(reconstruction_object(&reconstruction)?.into())
+    }
+
+    /// Every channel of every conv layer reconstructed from one forward pass (22 maps for LeNet-5), in layer
+    /// order: `[{ layer, channel, strength, shape, data }]`.
+    #[wasm_bindgen(js_name = deconvAll)]
+    pub fn deconv_all(&self, image: &[f32]) -> Result<Array, JsError> {
+        let trace = self.trace(image)?;
+        deconvnet::deconv_all(&self.net, &trace)
+            .map_err(js_error)?
+            .iter()
+            .map(|r| {
+                Ok(JsValue::from(
+                    reconstruction_object(r)?
+                        .set("layer", r.layer.as_str())?
+                        .set("channel", r.channel as f64)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+fn reconstruction_object(r: &Reconstruction) -> Result<JsObject, JsError> {
+    let object = JsObject::tensor(&r.shape(), r.data())?.set("strength", f64::from(r.strength))?;
+    match r.position {
+        Some((y, x)) => object.set("position", number_array(&[y, x])),
+        None => Ok(object),
+    }
+}
+
+impl Model {
+    fn image(&self, data: &[f32]) -> Result<Tensor, JsError> {
+        self.net.image(data.to_vec()).map_err(js_error)
+    }
+
+    fn trace(&self, data: &[f32]) -> Result<Trace, JsError> {
+        self.net.forward(&self.image(data)?).map_err(js_error)
+    }
+
+    fn preprocess(&self, gray: &image::GrayImage) -> Result<Float32Array, JsError> {
+        let [c, h, w] = self.net.input_shape();
+        let input = image::preprocess_mnist(gray, c, h, w).map_err(js_error)?;
+        Ok(Float32Array::from(input.data()))
+    }
+}

@@ -1,0 +1,141 @@
+// The hub shared by the page and the widget: one loaded model, the current input image, the view state and
+// memoized analyses of that image. Panels read from it and listen to its events:
+//   'image' — a new input (or none); 'view' — view state changed (detail: the changed keys).
+// No DOM access here, so the same object shape can later be backed by the worker for heavy methods.
+
+/** View state defaults; every key is mirrored in the URL hash by the page. */
+export const DEFAULT_VIEW = Object.freeze({
+  layer: 1, // layer explorer: 1-based layer number
+  channel: 0, // layer explorer: highlighted channel
+  cmap: 'viridis',
+  range: 'map', // 'map': each map its own range; 'layer': one range for the layer
+  dlayer: '', // deconvnet: conv layer name ('' = the first conv layer)
+  dchannel: 0,
+  unit: 'all', // 'all' | 'max' | 'y,x'
+  dmode: 'diverging', // 'diverging' | 'gray'
+  dall: false, // show all reconstructions at once
+});
+
+export class App extends EventTarget {
+  /**
+   * @param model  a wasm `Model`
+   * @param spec   the model's entry of config.js MODELS (title, gallery name, ...)
+   * @param gallery  the sample set (data.js fetchGallery) or null
+   */
+  constructor({ model, spec, gallery = null, view = {} }) {
+    super();
+    this.model = model;
+    this.spec = spec;
+    this.gallery = gallery;
+    this.info = model.info();
+    this.labels = this.info.labels;
+    this.layers = this.info.layers;
+    this.deconvLayers = findDeconvLayers(this.layers);
+    this.view = { ...DEFAULT_VIEW, dlayer: this.deconvLayers[0]?.name ?? '', ...view };
+    this.image = null;
+    this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
+    this.cache = new Map();
+    this.timings = {}; // last duration in microseconds of each core call
+  }
+
+  /** Sets the input image (Float32Array of C*H*W, or null for none) and tells the panels. */
+  setImage(image, source) {
+    this.image = image;
+    this.source = image ? source : null;
+    this.cache.clear();
+    this.dispatchEvent(new CustomEvent('image', { detail: this.source }));
+  }
+
+  /** Merges `patch` into the view state and tells the panels which keys changed. */
+  setView(patch) {
+    const changed = Object.keys(patch).filter((key) => this.view[key] !== patch[key]);
+    if (changed.length === 0) return;
+    Object.assign(this.view, patch);
+    this.dispatchEvent(new CustomEvent('view', { detail: changed }));
+  }
+
+  /** Runs a core call, recording its duration under `name` in `timings`. */
+  timed(name, fn) {
+    const start = performance.now();
+    const result = fn();
+    this.timings[name] = (performance.now() - start) * 1000;
+    return result;
+  }
+
+  memo(key, fn) {
+    if (!this.cache.has(key)) this.cache.set(key, fn());
+    return this.cache.get(key);
+  }
+
+  /** `{ label, logits, probs }` of the current image, or null without one. */
+  prediction() {
+    return this.image && this.memo('predict', () => this.timed('predict', () => this.model.predict(this.image)));
+  }
+
+  /** Every layer's output for the current image, in manifest order (index 1-based), or null. */
+  activations() {
+    return this.image && this.memo('activations', () => this.timed('activations', () => this.model.activations(this.image)));
+  }
+
+  /** One layer's output by its 1-based number. */
+  activation(layer) {
+    return this.activations()?.[layer - 1] ?? null;
+  }
+
+  /** Deconvnet reconstruction of one channel (`unit`: 'all' | 'max' | 'y,x'), or null. */
+  deconv(layer, channel, unit = 'all') {
+    return (
+      this.image &&
+      this.memo(`deconv:${layer}:${channel}:${unit}`, () =>
+        this.timed('deconv', () => this.model.deconv(this.image, layer, channel, unit)),
+      )
+    );
+  }
+
+  /** All channels of all conv layers reconstructed at once, or null. */
+  deconvAll() {
+    return this.image && this.memo('deconvAll', () => this.timed('deconvAll', () => this.model.deconvAll(this.image)));
+  }
+
+  /** Kernels of a conv layer (OIHW); independent of the image, so cached for the model's lifetime. */
+  filters(layer) {
+    this.filterCache ??= new Map();
+    if (!this.filterCache.has(layer)) this.filterCache.set(layer, this.model.filters(layer));
+    return this.filterCache.get(layer);
+  }
+
+  /** The conv layer whose channels a layer's maps are (conv1 for conv1/relu1/pool1), or null. */
+  convOf(layerNumber) {
+    for (let i = layerNumber - 1; i >= 0; i--) {
+      const type = this.layers[i].type;
+      if (type === 'conv2d') return this.layers[i].name;
+      if (type !== 'relu' && type !== 'max_pool2d') return null;
+    }
+    return null;
+  }
+
+  /** Label text of class `k`. */
+  label(k) {
+    return this.labels[k] ?? String(k);
+  }
+}
+
+/**
+ * The layers the deconvnet starts from: each conv layer with the max-pool that follows it (its pooled maps
+ * are the activations, as Zeiler & Fergus visualise them).
+ */
+function findDeconvLayers(layers) {
+  const out = [];
+  layers.forEach((layer, i) => {
+    if (layer.type !== 'conv2d') return;
+    for (let j = i + 1; j < layers.length; j++) {
+      const type = layers[j].type;
+      if (type === 'max_pool2d') {
+        out.push({ name: layer.name, conv: layer.index, pool: layers[j].index, channels: layers[j].shape[0], shape: layers[j].shape });
+        return;
+      }
+      if (type !== 'relu') return;
+    }
+  });
+  return out;
+}

@@ -1,0 +1,26 @@
+// The models the page offers and the sample sets shipped with them. URLs are resolved against this module,
+// so the site works from any sub-path and the embeddable widget finds them from any host page.
+
+const here = (path) => new URL(`../${path}`, import.meta.url).href;
+
+export const MODELS = {
+  mnist: {
+    title: 'MNIST',
+    description: 'handwritten digits',
+    manifest: here('models/lenet5-mnist.json'),
+    gallery: here('data/mnist-gallery'),
+    galleryName: 'MNIST test digits',
+  },
+  fashion: {
+    title: 'Fashion-MNIST',
+    description: 'clothing items',
+    manifest: here('models/lenet5-fashion.json'),
+    gallery: here('data/fashion-gallery'),
+    galleryName: 'Fashion-MNIST test items',
+  },
+};
+
+export const DEFAULT_MODEL = 'mnist';
+
+/** The wasm glue module and its binary, next to the page. */
+export const WASM_MODULE = here('pkg/convscope.js');

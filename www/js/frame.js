@@ -1,0 +1,101 @@
+// The frame around every panel: title, description, "Download PNG", an empty state when there is no input,
+// and the render loop. A panel's `createPanel(root, app)` returns `{ render(), snapshot?() }`; the frame calls
+// `render` once per animation frame after the app's 'image' or 'view' events, and only while the panel is on
+// screen (a panel scrolled away catches up when it comes back).
+
+import { downloadCanvas } from './render.js';
+
+/**
+ * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
+ * Returns `{ element, destroy() }`.
+ */
+export function mountPanel(container, panel, app) {
+  const { meta } = panel;
+  const section = document.createElement('section');
+  section.className = `panel panel-${meta.id}${meta.wide ? ' panel-wide' : ''}`;
+  section.id = `panel-${meta.id}`;
+  section.setAttribute('aria-labelledby', `panel-${meta.id}-title`);
+  section.innerHTML = `
+    <header class="panel-header">
+      <div>
+        <h2 id="panel-${meta.id}-title"></h2>
+        <p class="panel-description"></p>
+      </div>
+      <div class="panel-actions"></div>
+    </header>
+    <div class="panel-body"></div>
+    <p class="panel-empty">Draw something or pick a test image to see this panel.</p>
+    <p class="panel-error" role="alert" hidden></p>`;
+  section.querySelector('h2').textContent = meta.title;
+  section.querySelector('.panel-description').textContent = meta.description;
+  container.append(section);
+
+  const body = section.querySelector('.panel-body');
+  const errorLine = section.querySelector('.panel-error');
+  const view = panel.createPanel(body, app);
+  const needsImage = meta.needsImage !== false;
+
+  if (view.snapshot) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'icon-button';
+    button.textContent = 'PNG';
+    button.title = `Download the ${meta.title} panel as a PNG image`;
+    button.setAttribute('aria-label', `Download the ${meta.title} panel as PNG`);
+    button.addEventListener('click', () => {
+      const canvas = view.snapshot();
+      if (canvas) downloadCanvas(canvas, `convscope-${meta.id}.png`);
+    });
+    section.querySelector('.panel-actions').append(button);
+  }
+
+  let dirty = true;
+  let visible = false;
+  let frame = 0;
+
+  function draw() {
+    frame = 0;
+    if (!dirty) return;
+    dirty = false;
+    const empty = needsImage && !app.image;
+    section.classList.toggle('is-empty', empty);
+    if (empty) return;
+    try {
+      view.render();
+      errorLine.hidden = true;
+    } catch (error) {
+      errorLine.textContent = error?.message ?? String(error);
+      errorLine.hidden = false;
+    }
+  }
+
+  function invalidate() {
+    dirty = true;
+    if (visible && !frame) frame = requestAnimationFrame(draw);
+  }
+
+  const observer = new IntersectionObserver((entries) => {
+    visible = entries.some((entry) => entry.isIntersecting);
+    if (visible && dirty && !frame) frame = requestAnimationFrame(draw);
+  });
+  observer.observe(section);
+  app.addEventListener('image', invalidate);
+  app.addEventListener('view', invalidate);
+
+  return {
+    element: section,
+    /** Renders now, visible or not (first paint, tests of hidden panels). */
+    flush() {
+      dirty = true;
+      draw();
+    },
+    destroy() {
+      observer.disconnect();
+      if (frame) cancelAnimationFrame(frame);
+      app.removeEventListener('image', invalidate);
+      app.removeEventListener('view', invalidate);
+      view.destroy?.();
+      section.remove();
+    },
+  };
+}

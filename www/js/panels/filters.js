@@ -1,0 +1,80 @@
+// Filters panel: the learned kernels of every conv layer (OIHW). Each layer's bank is one image: a column per
+// filter (output channel), a row per input channel, 1-pixel gaps, one symmetric diverging range per layer.
+
+import { escapeHtml } from '../dom.js';
+import { paintMap, valueRange, displayRange, createLegend, composeSnapshot, mapCanvas } from '../render.js';
+
+export const meta = {
+  id: 'filters',
+  title: 'Filters',
+  description: 'Learned convolution kernels: one column per filter, one row per input channel. Red positive, blue negative.',
+  needsImage: false,
+  wide: true,
+};
+
+/** Lays out OIHW kernels as one (I·(H+1)−1) × (O·(W+1)−1) image with NaN gaps between kernels. */
+export function kernelMosaic({ shape, data }) {
+  const [outputs, inputs, kh, kw] = shape;
+  const height = inputs * (kh + 1) - 1;
+  const width = outputs * (kw + 1) - 1;
+  const mosaic = new Float32Array(height * width).fill(NaN);
+  for (let o = 0; o < outputs; o++) {
+    for (let i = 0; i < inputs; i++) {
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) {
+          mosaic[(i * (kh + 1) + y) * width + o * (kw + 1) + x] = data[((o * inputs + i) * kh + y) * kw + x];
+        }
+      }
+    }
+  }
+  return { height, width, data: mosaic };
+}
+
+export function createPanel(root, app) {
+  const convs = app.layers.filter((layer) => layer.type === 'conv2d');
+  root.innerHTML = `<div class="filter-banks">${convs
+    .map(
+      (layer) => `<figure class="filter-bank">
+        <div class="filter-canvas"></div>
+        <figcaption><strong>${escapeHtml(layer.name)}</strong> <span class="muted filter-shape"></span></figcaption>
+        <div class="filter-legend"></div>
+      </figure>`,
+    )
+    .join('')}</div>`;
+
+  const banks = convs.map((layer, k) => {
+    const figure = root.querySelectorAll('.filter-bank')[k];
+    const canvas = mapCanvas();
+    figure.querySelector('.filter-canvas').append(canvas);
+    const legend = createLegend();
+    figure.querySelector('.filter-legend').append(legend.element);
+    return { layer, figure, canvas, legend, drawn: false };
+  });
+
+  return {
+    render() {
+      for (const bank of banks) {
+        if (bank.drawn) continue;
+        const filters = app.filters(bank.layer.name);
+        const [o, i, kh, kw] = filters.shape;
+        const mosaic = kernelMosaic(filters);
+        const range = displayRange('diverging', valueRange(filters.data));
+        paintMap(bank.canvas, mosaic.data, { height: mosaic.height, width: mosaic.width, colormap: 'diverging', range });
+        bank.canvas.style.width = `${mosaic.width * 7}px`;
+        bank.canvas.setAttribute('role', 'img');
+        bank.canvas.setAttribute('aria-label', `${bank.layer.name}: ${o} filters of ${i}×${kh}×${kw}`);
+        bank.figure.querySelector('.filter-shape').textContent = `${o} filters × ${i} input channel${i > 1 ? 's' : ''}, ${kh}×${kw}`;
+        bank.legend.update('diverging', range, `${bank.layer.name} weights`);
+        bank.drawn = true;
+      }
+    },
+    snapshot() {
+      return composeSnapshot({
+        title: 'Convolution filters',
+        subtitle: 'columns: filters (output channels), rows: input channels',
+        rows: banks.map((bank) => ({ heading: bank.layer.name, tiles: [{ canvas: bank.canvas, caption: '' }] })),
+        cell: 640,
+      });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// Gallery panel: the bundled test images (class-balanced subset of the test set, see scripts/make-gallery.py).
+// Filter by class or show only the images the model gets wrong (all are classified once, in idle time).
+
+import { paintMap } from '../render.js';
+import { escapeHtml, optionsHtml } from '../dom.js';
+
+export const meta = {
+  id: 'gallery',
+  title: 'Test images',
+  description: 'Unseen images from the test set, 30 per class. Pick one to analyse it.',
+  needsImage: false,
+};
+
+export function createPanel(root, app) {
+  const gallery = app.gallery;
+  if (!gallery) {
+    root.innerHTML = '<p class="muted">No sample images for this model.</p>';
+    return { render() {} };
+  }
+  const classes = [...new Set(gallery.labels)].sort((a, b) => a - b);
+  const options = optionsHtml([['all', 'all classes'], ['wrong', 'misclassified only'], ...classes.map((k) => [k, `class ${app.label(k)}`])], 'all');
+  root.innerHTML = `
+    <div class="toolbar">
+      <label class="field">Show
+        <select class="gallery-filter">${options}</select>
+      </label>
+      <button type="button" class="button random">Random</button>
+      <span class="muted gallery-count" aria-live="polite"></span>
+    </div>
+    <div class="gallery-grid" role="group" aria-label="${escapeHtml(app.spec.galleryName)}"></div>`;
+
+  const grid = root.querySelector('.gallery-grid');
+  const filter = root.querySelector('.gallery-filter');
+  const count = root.querySelector('.gallery-count');
+  const buttons = [];
+  for (let i = 0; i < gallery.count; i++) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'thumb';
+    button.setAttribute('aria-label', `Test image ${i}, class ${app.label(gallery.labels[i])}`);
+    button.title = `#${i} · ${app.label(gallery.labels[i])}`;
+    const canvas = document.createElement('canvas');
+    canvas.className = 'map';
+    paintMap(canvas, gallery.pixels, {
+      offset: i * gallery.height * gallery.width,
+      height: gallery.height,
+      width: gallery.width,
+      colormap: 'gray',
+      range: [0, 255],
+    });
+    button.append(canvas);
+    button.addEventListener('click', () => select(i));
+    buttons.push(button);
+  }
+  grid.append(...buttons);
+
+  function select(i) {
+    app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });
+  }
+
+  // Classify every image once, after the first paint, to mark and filter the misclassified ones.
+  let wrong = null;
+  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 50));
+  idle(() => {
+    wrong = new Set();
+    for (let i = 0; i < gallery.count; i++) {
+      if (app.model.predict(gallery.image(i)).label !== gallery.labels[i]) wrong.add(i);
+    }
+    for (const i of wrong) {
+      buttons[i].classList.add('is-wrong');
+      buttons[i].title += ' · misclassified';
+      buttons[i].setAttribute('aria-label', `${buttons[i].getAttribute('aria-label')}, misclassified`);
+    }
+    applyFilter();
+  });
+
+  function applyFilter() {
+    const value = filter.value;
+    let shown = 0;
+    buttons.forEach((button, i) => {
+      const keep = value === 'all' || (value === 'wrong' ? wrong?.has(i) : String(gallery.labels[i]) === value);
+      button.hidden = !keep;
+      if (keep) shown++;
+    });
+    count.textContent = value === 'wrong' && !wrong ? 'classifying…' : `${shown} shown${wrong ? ` · ${wrong.size} misclassified` : ''}`;
+  }
+  filter.addEventListener('change', applyFilter);
+  root.querySelector('.random').addEventListener('click', () => {
+    const visible = buttons.map((b, i) => (b.hidden ? -1 : i)).filter((i) => i >= 0);
+    if (visible.length) select(visible[Math.floor(Math.random() * visible.length)]);
+  });
+  applyFilter();
+
+  return {
+    render() {
+      const current = app.source?.kind === 'gallery' ? app.source.index : -1;
+      buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === current)));
+    },
+  };
+}

@@ -1,0 +1,153 @@
+// Layer explorer: every layer's output for the current input. Feature maps (CHW) are shown one per channel;
+// vectors (flatten, linear, softmax) as a grid of units. Layers are numbered from 1 over the manifest's list.
+// Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel.
+
+import { COLORMAPS } from '../visual.js';
+import { escapeHtml, optionsHtml } from '../dom.js';
+import { paintMap, mapCanvas, valueRange, displayRange, createLegend, composeSnapshot, formatValue } from '../render.js';
+
+export const meta = {
+  id: 'layers',
+  title: 'Layer explorer',
+  description: 'Pick a layer to see all its outputs for the current input. Click a feature map to reconstruct it in the deconvnet panel.',
+  wide: true,
+};
+
+/** Arranges `n` units of a vector layer in a near-square grid: [rows, columns]. */
+export function vectorGrid(n) {
+  const columns = n <= 16 ? n : Math.ceil(Math.sqrt(n));
+  return [Math.ceil(n / columns), columns];
+}
+
+export function createPanel(root, app) {
+  root.innerHTML = `
+    <div class="layer-strip" role="group" aria-label="Layers">
+      ${app.layers
+        .map(
+          (layer) => `<button type="button" class="layer-chip" data-layer="${layer.index}">
+            <span class="layer-number">${layer.index}</span>
+            <span class="layer-name">${escapeHtml(layer.name)}</span>
+            <span class="layer-shape">${layer.shape.join('×')}</span>
+          </button>`,
+        )
+        .join('')}
+    </div>
+    <div class="toolbar">
+      <label class="field">Colormap <select class="cmap">${optionsHtml(COLORMAPS, app.view.cmap)}</select></label>
+      <label class="field">Range
+        <select class="range">${optionsHtml([['map', 'per map'], ['layer', 'shared by the layer']], app.view.range)}</select>
+      </label>
+      <span class="legend-slot"></span>
+      <span class="layer-summary muted"></span>
+    </div>
+    <div class="map-grid"></div>`;
+
+  const chips = [...root.querySelectorAll('.layer-chip')];
+  const grid = root.querySelector('.map-grid');
+  const summary = root.querySelector('.layer-summary');
+  const legend = createLegend();
+  root.querySelector('.legend-slot').append(legend.element);
+
+  chips.forEach((chip) => chip.addEventListener('click', () => app.setView({ layer: Number(chip.dataset.layer), channel: 0 })));
+  root.querySelector('.cmap').addEventListener('change', (event) => app.setView({ cmap: event.target.value }));
+  root.querySelector('.range').addEventListener('change', (event) => app.setView({ range: event.target.value }));
+
+  // The map tiles are rebuilt only when the layer's shape changes; otherwise repainted in place.
+  let tiles = [];
+  let builtFor = '';
+
+  function build(layer, activation) {
+    grid.replaceChildren();
+    tiles = [];
+    const [channels, h] = activation.shape;
+    if (activation.shape.length === 3) {
+      const conv = app.convOf(layer.index);
+      grid.style.setProperty('--map-size', `${Math.min(112, Math.max(56, h * 4))}px`);
+      for (let c = 0; c < channels; c++) {
+        const tile = document.createElement('button');
+        tile.type = 'button';
+        tile.className = 'map-tile';
+        tile.dataset.testid = 'feature-map';
+        tile.dataset.layer = String(layer.index);
+        tile.dataset.channel = String(c);
+        const canvas = mapCanvas();
+        const caption = document.createElement('span');
+        caption.className = 'map-caption';
+        tile.append(canvas, caption);
+        tile.addEventListener('click', () => {
+          app.setView(conv ? { channel: c, dlayer: conv, dchannel: c } : { channel: c });
+        });
+        grid.append(tile);
+        tiles.push({ tile, canvas, caption });
+      }
+    } else {
+      const canvas = mapCanvas();
+      canvas.classList.add('vector-map');
+      const caption = document.createElement('span');
+      caption.className = 'map-caption';
+      const figure = document.createElement('figure');
+      figure.className = 'vector-figure';
+      figure.append(canvas, caption);
+      grid.append(figure);
+      tiles.push({ tile: figure, canvas, caption });
+    }
+  }
+
+  function currentLayer() {
+    return app.layers[Math.min(Math.max(app.view.layer, 1), app.layers.length) - 1];
+  }
+
+  return {
+    render() {
+      const layer = currentLayer();
+      const activation = app.activation(layer.index);
+      const key = `${layer.index}:${activation.shape.join('x')}`;
+      if (key !== builtFor) {
+        build(layer, activation);
+        builtFor = key;
+      }
+      chips.forEach((chip) => chip.setAttribute('aria-pressed', String(Number(chip.dataset.layer) === layer.index)));
+
+      const { data, shape } = activation;
+      const colormap = app.view.cmap;
+      const layerRange = displayRange(colormap, valueRange(data));
+      legend.update(colormap, layerRange, layer.name);
+      const active = data.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
+      summary.textContent = `Layer ${layer.index} · ${layer.type} · ${shape.join('×')} · ${active} of ${data.length} positive`;
+
+      if (shape.length === 3) {
+        const [channels, h, w] = shape;
+        for (let c = 0; c < channels; c++) {
+          const range = valueRange(data, c * h * w, h * w);
+          const shown = app.view.range === 'layer' ? layerRange : displayRange(colormap, range);
+          const { tile, canvas, caption } = tiles[c];
+          paintMap(canvas, data, { offset: c * h * w, height: h, width: w, colormap, range: shown });
+          caption.textContent = `ch ${c} · max ${formatValue(range[1])}`;
+          tile.setAttribute('aria-pressed', String(c === app.view.channel));
+          tile.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}, channel ${c}, values ${formatValue(range[0])} to ${formatValue(range[1])}`);
+        }
+      } else {
+        const [rows, columns] = vectorGrid(data.length);
+        const padded = new Float32Array(rows * columns).fill(NaN); // padding cells paint black
+        padded.set(data);
+        const { canvas, caption } = tiles[0];
+        paintMap(canvas, padded, { height: rows, width: columns, colormap, range: layerRange });
+        canvas.setAttribute('role', 'img');
+        canvas.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}: ${data.length} values in a ${rows}×${columns} grid`);
+        const best = data.reduce((b, v, i) => (v > data[b] ? i : b), 0);
+        caption.textContent = `${data.length} units, row by row · largest: unit ${best}${data.length === app.labels.length ? ` (class ${app.label(best)})` : ''} = ${formatValue(data[best])}`;
+      }
+    },
+    snapshot() {
+      const layer = currentLayer();
+      const colormap = app.view.cmap;
+      const range = displayRange(colormap, valueRange(app.activation(layer.index).data));
+      return composeSnapshot({
+        title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`,
+        subtitle: summary.textContent,
+        rows: [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }],
+        legend: { colormap, range },
+      });
+    },
+  };
+}

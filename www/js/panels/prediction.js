@@ -1,0 +1,79 @@
+// Prediction panel: the predicted class and the softmax probability of every class, updated on every stroke.
+
+import { COLORS, FONT, SIZES } from '../visual.js';
+import { escapeHtml } from '../dom.js';
+import { formatValue } from '../render.js';
+
+export const meta = {
+  id: 'prediction',
+  title: 'Prediction',
+  description: 'Softmax probability of each class (hover a bar for its logit).',
+};
+
+export function createPanel(root, app) {
+  root.innerHTML = `
+    <p class="prediction-main" data-testid="prediction" aria-live="polite"></p>
+    <p class="prediction-truth muted"></p>
+    <ol class="bars" aria-label="Class probabilities">
+      ${app.labels
+        .map(
+          (label) => `<li class="bar-row">
+            <span class="bar-label">${escapeHtml(label)}</span>
+            <span class="bar-track"><span class="bar-fill"></span></span>
+            <span class="bar-value"></span>
+          </li>`,
+        )
+        .join('')}
+    </ol>`;
+  const main = root.querySelector('.prediction-main');
+  const truth = root.querySelector('.prediction-truth');
+  const rows = [...root.querySelectorAll('.bar-row')];
+
+  return {
+    render() {
+      const { label, probs, logits } = app.prediction();
+      main.innerHTML = `<span class="prediction-label">${escapeHtml(app.label(label))}</span> <span class="prediction-confidence">${(probs[label] * 100).toFixed(1)}%</span>`;
+      const known = app.source?.kind === 'gallery' ? app.source.label : null;
+      truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
+      truth.classList.toggle('is-wrong', known !== null && known !== label);
+      rows.forEach((row, k) => {
+        const percent = probs[k] * 100;
+        row.classList.toggle('is-top', k === label);
+        row.classList.toggle('is-true', k === known);
+        row.querySelector('.bar-fill').style.width = `${percent.toFixed(2)}%`;
+        row.querySelector('.bar-value').textContent = percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%';
+        row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}`;
+        row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
+      });
+    },
+    snapshot() {
+      const { label, probs } = app.prediction();
+      const pad = SIZES.snapshotPadding;
+      const rowHeight = 26;
+      const width = 420;
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = pad * 2 + 40 + rowHeight * probs.length;
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = COLORS.background;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.textBaseline = 'middle';
+      ctx.fillStyle = COLORS.text;
+      ctx.font = '600 20px system-ui, sans-serif';
+      ctx.fillText(`Prediction: ${app.label(label)} (${(probs[label] * 100).toFixed(1)}%)`, pad, pad + 12);
+      ctx.font = FONT;
+      probs.forEach((p, k) => {
+        const y = pad + 40 + k * rowHeight;
+        ctx.fillStyle = COLORS.text;
+        ctx.fillText(app.label(k), pad, y + rowHeight / 2);
+        ctx.fillStyle = COLORS.bar;
+        ctx.fillRect(pad + 90, y + 5, 220, rowHeight - 10);
+        ctx.fillStyle = k === label ? COLORS.barTop : COLORS.muted;
+        ctx.fillRect(pad + 90, y + 5, 220 * p, rowHeight - 10);
+        ctx.fillStyle = COLORS.text;
+        ctx.fillText(`${(p * 100).toFixed(1)}%`, pad + 320, y + rowHeight / 2);
+      });
+      return canvas;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The "perf" footer: how long the core takes in this browser. Each call is repeated until 100 ms have passed
+// (timer resolution in browsers is coarse, often 0.1 ms), and the mean per call is shown in microseconds.
+
+/** Mean duration of `fn` in microseconds over as many runs as fit in `budgetMs` (at least 3). */
+export function measure(fn, budgetMs = 100) {
+  fn(); // warm-up: first call may allocate
+  let runs = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (runs < 3 || elapsed < budgetMs) {
+    fn();
+    runs++;
+    elapsed = performance.now() - start;
+    if (runs >= 10000) break;
+  }
+  return (elapsed * 1000) / runs;
+}
+
+function formatMicros(us) {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 1 : 0)} µs`;
+}
+
+function wasmSize() {
+  const entry = performance.getEntriesByType('resource').find((e) => e.name.endsWith('_bg.wasm'));
+  if (!entry || !entry.decodedBodySize) return '';
+  const kb = (bytes) => `${Math.round(bytes / 1024)} kB`;
+  const wire = entry.encodedBodySize && entry.encodedBodySize !== entry.decodedBodySize ? ` (${kb(entry.encodedBodySize)} transferred)` : '';
+  return `wasm ${kb(entry.decodedBodySize)}${wire}`;
+}
+
+/** Fills `root` with the timings of `app`'s model on its current image; a button measures again. */
+export function createPerfFooter(root, app) {
+  root.innerHTML = `<span class="perf-text" aria-live="polite">Timings appear after the first analysis.</span>
+    <button type="button" class="link-button perf-again">Measure again</button>`;
+  const text = root.querySelector('.perf-text');
+
+  function run() {
+    if (!app.image) {
+      text.textContent = 'Pick an input to measure.';
+      return;
+    }
+    const image = app.image;
+    const parts = [
+      `forward ${formatMicros(measure(() => app.model.predict(image)))}`,
+      `all activations ${formatMicros(measure(() => app.model.activations(image)))}`,
+    ];
+    if (app.deconvLayers.length) {
+      const total = app.deconvLayers.reduce((n, g) => n + g.channels, 0);
+      parts.push(`deconvnet, all ${total} maps ${formatMicros(measure(() => app.model.deconvAll(image)))}`);
+    }
+    const size = wasmSize();
+    if (size) parts.push(size);
+    text.textContent = `Measured in this browser: ${parts.join(' · ')}`;
+  }
+
+  root.querySelector('.perf-again').addEventListener('click', run);
+  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
+  idle(run, { timeout: 3000 });
+  return { run };
+}

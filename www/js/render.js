@@ -1,0 +1,179 @@
+// Turning numbers into pixels: value ranges, colormapped canvases, legends and the PNG snapshots of panels.
+// Canvases hold maps at their native resolution (28×28, 12×12, ...); CSS scales them up with
+// `image-rendering: pixelated`, so redrawing on every pen stroke stays cheap.
+
+import { lut, cssGradient, SIGNED_COLORMAPS, SIZES, COLORS, FONT } from './visual.js';
+
+/** Smallest and largest finite value of `data[offset .. offset+length)`. */
+export function valueRange(data, offset = 0, length = data.length - offset) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = offset; i < offset + length; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo > hi ? [0, 0] : [lo, hi];
+}
+
+/** The range a colormap should span: symmetric around zero for signed maps, [min, max] otherwise. */
+export function displayRange(colormap, [lo, hi]) {
+  if (SIGNED_COLORMAPS.has(colormap)) {
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    return [-m, m];
+  }
+  return [lo, hi];
+}
+
+/**
+ * Paints `height×width` values starting at `offset` into `canvas` (resized to width×height) with
+ * `colormap` over `[lo, hi]`. A flat range paints the colormap's middle for signed maps, its bottom otherwise.
+ */
+export function paintMap(canvas, data, { offset = 0, height, width, colormap, range }) {
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const table = lut(colormap);
+  const [lo, hi] = range;
+  const span = hi - lo;
+  const flat = SIGNED_COLORMAPS.has(colormap) ? 128 : 0;
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(width, height);
+  const px = image.data;
+  for (let i = 0; i < width * height; i++) {
+    const v = data[offset + i];
+    let k = span > 0 ? Math.round(((v - lo) / span) * 255) : flat;
+    k = k < 0 ? 0 : k > 255 ? 255 : k;
+    px[i * 4] = table[k * 3];
+    px[i * 4 + 1] = table[k * 3 + 1];
+    px[i * 4 + 2] = table[k * 3 + 2];
+    px[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
+/** A new canvas with class `map` (pixelated scaling), optionally labelled for screen readers. */
+export function mapCanvas(label) {
+  const canvas = document.createElement('canvas');
+  canvas.className = 'map';
+  if (label) {
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', label);
+  }
+  return canvas;
+}
+
+/** Short human format of a value: 3 significant digits, no exponent noise for zero. */
+export function formatValue(v) {
+  if (v === 0 || !Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000 || a < 0.001) return v.toExponential(2);
+  return v.toPrecision(3);
+}
+
+/** A legend element: colour bar with the low and high values (and zero for signed maps). */
+export function createLegend() {
+  const root = document.createElement('div');
+  root.className = 'legend';
+  root.innerHTML = '<span class="legend-lo"></span><span class="legend-bar" aria-hidden="true"></span><span class="legend-hi"></span>';
+  const [lo, bar, hi] = root.children;
+  return {
+    element: root,
+    update(colormap, [min, max], caption = '') {
+      bar.style.background = cssGradient(colormap);
+      lo.textContent = formatValue(min);
+      hi.textContent = formatValue(max);
+      root.setAttribute('aria-label', `${caption} colour scale ${colormap} from ${formatValue(min)} to ${formatValue(max)}`);
+      root.title = `${colormap}: ${formatValue(min)} … ${formatValue(max)}`;
+    },
+  };
+}
+
+/**
+ * A PNG-ready canvas of a panel: a title line, then rows of captioned tiles (native-resolution canvases,
+ * scaled up without smoothing), then an optional colour-scale line.
+ * `rows`: [{ heading?, tiles: [{ canvas, caption?, scale? }] }].
+ */
+export function composeSnapshot({ title, subtitle = '', rows, legend = null, cell = SIZES.snapshotCell }) {
+  const pad = SIZES.snapshotPadding;
+  const gap = SIZES.snapshotGap;
+  const caption = 18;
+  const heading = 22;
+  const maxColumns = Math.max(1, ...rows.map((row) => row.tiles.length));
+  const columns = Math.min(maxColumns, 8);
+  let height = pad + 28 + (subtitle ? 20 : 0) + gap;
+  const layout = rows.map((row) => {
+    const lines = Math.ceil(row.tiles.length / columns);
+    const top = height + (row.heading ? heading : 0);
+    height = top + lines * (cell + caption + gap);
+    return { row, top };
+  });
+  if (legend) height += 40;
+  height += pad - gap;
+  const width = pad * 2 + columns * cell + (columns - 1) * gap;
+
+  const out = document.createElement('canvas');
+  out.width = width;
+  out.height = height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = COLORS.text;
+  ctx.font = `600 20px system-ui, sans-serif`;
+  ctx.textBaseline = 'top';
+  ctx.fillText(title, pad, pad);
+  ctx.font = FONT;
+  if (subtitle) {
+    ctx.fillStyle = COLORS.muted;
+    ctx.fillText(subtitle, pad, pad + 28);
+  }
+  ctx.imageSmoothingEnabled = false;
+  for (const { row, top } of layout) {
+    if (row.heading) {
+      ctx.fillStyle = COLORS.muted;
+      ctx.fillText(row.heading, pad, top - heading + 2);
+    }
+    row.tiles.forEach((tile, i) => {
+      const x = pad + (i % columns) * (cell + gap);
+      const y = top + Math.floor(i / columns) * (cell + caption + gap);
+      const { canvas } = tile;
+      const aspect = canvas.width / canvas.height;
+      const w = aspect >= 1 ? cell : Math.round(cell * aspect);
+      const h = aspect >= 1 ? Math.round(cell / aspect) : cell;
+      ctx.drawImage(canvas, x, y, w, h);
+      if (tile.caption) {
+        ctx.fillStyle = COLORS.text;
+        ctx.fillText(tile.caption, x, y + h + 3);
+      }
+    });
+  }
+  if (legend) {
+    const y = height - pad - 26;
+    const bar = ctx.createLinearGradient(pad + 90, 0, pad + 330, 0);
+    const table = lut(legend.colormap);
+    for (let i = 0; i <= 16; i++) {
+      const k = Math.round((i / 16) * 255);
+      bar.addColorStop(i / 16, `rgb(${table[k * 3]},${table[k * 3 + 1]},${table[k * 3 + 2]})`);
+    }
+    ctx.fillStyle = COLORS.text;
+    ctx.fillText(formatValue(legend.range[0]), pad, y + 2);
+    ctx.fillStyle = bar;
+    ctx.fillRect(pad + 90, y, 240, 18);
+    ctx.fillStyle = COLORS.text;
+    ctx.fillText(`${formatValue(legend.range[1])}   (${legend.colormap})`, pad + 340, y + 2);
+  }
+  return out;
+}
+
+/** Saves a canvas as a PNG file through a same-origin blob URL. */
+export function downloadCanvas(canvas, filename) {
+  canvas.toBlob((blob) => {
+    if (!blob) return;
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = filename;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }, 'image/png');
+}

@@ -665,7 +665,7 @@ fn bad_options_are_clear_errors() {
 fn long_methods_report_progress_and_short_ones_do_not() {
     let net = small_lenet(1);
     let image = random_image(&net, &mut Rng::new(1));
-    let mut run = |method, o: Options| {
+    let run = |method, o: Options| {
         let mut calls = Vec::new();
         attribute_with_progress(&net, &image, method, &o, &mut |done, total| {
             calls.push((done, total))

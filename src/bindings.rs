@@ -14,6 +14,7 @@ use js_sys::{Array, Float32Array, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod attribution;
 mod monitor;
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).

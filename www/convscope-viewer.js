@@ -65,7 +65,7 @@ class ConvscopeViewer extends HTMLElement {
   teardown() {
     for (const panel of this.panels ?? []) panel.destroy();
     this.panels = [];
-    this.app?.model.free();
+    this.app?.dispose();
     this.app = null;
   }
 
@@ -91,7 +91,7 @@ class ConvscopeViewer extends HTMLElement {
       ]);
       if (run !== this.run) return; // a newer start() superseded this one
       this.teardown();
-      const app = new App({ model: module.Model.load(files.text, files.bytes), spec, gallery });
+      const app = new App({ model: module.Model.load(files.text, files.bytes), spec, gallery, files });
       this.app = app;
       const view = this.getAttribute('view') ?? 'deconv';
       const ids = VIEWS[view] ?? view.split(',').map((id) => id.trim());

@@ -199,6 +199,19 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   assert.equal(await page.locator('#panel-deconv [data-testid="feature-map"][data-layer="3"][data-channel="2"]').getAttribute('aria-pressed'), 'true');
   await tile.click();
 
+  // Attribution runs in the worker: integrated gradients by default (with its completeness gap), then
+  // occlusion, then a side-by-side comparison with saliency.
+  const attributionCaption = () => page.textContent('#panel-attribution .attribution-caption');
+  await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => /completeness gap/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  await page.selectOption('#panel-attribution .method', 'occlusion');
+  await page.waitForFunction(() => /^Occlusion · class/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  assert.match(await attributionCaption(), new RegExp(`class ${expectedLabel(label)} `));
+  assert.ok((await distinctColours(page, '[data-testid="attribution-output"]')) > 1, 'the attribution overlay is blank');
+  await page.click('#panel-attribution .chip[data-method="saliency"]');
+  await page.waitForFunction(() => document.querySelector('#panel-attribution .compare-tile figcaption')?.textContent === 'Saliency |∂f/∂x|');
+  assert.ok((await distinctColours(page, '#panel-attribution .compare-tile canvas')) > 1);
+
   // Show all 22 reconstructions at once.
   await page.click('#panel-deconv .toggle-all');
   await settle(page);

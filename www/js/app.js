@@ -1,7 +1,9 @@
 // The hub shared by the page and the widget: one loaded model, the current input image, the view state and
 // memoized analyses of that image. Panels read from it and listen to its events:
 //   'image' — a new input (or none); 'view' — view state changed (detail: the changed keys).
-// No DOM access here, so the same object shape can later be backed by the worker for heavy methods.
+// No DOM access here; the heavy methods go to a Web Worker with its own copy of the model (`worker()`).
+
+import { RemoteModel } from './remote.js';
 
 /** View state defaults; every key is mirrored in the URL hash by the page. */
 export const DEFAULT_VIEW = Object.freeze({
@@ -14,6 +16,21 @@ export const DEFAULT_VIEW = Object.freeze({
   unit: 'all', // 'all' | 'max' | 'y,x'
   dmode: 'diverging', // 'diverging' | 'gray'
   dall: false, // show all reconstructions at once
+  method: 'integrated-gradients', // attribution method
+  target: '', // attribution target class ('' = the predicted one)
+  output: 'logit', // 'logit' | 'log_prob'
+  aview: 'signed', // 'signed' | 'absolute'
+  opacity: 70, // overlay opacity in percent
+  compare: '', // comma-separated methods shown side by side
+  steps: 50, // integrated gradients
+  baseline: 0, // integrated gradients: baseline pixel value in percent
+  samples: 50, // SmoothGrad
+  sigma: 15, // SmoothGrad: noise in percent of the input range
+  base: 'gradient', // SmoothGrad: averaged method
+  camlayer: '', // Grad-CAM layer ('' = the default, the last conv's ReLU)
+  window: 5, // occlusion
+  stride: 1,
+  fill: 0, // occlusion: fill value in percent
 });
 
 export class App extends EventTarget {
@@ -21,10 +38,13 @@ export class App extends EventTarget {
    * @param model  a wasm `Model`
    * @param spec   the model's entry of config.js MODELS (title, gallery name, ...)
    * @param gallery  the sample set (data.js fetchGallery) or null
+   * @param files  the model files `{ text, bytes }`, for the worker that runs the heavy methods
    */
-  constructor({ model, spec, gallery = null, view = {} }) {
+  constructor({ model, spec, gallery = null, view = {}, files = null }) {
     super();
     this.model = model;
+    this.files = files;
+    this.remote = null;
     this.spec = spec;
     this.gallery = gallery;
     this.info = model.info();
@@ -112,6 +132,21 @@ export class App extends EventTarget {
       if (type !== 'relu' && type !== 'max_pool2d') return null;
     }
     return null;
+  }
+
+  /** The Web Worker's copy of the model (js/remote.js), started on first use. */
+  worker() {
+    if (!this.remote) {
+      if (!this.files) throw new Error('this app was created without its model files: no worker');
+      this.remote = new RemoteModel(this.files);
+    }
+    return this.remote;
+  }
+
+  /** Frees the wasm model and stops the worker. */
+  dispose() {
+    this.remote?.terminate();
+    this.model.free();
   }
 
   /** Label text of class `k`. */

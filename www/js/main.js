@@ -65,11 +65,11 @@ async function openModel(id, requested) {
   setStatus(`Loading the ${spec.title} model…`);
   const [files, gallery] = await Promise.all([fetchModelFiles(spec.manifest), fetchGallery(spec.gallery).catch(() => null)]);
   const model = wasm.Model.load(files.text, files.bytes);
-  const next = new App({ model, spec, gallery, view: { ...(app?.view ?? {}), ...requested.view } });
+  const next = new App({ model, spec, gallery, files, view: { ...(app?.view ?? {}), ...requested.view } });
   const [image, source] = chooseInput(next, requested, app);
 
   for (const panel of mounted) panel.destroy();
-  app?.model.free();
+  app?.dispose();
   app = next;
   modelId = id in MODELS ? id : DEFAULT_MODEL;
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === modelId;

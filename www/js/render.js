@@ -28,14 +28,17 @@ export function displayRange(colormap, [lo, hi]) {
 /**
  * Paints `height×width` values starting at `offset` into `canvas` (resized to width×height) with
  * `colormap` over `[lo, hi]`. A flat range paints the colormap's middle for signed maps, its bottom otherwise.
+ * With `fade`, a pixel's opacity grows with its magnitude (distance from zero for signed maps, from `lo`
+ * otherwise), so an overlay leaves the image below visible where the map is near zero.
  */
-export function paintMap(canvas, data, { offset = 0, height, width, colormap, range }) {
+export function paintMap(canvas, data, { offset = 0, height, width, colormap, range, fade = false }) {
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   const table = lut(colormap);
   const [lo, hi] = range;
   const span = hi - lo;
-  const flat = SIGNED_COLORMAPS.has(colormap) ? 128 : 0;
+  const signed = SIGNED_COLORMAPS.has(colormap);
+  const flat = signed ? 128 : 0;
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(width, height);
   const px = image.data;
@@ -46,7 +49,7 @@ export function paintMap(canvas, data, { offset = 0, height, width, colormap, ra
     px[i * 4] = table[k * 3];
     px[i * 4 + 1] = table[k * 3 + 1];
     px[i * 4 + 2] = table[k * 3 + 2];
-    px[i * 4 + 3] = 255;
+    px[i * 4 + 3] = fade ? Math.round(255 * Math.sqrt(signed ? Math.abs(k - 127.5) / 127.5 : k / 255)) : 255;
   }
   ctx.putImageData(image, 0, 0);
   return canvas;

@@ -8,10 +8,11 @@ import * as input from './input.js';
 import * as gallery from './gallery.js';
 import * as prediction from './prediction.js';
 import * as deconv from './deconv.js';
+import * as attribution from './attribution.js';
 import * as layers from './layers.js';
 import * as filters from './filters.js';
 
-export const PANELS = [input, prediction, gallery, deconv, layers, filters];
+export const PANELS = [input, prediction, gallery, deconv, attribution, layers, filters];
 
 /** Whether `model` (a wasm `Model`) offers every method `panel` needs. */
 export function isAvailable(panel, model) {

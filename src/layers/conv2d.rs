@@ -10,7 +10,7 @@
 //! for both: [`transpose`]. It satisfies ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for the bias-free convolution.
 
 use crate::error::{Error, Result};
-use crate::tensor::{axpy, dot, Tensor};
+use crate::tensor::{axpy, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of a square-kernel convolution.
@@ -88,42 +88,11 @@ fn valid_range(k: usize, s: usize, p: usize, n_in: usize, n_out: usize) -> (usiz
     (lo, hi.max(lo))
 }
 
-/// The loop nest shared by all three passes: calls `f(o, c, weight_index, out_row_start, in_row_start, n)` for
-/// every kernel tap and output row, where the `n` outputs `out_row_start..+n` pair with the inputs
-/// `in_row_start + t·s` for `t in 0..n`.
-fn for_each_tap(
-    p: &Conv2dParams,
-    (h, w): (usize, usize),
-    (oh, ow): (usize, usize),
-    mut f: impl FnMut(usize, usize, usize, usize, usize, usize),
-) {
-    let (k, s, pad) = (p.kernel_size, p.stride, p.padding);
-    for o in 0..p.out_channels {
-        for c in 0..p.in_channels {
-            for ky in 0..k {
-                let (oy0, oy1) = valid_range(ky, s, pad, h, oh);
-                for kx in 0..k {
-                    let (ox0, ox1) = valid_range(kx, s, pad, w, ow);
-                    if ox0 >= ox1 {
-                        continue;
-                    }
-                    let wi = ((o * p.in_channels + c) * k + ky) * k + kx;
-                    for oy in oy0..oy1 {
-                        let iy = oy * s + ky - pad;
-                        let ix0 = ox0 * s + kx - pad;
-                        f(
-                            o,
-                            c,
-                            wi,
-                            (o * oh + oy) * ow + ox0,
-                            (c * h + iy) * w + ix0,
-                            ox1 - ox0,
-                        );
-                    }
-                }
-            }
-        }
-    }
+/// Kernel taps `k` (in `0..kernel`) whose input index `o·s + k − p` lies in `0..n_in`, for output position `o`.
+fn tap_range(o: usize, s: usize, p: usize, n_in: usize, kernel: usize) -> (usize, usize) {
+    let lo = p.saturating_sub(o * s);
+    let hi = kernel.min((n_in + p).saturating_sub(o * s));
+    (lo, hi.max(lo))
 }
 
 fn check_weights(p: &Conv2dParams, weight: &[f32], bias: Option<&[f32]>) -> Result<()> {
@@ -139,33 +108,131 @@ fn check_weights(p: &Conv2dParams, weight: &[f32], bias: Option<&[f32]>) -> Resu
     Ok(())
 }
 
-/// Forward pass. `x: [C, H, W]` → `[O, H', W']`.
+/// The im2col matrix `[C·K·K, H'·W']`: row `(c, ky, kx)` holds the input values that tap meets at every output
+/// position (zero where it falls in the padding).
+fn im2col(
+    p: &Conv2dParams,
+    x: &[f32],
+    (h, w): (usize, usize),
+    (oh, ow): (usize, usize),
+) -> Vec<f32> {
+    let (k, s, pad) = (p.kernel_size, p.stride, p.padding);
+    let n = oh * ow;
+    let mut cols = vec![0.0f32; p.in_channels * k * k * n];
+    for (row, col_row) in cols.chunks_exact_mut(n).enumerate() {
+        let (c, ky, kx) = (row / (k * k), row / k % k, row % k);
+        let (oy0, oy1) = valid_range(ky, s, pad, h, oh);
+        let (ox0, ox1) = valid_range(kx, s, pad, w, ow);
+        for oy in oy0..oy1 {
+            let src = (c * h + oy * s + ky - pad) * w;
+            let dst = &mut col_row[oy * ow + ox0..oy * ow + ox1];
+            if s == 1 {
+                let start = src + ox0 + kx - pad;
+                dst.copy_from_slice(&x[start..start + dst.len()]);
+            } else {
+                for (t, d) in dst.iter_mut().enumerate() {
+                    *d = x[src + (ox0 + t) * s + kx - pad];
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as im2col followed by the product `W · cols` computed four
+/// output channels at a time, so that each im2col row is loaded once for four long, vectorisable updates.
 pub fn forward(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     let (_, h, w) = p.check_input(x)?;
     check_weights(p, weight, Some(bias))?;
     let (oh, ow) = p.out_dims(h, w)?;
+    let n = oh * ow;
+    let taps = p.in_channels * p.kernel_size * p.kernel_size;
+    let cols = im2col(p, x.data(), (h, w), (oh, ow));
     let mut y = Tensor::zeros(&[p.out_channels, oh, ow]);
-    for (plane, &b) in y.data_mut().chunks_exact_mut(oh * ow).zip(bias) {
+    for (plane, &b) in y.data_mut().chunks_exact_mut(n).zip(bias) {
         plane.fill(b);
     }
-    let (xd, yd) = (x.data(), y.data_mut());
-    let s = p.stride;
-    for_each_tap(p, (h, w), (oh, ow), |_, _, wi, out0, in0, n| {
-        let wv = weight[wi];
-        let out = &mut yd[out0..out0 + n];
-        if s == 1 {
-            axpy(wv, &xd[in0..in0 + n], out);
-        } else {
-            for (t, v) in out.iter_mut().enumerate() {
-                *v += wv * xd[in0 + t * s];
-            }
-        }
-    });
+    for (planes, kernels) in y.data_mut().chunks_mut(4 * n).zip(weight.chunks(4 * taps)) {
+        multiply_block(planes, kernels, &cols, n);
+    }
     Ok(y)
 }
 
+/// `planes += kernels · cols` for a block of one to four output planes of `n` values each, `kernels` holding
+/// their rows of the weight matrix. Four planes go through `cols` together.
+fn multiply_block(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize) {
+    let taps = cols.len() / n.max(1);
+    if planes.len() == 4 * n && kernels.len() == 4 * taps {
+        let (y0, rest) = planes.split_at_mut(n);
+        let (y1, rest) = rest.split_at_mut(n);
+        let (y2, y3) = rest.split_at_mut(n);
+        for (t, col) in cols.chunks_exact(n).enumerate() {
+            let (a, b, c, d) = (
+                kernels[t],
+                kernels[taps + t],
+                kernels[2 * taps + t],
+                kernels[3 * taps + t],
+            );
+            let rows = y0
+                .iter_mut()
+                .zip(y1.iter_mut())
+                .zip(y2.iter_mut())
+                .zip(y3.iter_mut());
+            for ((((o0, o1), o2), o3), v) in rows.zip(col) {
+                *o0 += a * v;
+                *o1 += b * v;
+                *o2 += c * v;
+                *o3 += d * v;
+            }
+        }
+    } else {
+        for (plane, kernel) in planes.chunks_exact_mut(n).zip(kernels.chunks_exact(taps)) {
+            for (col, &wv) in cols.chunks_exact(n).zip(kernel) {
+                axpy(wv, col, plane);
+            }
+        }
+    }
+}
+
+/// Calls `f(o, c, ky, kx0, input_start, n, value)` for every non-zero `g[o, i, j]` and every input channel `c` and
+/// kernel row `ky` whose taps `kx0..kx0 + n` meet the input row starting at flat index `input_start`.
+/// Gradients that reach a conv layer come through unpooling and ReLU and are mostly zeros, so both
+/// backward products are driven by the non-zeros.
+fn for_each_nonzero(
+    p: &Conv2dParams,
+    g: &[f32],
+    (h, w): (usize, usize),
+    (oh, ow): (usize, usize),
+    mut f: impl FnMut(usize, usize, usize, usize, usize, usize, f32),
+) {
+    let (k, s, pad) = (p.kernel_size, p.stride, p.padding);
+    for (at, &v) in g.iter().enumerate().filter(|(_, v)| **v != 0.0) {
+        let (o, i, j) = (at / (oh * ow), at / ow % oh, at % ow);
+        let (kx0, kx1) = tap_range(j, s, pad, w, k);
+        let (ky0, ky1) = tap_range(i, s, pad, h, k);
+        if kx0 >= kx1 {
+            continue;
+        }
+        let column = j * s + kx0 - pad;
+        for c in 0..p.in_channels {
+            for ky in ky0..ky1 {
+                f(
+                    o,
+                    c,
+                    ky,
+                    kx0,
+                    (c * h + i * s + ky - pad) * w + column,
+                    kx1 - kx0,
+                    v,
+                );
+            }
+        }
+    }
+}
+
 /// The transposed convolution (no bias): `ŷ: [O, H', W']` → `[C, H, W]` for an input size of `h × w`.
-/// This is the gradient of the forward pass with respect to its input, and the deconvnet's filtering step.
+/// This is the gradient of the forward pass with respect to its input, and the deconvnet's filtering step:
+/// every non-zero `ŷ[o, i, j]` adds `ŷ[o, i, j] · w[o, c, ·, ·]` to the input window it was computed from.
 pub fn transpose(
     p: &Conv2dParams,
     y: &Tensor,
@@ -182,20 +249,19 @@ pub fn transpose(
             y.shape(),
         ));
     }
+    let k = p.kernel_size;
     let mut x = Tensor::zeros(&[p.in_channels, h, w]);
-    let (yd, xd) = (y.data(), x.data_mut());
-    let s = p.stride;
-    for_each_tap(p, (h, w), (oh, ow), |_, _, wi, out0, in0, n| {
-        let wv = weight[wi];
-        let g = &yd[out0..out0 + n];
-        if s == 1 {
-            axpy(wv, g, &mut xd[in0..in0 + n]);
-        } else {
-            for (t, gv) in g.iter().enumerate() {
-                xd[in0 + t * s] += wv * gv;
-            }
-        }
-    });
+    let xd = x.data_mut();
+    for_each_nonzero(
+        p,
+        y.data(),
+        (h, w),
+        (oh, ow),
+        |o, c, ky, kx0, start, n, v| {
+            let taps = &weight[((o * p.in_channels + c) * k + ky) * k + kx0..][..n];
+            axpy(v, taps, &mut xd[start..start + n]);
+        },
+    );
     Ok(x)
 }
 
@@ -221,19 +287,17 @@ pub fn accumulate_param_grads(
     for (db, plane) in dbias.iter_mut().zip(dy.data().chunks_exact(oh * ow)) {
         *db += plane.iter().sum::<f32>();
     }
-    let (xd, gd) = (x.data(), dy.data());
-    let s = p.stride;
-    for_each_tap(p, (h, w), (oh, ow), |_, _, wi, out0, in0, n| {
-        let g = &gd[out0..out0 + n];
-        dweight[wi] += if s == 1 {
-            dot(g, &xd[in0..in0 + n])
-        } else {
-            g.iter()
-                .enumerate()
-                .map(|(t, gv)| gv * xd[in0 + t * s])
-                .sum()
-        };
-    });
+    let (k, xd) = (p.kernel_size, x.data());
+    for_each_nonzero(
+        p,
+        dy.data(),
+        (h, w),
+        (oh, ow),
+        |o, c, ky, kx0, start, n, v| {
+            let taps = &mut dweight[((o * p.in_channels + c) * k + ky) * k + kx0..][..n];
+            axpy(v, &xd[start..start + n], taps);
+        },
+    );
     Ok(())
 }
 

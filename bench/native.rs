@@ -1,0 +1,76 @@
+//! Native timing harness: `cargo bench --bench native [-- FILTER]`. Prints the median time per call of each
+//! operation on the shipped LeNet-5 (or `$CONVSCOPE_BENCH_MODEL`) and a t10k digit. The wasm figures come from `bench/wasm.mjs`.
+
+use convscope::explain::attribution::{attribute, Method, Options};
+use convscope::explain::deconvnet::deconv_all;
+use convscope::io::idx;
+use convscope::layers::relu::ReluRule;
+use convscope::model::network::Network;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Median of `rounds` measurements, each averaging enough calls to last ~20 ms.
+fn time(name: &str, filter: &str, mut f: impl FnMut()) {
+    if !name.contains(filter) {
+        return;
+    }
+    f();
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while start.elapsed() < Duration::from_millis(20) {
+        f();
+        calls += 1;
+    }
+    let mut rounds: Vec<f64> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            t.elapsed().as_secs_f64() / calls as f64
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    let median = rounds[rounds.len() / 2];
+    let (value, unit) = if median < 1e-3 {
+        (median * 1e6, "µs")
+    } else {
+        (median * 1e3, "ms")
+    };
+    println!("{name:<40} {value:>10.1} {unit}");
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = std::env::var("CONVSCOPE_BENCH_MODEL")
+        .unwrap_or_else(|_| "www/models/lenet5-mnist.json".into());
+    let net = Network::load(&root.join(model))?;
+    let images = idx::read_images(root.join("tests/data/mnist/t10k-images-idx3-ubyte.gz"))?;
+    let image = images.image(0)?;
+    let trace = net.forward(&image)?;
+    println!("convscope native benchmarks (1 thread, median per call)");
+    time("forward", &filter, || {
+        black_box(net.forward(black_box(&image)).ok());
+    });
+    time("gradient backward (given the trace)", &filter, || {
+        black_box(
+            net.target_backward(&trace, 7, false, ReluRule::Gradient)
+                .ok(),
+        );
+    });
+    time("deconvnet: all 22 reconstructions", &filter, || {
+        black_box(deconv_all(&net, &trace).ok());
+    });
+    let options = Options::default();
+    for method in Method::ALL {
+        time(&format!("attribute {}", method.name()), &filter, || {
+            black_box(attribute(&net, &image, method, &options).ok());
+        });
+    }
+    Ok(())
+}

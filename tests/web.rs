@@ -10,7 +10,7 @@
 use convscope::bindings::Model;
 use convscope::io::idx;
 use convscope::model::network::Network;
-use js_sys::{Array, Float32Array, Reflect};
+use js_sys::{Array, Float32Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -300,4 +300,92 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
             .unwrap_err()
     )
     .contains("unit"));
+}
+
+#[wasm_bindgen_test]
+fn attribute_runs_the_core_methods_and_reports_progress() {
+    use convscope::explain::attribution::{self, Method, Options};
+    let image = gallery_image(0);
+    let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
+    let input = net.image(image.clone()).unwrap();
+    let m = model();
+
+    // Gradient for class 3: the same numbers as the core.
+    let options = js_sys::JSON::parse(r#"{"target": 3}"#).unwrap();
+    let gradient = m.attribute(&image, "gradient", options, None).unwrap();
+    let core = attribution::attribute(
+        &net,
+        &input,
+        Method::Gradient,
+        &Options {
+            target: Some(3),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(numbers(get(&gradient, "shape")), vec![1.0, 28.0, 28.0]);
+    assert_eq!(floats(get(&gradient, "data")), core.map.data());
+    assert_eq!(get(&gradient, "target").as_f64(), Some(3.0));
+    assert_eq!(get(&gradient, "signed").as_bool(), Some(true));
+
+    // Integrated gradients with 8 steps: one progress call per path point, and the completeness gap.
+    let calls = Function::new_with_args(
+        "done, total",
+        "this.calls = (this.calls || []); this.calls.push([done, total]);",
+    );
+    let recorder = Object::new();
+    let bound = calls.bind0(&recorder);
+    let options = js_sys::JSON::parse(r#"{"steps": 8}"#).unwrap();
+    let ig = m
+        .attribute(&image, "integrated-gradients", options, Some(bound))
+        .unwrap();
+    let recorded = Array::from(&get(&recorder, "calls"));
+    let last = numbers(recorded.get(recorded.length() - 1));
+    assert_eq!(last, vec![8.0, 8.0], "the last report is done = total");
+    let gap = get(&ig, "completenessGap").as_f64().unwrap();
+    let core = attribution::attribute(
+        &net,
+        &input,
+        Method::IntegratedGradients,
+        &Options {
+            steps: 8,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(gap, f64::from(core.completeness_gap.unwrap()));
+
+    // Grad-CAM is one [H, W] map, unsigned, and names its layer.
+    let cam = m
+        .attribute(&image, "grad-cam", JsValue::UNDEFINED, None)
+        .unwrap();
+    assert_eq!(numbers(get(&cam, "shape")), vec![28.0, 28.0]);
+    assert_eq!(get(&cam, "signed").as_bool(), Some(false));
+    assert_eq!(get(&cam, "camLayer").as_string().unwrap(), "relu2");
+
+    // Bad method, bad options, a throwing callback: JS errors.
+    assert!(error_message(
+        m.attribute(&image, "lrp", JsValue::UNDEFINED, None)
+            .unwrap_err()
+    )
+    .contains("unknown attribution method"));
+    let typo = js_sys::JSON::parse(r#"{"stepz": 8}"#).unwrap();
+    assert!(error_message(
+        m.attribute(&image, "integrated-gradients", typo, None)
+            .unwrap_err()
+    )
+    .contains("stepz"));
+    let out_of_range = js_sys::JSON::parse(r#"{"target": 10}"#).unwrap();
+    assert!(error_message(
+        m.attribute(&image, "saliency", out_of_range, None)
+            .unwrap_err()
+    )
+    .contains("out of range"));
+    let throwing = Function::new_no_args("throw new Error('stop')");
+    let options = js_sys::JSON::parse(r#"{"window": 14, "stride": 14}"#).unwrap();
+    assert!(error_message(
+        m.attribute(&image, "occlusion", options, Some(throwing))
+            .unwrap_err()
+    )
+    .contains("progress callback"));
 }

@@ -1,6 +1,5 @@
 //! `Model.attribute`: the attribution methods of [`crate::explain::attribution`] for the page's attribution
-//! panel. The options object deserializes straight into [`Options`] (camelCase keys, unknown keys are an
-//! error); the long methods report progress through an optional JS callback `(done, total) => void`, which is
+//! panel. The options object is read as JSON into [`Options`] (camelCase keys, unknown keys are an error); the long methods report progress through an optional JS callback `(done, total) => void`, which is
 //! how the page's Web Worker (`www/js/worker.js`) shows a progress bar.
 
 use super::{js_error, JsObject, Model};
@@ -26,7 +25,11 @@ impl Model {
         let options: Options = if options.is_undefined() || options.is_null() {
             Options::default()
         } else {
-            serde_wasm_bindgen::from_value(options)
+            // Through JSON rather than serde-wasm-bindgen, which reads only the known keys: a misspelt option
+            // must be an error, not silently ignored.
+            let json = js_sys::JSON::stringify(&options)
+                .map_err(|_| JsError::new("attribution options must be a plain object"))?;
+            serde_json::from_str(&String::from(json))
                 .map_err(|e| JsError::new(&format!("invalid attribution options: {e}")))?
         };
         let image = self.image(image)?;

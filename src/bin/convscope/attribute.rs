@@ -147,10 +147,7 @@ fn json(result: &Attribution) -> Result<String> {
     serde_json::to_string(&JsonOutput {
         method: result.method.name(),
         target: result.target,
-        output: match result.output {
-            Output::Logit => "logit",
-            Output::LogProb => "log_prob",
-        },
+        output: result.output.name(),
         score: result.score,
         signed: result.signed,
         shape: display_shape(&result.map),

@@ -141,6 +141,16 @@ pub enum Output {
     LogProb,
 }
 
+impl Output {
+    /// The option value: `"logit"` or `"log_prob"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Logit => "logit",
+            Output::LogProb => "log_prob",
+        }
+    }
+}
+
 /// The integrated-gradients baseline `b`: one raw pixel value everywhere, or a whole image.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(

@@ -12,7 +12,7 @@ mod common;
 
 use common::Mutator;
 use convscope::explain::monitor::pattern::{self, PatternSet};
-use convscope::explain::monitor::{BuildOptions, Monitor};
+use convscope::explain::monitor::{features, BuildOptions, Monitor};
 use convscope::io::idx::{self, IdxImages};
 use convscope::model::manifest::Manifest;
 use convscope::model::network::Network;
@@ -375,6 +375,12 @@ fn mutated_monitor_files_are_rejected_or_read_back_exactly() {
     }
     // Mostly rejected; the accepted ones are flips inside float statistics that stay consistent.
     assert!(rejected > 3000, "{accepted} accepted, {rejected} rejected");
+}
+
+#[test]
+fn real_valued_detectors_see_unit_length_features() {
+    assert_eq!(features(&[3.0, -4.0]), vec![0.6, -0.8]);
+    assert_eq!(features(&[0.0, 0.0]), vec![0.0, 0.0]);
 }
 
 #[test]

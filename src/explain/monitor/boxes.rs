@@ -1,5 +1,6 @@
 //! Box abstraction (Henzinger, Lukina & Schilling, "Outside the Box: Abstraction-Based Monitoring of Neural
-//! Networks", ECAI 2020), on the real-valued activations of the monitored layer.
+//! Networks", ECAI 2020), on real-valued activation vectors of the monitored layer (the monitor passes them
+//! scaled to unit length, see [`super::features`]).
 //!
 //! Build: per class, the activation vectors `x ∈ ℝⁿ` of its correctly classified training images are
 //! clustered by k-means (k-means++ seeding, Lloyd iterations); each cluster `j` is abstracted by its bounding

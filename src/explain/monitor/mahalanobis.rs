@@ -1,6 +1,7 @@
 //! Class-conditional Gaussians with a shared covariance (Lee, Lee, Lee & Shin, "A Simple Unified Framework
-//! for Detecting Out-of-Distribution Samples and Adversarial Attacks", NeurIPS 2018), on the real-valued
-//! activations `x ∈ ℝⁿ` of the monitored layer.
+//! for Detecting Out-of-Distribution Samples and Adversarial Attacks", NeurIPS 2018), on real-valued
+//! activation vectors `x ∈ ℝⁿ` of the monitored layer (the monitor passes them scaled to unit length, see
+//! [`super::features`]).
 //!
 //! Build, over the correctly classified training images (`N` in all, `N_c` of class `c`):
 //!

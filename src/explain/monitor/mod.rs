@@ -12,7 +12,11 @@
 //! **Beyond the paper**, on the real-valued activations of the same layer and the same training images:
 //! per-class k-means boxes ([`boxes`], Henzinger et al. 2020) and class-conditional Gaussians with a shared
 //! covariance ([`mahalanobis`], Lee et al. 2018); and the max-softmax baseline (Hendrycks & Gimpel 2017).
-//! [`eval`] compares them by AUROC and tabulates the paper's γ table.
+//! [`eval`] compares them by AUROC and tabulates the paper's γ table. Both real-valued detectors see the
+//! activation vector scaled to unit length, `x / ‖x‖₂` ([`features`], as in SSD, Sehwag et al. 2021): the
+//! length of `x` grows with the network's confidence, and without the scaling confidently classified test
+//! digits land far from the class means (on a 98.9%-accurate LeNet-5, MNIST vs Fashion-MNIST AUROC of the
+//! Mahalanobis score on `fc2` is 0.83 raw and 0.99 scaled).
 //!
 //! Shapes: the monitored layer's output, whatever its shape (`[84]`, or `[16, 5, 5]` for a pooled conv
 //! layer), is read flat in row-major order as `n` neurons. The whole monitor is one versioned binary file
@@ -125,9 +129,26 @@ fn monitored_layer(net: &Network, name: &str) -> std::result::Result<(usize, usi
     Ok((index, neurons))
 }
 
+/// What the real-valued detectors see: the activations scaled to unit Euclidean length (all zeros stay zero).
+pub fn features(values: &[f32]) -> Vec<f32> {
+    let length = values
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt();
+    if length > 0.0 && length.is_finite() {
+        values
+            .iter()
+            .map(|&v| (f64::from(v) / length) as f32)
+            .collect()
+    } else {
+        values.to_vec()
+    }
+}
+
 impl Monitor {
-    /// Runs `images` through `net` and records, for every correctly classified one, its pattern and activations
-    /// under its class.
+    /// Runs `images` through `net` and records, for every correctly classified one, its pattern and its
+    /// [`features`] under its class.
     pub fn build(
         net: &Network,
         images: &IdxImages,
@@ -183,7 +204,7 @@ impl Monitor {
                 .get(index)
                 .ok_or_else(|| Error::invalid("the forward pass lacks the monitored layer"))?
                 .data();
-            activations[label].extend_from_slice(values);
+            activations[label].extend(features(values));
             packed[label].extend(pattern::pack(values));
         }
         let correct: Vec<usize> = activations.iter().map(|a| a.len() / neurons).collect();
@@ -329,11 +350,12 @@ impl Monitor {
             .map(|&z| (f64::from(z) - f64::from(max)).exp())
             .sum::<f64>()
             .ln();
+        let features = features(values);
         Ok(Scores {
             // No recorded pattern: farther than any pattern can be.
             pattern: f64::from(distance.unwrap_or(self.neurons as u32 + 1)),
-            r#box: self.boxes.score(label, values),
-            mahalanobis: self.mahalanobis.score(values),
+            r#box: self.boxes.score(label, &features),
+            mahalanobis: self.mahalanobis.score(&features),
             max_softmax,
         })
     }

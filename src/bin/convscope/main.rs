@@ -25,7 +25,9 @@ Run `convscope <command> --help` for a command's options.";
 
 fn run(argv: &[String]) -> Result<()> {
     let Some((command, rest)) = argv.split_first() else {
-        return Err(Error::invalid(format!("no command given\n{USAGE}")));
+        return Err(Error::invalid(
+            "no command given (run `convscope help` for the list)",
+        ));
     };
     if rest.iter().any(|a| a == "--help" || a == "-h") || command == "help" || command == "--help" {
         println!("{USAGE}");
@@ -39,7 +41,9 @@ fn run(argv: &[String]) -> Result<()> {
         "deconv" => deconv::run(rest),
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
-        other => Err(Error::invalid(format!("unknown command {other:?}\n{USAGE}"))),
+        other => Err(Error::invalid(format!(
+            "unknown command {other:?}\n{USAGE}"
+        ))),
     }
 }
 

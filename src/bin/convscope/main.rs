@@ -42,7 +42,7 @@ fn run(argv: &[String]) -> Result<()> {
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
         other => Err(Error::invalid(format!(
-            "unknown command {other:?}\n{USAGE}"
+            "unknown command {other:?} (run `convscope help` for the list)"
         ))),
     }
 }

@@ -5,13 +5,13 @@
 //
 // Attributes: `model` — manifest URL, relative to the host page (default: the MNIST model next to this script);
 // `view` — `deconv`, `layers` or `predict` (or a comma-separated list of panel ids: input, prediction, gallery,
-// deconv, layers, filters); `sample` — index of the bundled test image to start from (default 0).
+// deconv, attribution, monitor, layers, filters); `sample` — index of the bundled test image to start from (default 0).
 // The element sets `data-ready="true"` and fires a `ready` event once the first analysis is drawn.
 // Everything it loads (wasm, styles, model, samples) is resolved relative to this script or the host page.
 
 import { App } from './js/app.js';
 import { MODELS, DEFAULT_MODEL, WASM_MODULE } from './js/config.js';
-import { fetchModelFiles, fetchGallery } from './js/data.js';
+import { fetchModelFiles, fetchGallery, loadModel } from './js/data.js';
 import { mountPanel } from './js/frame.js';
 import { panelById, isAvailable } from './js/panels/index.js';
 
@@ -41,9 +41,10 @@ class ConvscopeViewer extends HTMLElement {
         <link rel="stylesheet" href="${STYLES}">
         <style>
           :host { display: block; font-family: var(--font); color: var(--text); }
-          .widget { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 330px), 1fr));
+          .widget { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start;
                     background: var(--bg); padding: 12px; border-radius: 16px; }
-          .panel-wide { grid-column: 1 / -1; }
+          .widget > .panel { flex: 1 1 330px; }
+          .widget > .panel-wide { flex: 3 1 560px; }
           .widget-status { margin: 0; padding: 8px 4px; color: var(--muted); }
           .widget-status.is-error { color: var(--danger); }
           *, *::before, *::after { box-sizing: border-box; }
@@ -91,12 +92,12 @@ class ConvscopeViewer extends HTMLElement {
       ]);
       if (run !== this.run) return; // a newer start() superseded this one
       this.teardown();
-      const app = new App({ model: module.Model.load(files.text, files.bytes), spec, gallery, files });
+      const app = new App({ model: loadModel(module.Model, files), spec, gallery, files });
       this.app = app;
       const view = this.getAttribute('view') ?? 'deconv';
       const ids = VIEWS[view] ?? view.split(',').map((id) => id.trim());
       const root = this.shadowRoot.querySelector('.widget');
-      this.panels = ids.map(panelById).filter((panel) => panel && isAvailable(panel, app.model)).map((panel) => mountPanel(root, panel, app));
+      this.panels = ids.map(panelById).filter((panel) => panel && isAvailable(panel, app)).map((panel) => mountPanel(root, panel, app));
       if (gallery) {
         const i = Math.min(Math.max(0, Number(this.getAttribute('sample')) || 0), gallery.count - 1);
         app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });

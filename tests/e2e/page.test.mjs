@@ -55,6 +55,7 @@ let origin;
 let context;
 let wasm;
 let modelFiles;
+let manifest;
 let userDataDir;
 
 before(async () => {
@@ -76,6 +77,7 @@ before(async () => {
   const manifestText = readFileSync(resolveFile('/models/lenet5-mnist.json'), 'utf8');
   const weights = readFileSync(resolveFile(`/models/${JSON.parse(manifestText).weights}`));
   modelFiles = wasm.Model.load(manifestText, weights);
+  manifest = JSON.parse(manifestText);
 
   mkdirSync(screenshots, { recursive: true });
   userDataDir = mkdtempSync(path.join(tmpdir(), 'convscope-e2e-'));
@@ -170,6 +172,13 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   assert.ok((await page.locator('#panel-layers [data-testid="feature-map"]').count()) >= 6);
   assert.ok((await distinctColours(page, '[data-testid="deconv-output"]')) > 1);
   await page.screenshot({ path: path.join(screenshots, 'desktop.png'), fullPage: true });
+  await page.screenshot({ path: path.join(screenshots, 'overview.png') }); // the first screen (docs/screenshot.png)
+
+  // With a runtime monitor in the manifest: a verdict beside the prediction and the monitor panel.
+  if (manifest.monitor) {
+    assert.match(await page.textContent('[data-testid="monitor-badge"]'), /^(Seen in training|Unfamiliar pattern)/);
+    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ = \d+/);
+  }
 
   // Draw a "1": one vertical stroke. The page must show what the wasm module predicts for the same pixels.
   await page.click('[data-testid="clear"]');
@@ -195,6 +204,7 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
 
   // A feature map in the layer explorer is clickable too and selects the same channel for the deconvnet.
   await page.locator('#panel-layers [data-testid="feature-map"][data-channel="2"]').click();
+  await page.locator('#panel-deconv').scrollIntoViewIfNeeded(); // panels off screen do not redraw
   await settle(page);
   assert.equal(await page.locator('#panel-deconv [data-testid="feature-map"][data-layer="3"][data-channel="2"]').getAttribute('aria-pressed'), 'true');
   await tile.click();
@@ -264,10 +274,19 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   assert.equal(await second.page.locator('#panel-deconv .toggle-all').getAttribute('aria-pressed'), 'true');
   await second.page.close();
 
-  // A test image from the gallery, then the desktop screenshot of that state.
+  // A test image from the gallery.
   await page.click('.thumb >> nth=3');
   await settle(page);
   assert.match(await page.textContent('.preview-source'), /^Test image #3/);
+
+  // The model switch, when the Fashion-MNIST model is there: labels change, the gallery too.
+  if (existsSync(path.join(www, 'models/lenet5-fashion.json'))) {
+    await page.click('#model-switch label:has-text("Fashion-MNIST")');
+    await page.waitForFunction(() => document.body.dataset.ready === 'true' && location.hash.includes('model=fashion'));
+    const fashion = JSON.parse(readFileSync(path.join(www, 'models/lenet5-fashion.json'), 'utf8'));
+    const text = await predictionText(page);
+    assert.ok(fashion.labels.some((l) => text.startsWith(`${l} `)), `"${text}" starts with a Fashion-MNIST label`);
+  }
 
   assert.deepEqual(problems.errors, [], 'console errors');
   assert.deepEqual(problems.foreign, [], 'requests to other origins');

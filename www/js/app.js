@@ -31,6 +31,7 @@ export const DEFAULT_VIEW = Object.freeze({
   window: 5, // occlusion
   stride: 1,
   fill: 0, // occlusion: fill value in percent
+  gamma: '', // runtime monitor: γ ('' = the monitor's default)
 });
 
 export class App extends EventTarget {
@@ -45,13 +46,15 @@ export class App extends EventTarget {
     this.model = model;
     this.files = files;
     this.remote = null;
+    /** The manifest's "monitor" entry (layer, neurons, γ, build statistics) when a monitor is loaded. */
+    this.monitor = files?.monitor ? files.manifest.monitor : null;
     this.spec = spec;
     this.gallery = gallery;
     this.info = model.info();
     this.labels = this.info.labels;
     this.layers = this.info.layers;
     this.deconvLayers = findDeconvLayers(this.layers);
-    this.view = { ...DEFAULT_VIEW, dlayer: this.deconvLayers[0]?.name ?? '', ...view };
+    this.view = { ...DEFAULT_VIEW, ...view };
     this.image = null;
     this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
     this.cache = new Map();
@@ -115,6 +118,13 @@ export class App extends EventTarget {
   /** All channels of all conv layers reconstructed at once, or null. */
   deconvAll() {
     return this.image && this.memo('deconvAll', () => this.timed('deconvAll', () => this.model.deconvAll(this.image)));
+  }
+
+  /** The runtime monitor's verdict on the current image at the view's γ, or null (no image or no monitor). */
+  monitorCheck() {
+    if (!this.image || !this.monitor) return null;
+    const gamma = this.view.gamma === '' ? undefined : Number(this.view.gamma);
+    return this.memo(`monitor:${this.view.gamma}`, () => this.timed('monitor', () => this.model.monitorCheck(this.image, gamma)));
   }
 
   /** Kernels of a conv layer (OIHW); independent of the image, so cached for the model's lifetime. */

@@ -40,13 +40,28 @@ export function weightsUrl(manifestUrl, manifest) {
   return manifestUrl.replace(/\.json$/, '.safetensors');
 }
 
-/** Loads a model: `{ text, bytes }` ready for `Model.load(text, bytes)`. */
+/**
+ * Loads a model's files: `{ text, manifest, bytes, monitor }` — the manifest text and its parsed JSON, the
+ * weights, and the runtime-monitor file its `"monitor"` entry names (null when it has none).
+ */
 export async function fetchModelFiles(manifestUrl) {
   const response = await fetch(manifestUrl);
   if (!response.ok) throw new Error(`cannot load ${manifestUrl}: HTTP ${response.status}`);
   const text = await response.text();
-  const bytes = await fetchBytes(weightsUrl(manifestUrl, JSON.parse(text)));
-  return { text, bytes };
+  const manifest = JSON.parse(text);
+  const monitorFile = manifest.monitor?.file;
+  const [bytes, monitor] = await Promise.all([
+    fetchBytes(weightsUrl(manifestUrl, manifest)),
+    typeof monitorFile === 'string' ? fetchBytes(new URL(monitorFile, manifestUrl).href) : null,
+  ]);
+  return { text, manifest, bytes, monitor };
+}
+
+/** A wasm `Model` from fetched files, with its runtime monitor loaded when there is one. */
+export function loadModel(Model, files) {
+  const model = Model.load(files.text, files.bytes);
+  if (files.monitor) model.loadMonitor(files.monitor);
+  return model;
 }
 
 /** Loads a gallery written by scripts/make-gallery.py: `{ count, height, width, labels, image(i) }`. */

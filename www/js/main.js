@@ -2,7 +2,7 @@
 // sync with the state, switch models. Sets body[data-ready="true"] once the first analysis is on screen.
 
 import { MODELS, DEFAULT_MODEL, WASM_MODULE } from './config.js';
-import { fetchModelFiles, fetchGallery } from './data.js';
+import { fetchModelFiles, fetchGallery, loadModel } from './data.js';
 import { App } from './app.js';
 import { PANELS, isAvailable } from './panels/index.js';
 import { mountPanel } from './frame.js';
@@ -64,7 +64,7 @@ async function openModel(id, requested) {
   document.body.dataset.ready = 'false';
   setStatus(`Loading the ${spec.title} model…`);
   const [files, gallery] = await Promise.all([fetchModelFiles(spec.manifest), fetchGallery(spec.gallery).catch(() => null)]);
-  const model = wasm.Model.load(files.text, files.bytes);
+  const model = loadModel(wasm.Model, files);
   const next = new App({ model, spec, gallery, files, view: { ...(app?.view ?? {}), ...requested.view } });
   const [image, source] = chooseInput(next, requested, app);
 
@@ -73,9 +73,16 @@ async function openModel(id, requested) {
   app = next;
   modelId = id in MODELS ? id : DEFAULT_MODEL;
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === modelId;
-  document.querySelector('#model-name').textContent = `${app.info.name} · ${spec.description}`;
+  const accuracy = app.info.metrics?.test_accuracy;
+  document.querySelector('#model-name').textContent = [
+    app.info.name,
+    spec.description,
+    typeof accuracy === 'number' ? `${(accuracy * 100).toFixed(2)}% test accuracy` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 
-  mounted = PANELS.filter((panel) => isAvailable(panel, app.model)).map((panel) => mountPanel(panelsRoot, panel, app));
+  mounted = PANELS.filter((panel) => isAvailable(panel, app)).map((panel) => mountPanel(panelsRoot, panel, app));
   app.addEventListener('image', scheduleHashWrite);
   app.addEventListener('view', scheduleHashWrite);
   app.setImage(image, source);

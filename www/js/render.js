@@ -74,6 +74,17 @@ export function formatValue(v) {
   return v.toPrecision(3);
 }
 
+/** Arranges `n` units of a vector in a near-square grid: [rows, columns] (one row up to 16 units). */
+export function vectorGrid(n) {
+  const columns = n <= 16 ? n : Math.ceil(Math.sqrt(n));
+  return [Math.ceil(n / columns), columns];
+}
+
+/** A monitor's Hamming distance in words (infinite when the class has no recorded pattern). */
+export function formatDistance(distance) {
+  return Number.isFinite(distance) ? `distance ${distance}` : 'no recorded pattern at any distance';
+}
+
 /** A legend element: colour bar with the low and high values (and zero for signed maps). */
 export function createLegend() {
   const root = document.createElement('div');

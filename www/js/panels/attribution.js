@@ -296,7 +296,9 @@ export function createPanel(root, app) {
       overlay.width = base.width;
       overlay.height = base.height;
       const ctx = overlay.getContext('2d');
+      ctx.filter = 'brightness(0.5)'; // as on screen
       ctx.drawImage(base, 0, 0);
+      ctx.filter = 'none';
       ctx.globalAlpha = app.view.opacity / 100;
       ctx.drawImage(top, 0, 0);
       const tiles = [

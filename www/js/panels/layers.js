@@ -4,7 +4,7 @@
 
 import { COLORMAPS } from '../visual.js';
 import { escapeHtml, optionsHtml } from '../dom.js';
-import { paintMap, mapCanvas, valueRange, displayRange, createLegend, composeSnapshot, formatValue } from '../render.js';
+import { paintMap, mapCanvas, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
 
 export const meta = {
   id: 'layers',
@@ -12,12 +12,6 @@ export const meta = {
   description: 'Pick a layer to see all its outputs for the current input. Click a feature map to reconstruct it in the deconvnet panel.',
   wide: true,
 };
-
-/** Arranges `n` units of a vector layer in a near-square grid: [rows, columns]. */
-export function vectorGrid(n) {
-  const columns = n <= 16 ? n : Math.ceil(Math.sqrt(n));
-  return [Math.ceil(n / columns), columns];
-}
 
 export function createPanel(root, app) {
   root.innerHTML = `

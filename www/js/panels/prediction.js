@@ -2,7 +2,7 @@
 
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { escapeHtml } from '../dom.js';
-import { formatValue } from '../render.js';
+import { formatValue, formatDistance } from '../render.js';
 
 export const meta = {
   id: 'prediction',
@@ -14,6 +14,7 @@ export function createPanel(root, app) {
   root.innerHTML = `
     <p class="prediction-main" data-testid="prediction" aria-live="polite"></p>
     <p class="prediction-truth muted"></p>
+    <p class="monitor-badge" data-testid="monitor-badge" hidden></p>
     <ol class="bars" aria-label="Class probabilities">
       ${app.labels
         .map(
@@ -27,6 +28,7 @@ export function createPanel(root, app) {
     </ol>`;
   const main = root.querySelector('.prediction-main');
   const truth = root.querySelector('.prediction-truth');
+  const badge = root.querySelector('.monitor-badge');
   const rows = [...root.querySelectorAll('.bar-row')];
 
   return {
@@ -36,6 +38,15 @@ export function createPanel(root, app) {
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
       truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
       truth.classList.toggle('is-wrong', known !== null && known !== label);
+      const check = app.monitorCheck();
+      badge.hidden = !check;
+      if (check) {
+        badge.classList.toggle('is-warn', check.warn);
+        badge.textContent = check.warn
+          ? `Unfamiliar pattern: ${formatDistance(check.distance)} > γ ${check.gamma} from every training pattern of class ${app.label(check.label)}`
+          : `Seen in training: ${formatDistance(check.distance)} ≤ γ ${check.gamma} from a training pattern of class ${app.label(check.label)}`;
+        badge.title = `Runtime monitor (Cheng et al. 2019) on layer ${check.layer}: Hamming distance of the on/off pattern to the nearest pattern recorded in training`;
+      }
       rows.forEach((row, k) => {
         const percent = probs[k] * 100;
         row.classList.toggle('is-top', k === label);

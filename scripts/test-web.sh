@@ -3,7 +3,8 @@
 #   1. wasm-pack build --target web --out-dir www/pkg (release, SIMD; see .cargo/config.toml);
 #   2. the wasm-bindgen tests of the JS boundary in Node (tests/web.rs) and in headless Chromium
 #      (tests/web_browser.rs, same tests);
-#   3. the end-to-end page test in headless Chromium (tests/e2e/page.test.mjs, playwright-core).
+#   3. unit tests of the page modules in Node (tests/e2e/units.test.mjs) and the end-to-end page test in
+#      headless Chromium (tests/e2e/page.test.mjs, playwright-core).
 # The npm tools of tests/e2e (playwright-core, binaryen's wasm-opt) are installed with `npm ci` when missing;
 # no browser is ever downloaded: the tests drive the system's Chromium and ChromeDriver.
 # Usage: scripts/test-web.sh [--no-build]
@@ -33,5 +34,5 @@ step "wasm-bindgen tests in headless Chromium"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/e2e/webdriver.json"
 wasm-pack test --headless --chrome -- --test web_browser
 
-step "end-to-end page test (tests/e2e/page.test.mjs)"
-(cd tests/e2e && node --test page.test.mjs)
+step "page module unit tests and end-to-end page test (tests/e2e)"
+(cd tests/e2e && node --test units.test.mjs page.test.mjs)

@@ -7,7 +7,7 @@ import { formatValue, formatDistance } from '../render.js';
 export const meta = {
   id: 'prediction',
   title: 'Prediction',
-  description: 'Softmax probability of each class (hover a bar for its logit).',
+  description: 'Softmax probability per class; hover a bar for its logit.',
 };
 
 export function createPanel(root, app) {

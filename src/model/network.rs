@@ -219,7 +219,7 @@ impl Network {
     fn skeleton(manifest: Manifest) -> Result<Network> {
         let input = manifest.input;
         let mut shape = vec![input.channels, input.height, input.width];
-        if shape.iter().any(|&d| d == 0) || shape.iter().product::<usize>() > MAX_VALUES {
+        if shape.contains(&0) || shape.iter().product::<usize>() > MAX_VALUES {
             return Err(Error::manifest(format!(
                 "input shape {shape:?} is empty or too large"
             )));

@@ -5,6 +5,7 @@ use convscope::{Error, Result};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+#[derive(Debug)]
 pub struct Args {
     values: BTreeMap<String, String>,
     flags: Vec<String>,
@@ -18,7 +19,9 @@ impl Args {
         let mut it = argv.iter();
         while let Some(token) = it.next() {
             let Some(body) = token.strip_prefix("--") else {
-                return Err(Error::invalid(format!("unexpected argument {token:?} (options start with --)")));
+                return Err(Error::invalid(format!(
+                    "unexpected argument {token:?} (options start with --)"
+                )));
             };
             let (key, inline) = match body.split_once('=') {
                 Some((k, v)) => (k, Some(v.to_string())),
@@ -32,18 +35,31 @@ impl Args {
             } else if valued.contains(&key) {
                 let value = match inline {
                     Some(v) => v,
-                    None => it.next().cloned().ok_or_else(|| Error::invalid(format!("--{key} needs a value")))?,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| Error::invalid(format!("--{key} needs a value")))?,
                 };
                 if values.insert(key.to_string(), value).is_some() {
                     return Err(Error::invalid(format!("--{key} given twice")));
                 }
             } else {
-                let mut known: Vec<String> = valued.iter().chain(flags).map(|k| format!("--{k}")).collect();
+                let mut known: Vec<String> = valued
+                    .iter()
+                    .chain(flags)
+                    .map(|k| format!("--{k}"))
+                    .collect();
                 known.sort();
-                return Err(Error::invalid(format!("unknown option --{key}; this command takes {}", known.join(" "))));
+                return Err(Error::invalid(format!(
+                    "unknown option --{key}; this command takes {}",
+                    known.join(" ")
+                )));
             }
         }
-        Ok(Args { values, flags: seen_flags })
+        Ok(Args {
+            values,
+            flags: seen_flags,
+        })
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -55,7 +71,8 @@ impl Args {
     }
 
     pub fn required(&self, key: &str) -> Result<&str> {
-        self.get(key).ok_or_else(|| Error::invalid(format!("--{key} is required")))
+        self.get(key)
+            .ok_or_else(|| Error::invalid(format!("--{key} is required")))
     }
 
     /// The option parsed as `T`, if given.
@@ -64,7 +81,10 @@ impl Args {
         T::Err: std::fmt::Display,
     {
         self.get(key)
-            .map(|v| v.parse::<T>().map_err(|e| Error::invalid(format!("--{key} {v:?}: {e}"))))
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|e| Error::invalid(format!("--{key} {v:?}: {e}")))
+            })
             .transpose()
     }
 
@@ -86,12 +106,20 @@ mod tests {
 
     #[test]
     fn parses_values_flags_and_rejects_typos() {
-        let a = Args::parse(&argv("--model m.json --index=3 --json"), &["model", "index"], &["json"]).unwrap();
+        let a = Args::parse(
+            &argv("--model m.json --index=3 --json"),
+            &["model", "index"],
+            &["json"],
+        )
+        .unwrap();
         assert_eq!(a.get("model"), Some("m.json"));
         assert_eq!(a.or("index", 0usize).unwrap(), 3);
         assert!(a.flag("json"));
         assert!(a.required("other").is_err());
-        assert!(Args::parse(&argv("--modle m"), &["model"], &[]).unwrap_err().to_string().contains("--model"));
+        assert!(Args::parse(&argv("--modle m"), &["model"], &[])
+            .unwrap_err()
+            .to_string()
+            .contains("--model"));
         assert!(Args::parse(&argv("--model"), &["model"], &[]).is_err());
         assert!(Args::parse(&argv("stray"), &["model"], &[]).is_err());
         let a = Args::parse(&argv("--index x"), &["index"], &[]).unwrap();

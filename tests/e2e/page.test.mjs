@@ -178,6 +178,10 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   if (manifest.monitor) {
     assert.match(await page.textContent('[data-testid="monitor-badge"]'), /^(Seen in training|Unfamiliar pattern)/);
     assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ = \d+/);
+    await page.locator('#panel-monitor .gamma').fill('0');
+    await settle(page);
+    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ = 0 /);
+    await page.waitForFunction(() => location.hash.includes('gamma=0'));
   }
 
   // Draw a "1": one vertical stroke. The page must show what the wasm module predicts for the same pixels.

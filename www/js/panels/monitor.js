@@ -9,6 +9,7 @@ export const meta = {
   id: 'monitor',
   title: 'Runtime monitor',
   description: 'Is this activation pattern one the network used in training? Draw something odd to see it warn.',
+  wide: true,
   requires: ['monitorCheck'],
   when: (app) => app.monitor !== null,
 };
@@ -27,17 +28,21 @@ export function createPanel(root, app) {
   const entry = app.monitor;
   const build = entry.build ?? {};
   root.innerHTML = `
-    <p class="monitor-status" aria-live="polite"></p>
-    <label class="field">γ (allowed Hamming distance)
-      <input type="range" class="gamma" min="0" max="${Math.min(entry.neurons ?? 20, 20)}" step="1">
-      <output class="gamma-value"></output>
-    </label>
+    <div class="monitor-layout">
+    <div class="monitor-side">
+      <p class="monitor-status" aria-live="polite"></p>
+      <label class="field">γ (allowed Hamming distance)
+        <input type="range" class="gamma" min="0" max="${Math.min(entry.neurons ?? 20, 20)}" step="1">
+        <output class="gamma-value"></output>
+      </label>
+      <p class="muted monitor-about"></p>
+    </div>
     <div class="monitor-patterns">
       <figure><div class="pattern-slot"></div><figcaption>This input</figcaption></figure>
       <figure><div class="pattern-slot"></div><figcaption class="nearest-caption">Nearest training pattern</figcaption></figure>
       <figure><div class="pattern-slot"></div><figcaption>Differing neurons</figcaption></figure>
     </div>
-    <p class="muted monitor-about"></p>`;
+    </div>`;
   const status = root.querySelector('.monitor-status');
   const gamma = root.querySelector('.gamma');
   const gammaValue = root.querySelector('.gamma-value');

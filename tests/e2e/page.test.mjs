@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { encodeImage } from '../../www/js/hash.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -177,10 +178,10 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   // With a runtime monitor in the manifest: a verdict beside the prediction and the monitor panel.
   if (manifest.monitor) {
     assert.match(await page.textContent('[data-testid="monitor-badge"]'), /^(Seen in training|Unfamiliar pattern)/);
-    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ = \d+/);
+    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ \d+/);
     await page.locator('#panel-monitor .gamma').fill('0');
     await settle(page);
-    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ = 0 /);
+    assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ 0 /);
     await page.waitForFunction(() => location.hash.includes('gamma=0'));
   }
 
@@ -207,6 +208,8 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   assert.ok((await distinctColours(page, '[data-testid="deconv-output"]')) > 1, 'the reconstruction canvas is blank');
 
   // A feature map in the layer explorer is clickable too and selects the same channel for the deconvnet.
+  await page.locator('#panel-layers').scrollIntoViewIfNeeded(); // panels catch up when they come on screen
+  await settle(page);
   await page.locator('#panel-layers [data-testid="feature-map"][data-channel="2"]').click();
   await page.locator('#panel-deconv').scrollIntoViewIfNeeded(); // panels off screen do not redraw
   await settle(page);
@@ -263,7 +266,11 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
 
   // The URL hash reproduces the view: the same input (stored at 8-bit precision, like MNIST, so the
   // probability may differ in the last digit), the same selected map and display.
-  await page.waitForFunction((l) => location.hash.includes('dlayer=conv2') && location.hash.includes('dchannel=5') && location.hash.includes('img='), layer);
+  const uploadedInHash = `img=${encodeImage(modelFiles.preprocessFile(new Uint8Array(bytes)))}`;
+  await page.waitForFunction(
+    (img) => location.hash.includes('dlayer=conv2') && location.hash.includes('dchannel=5') && location.hash.includes(img),
+    uploadedInHash,
+  );
   const link = page.url();
   const before = await predictionText(page);
   const second = await openPage(link.slice(origin.length + 1));

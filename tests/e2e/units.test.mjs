@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { encodeImage, decodeImage, parseHash, formatHash } from '../../www/js/hash.js';
 import { parseIdx, weightsUrl } from '../../www/js/data.js';
 import { lut, COLORMAPS } from '../../www/js/visual.js';
-import { valueRange, displayRange, vectorGrid, formatValue } from '../../www/js/render.js';
+import { valueRange, displayRange, vectorGrid, formatValue, describeDistance } from '../../www/js/render.js';
 import { kernelMosaic } from '../../www/js/panels/filters.js';
 import { attributionOptions, displayMap } from '../../www/js/panels/attribution.js';
 import { DEFAULT_VIEW } from '../../www/js/app.js';
@@ -113,4 +113,10 @@ test('attribution options follow the view and maps reduce to one plane', () => {
   assert.deepEqual(Array.from(displayMap(twoChannels, true).data), [3, 2]);
   const cam = { shape: [1, 2], data: Float32Array.of(0.5, 0) };
   assert.deepEqual(displayMap(cam, false), { height: 1, width: 2, data: Float32Array.of(0.5, 0) });
+});
+
+test('monitor verdicts read as distance against γ', () => {
+  assert.equal(describeDistance({ distance: 0, gamma: 2, warn: false }), 'distance 0 ≤ γ 2');
+  assert.equal(describeDistance({ distance: 5, gamma: 2, warn: true }), 'distance 5 > γ 2');
+  assert.equal(describeDistance({ distance: Infinity, gamma: 2, warn: true }), 'no training pattern of this class');
 });

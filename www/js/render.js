@@ -80,9 +80,9 @@ export function vectorGrid(n) {
   return [Math.ceil(n / columns), columns];
 }
 
-/** A monitor's Hamming distance in words (infinite when the class has no recorded pattern). */
-export function formatDistance(distance) {
-  return Number.isFinite(distance) ? `distance ${distance}` : 'no recorded pattern at any distance';
+/** A monitor verdict's distance in words: "distance 3 > γ 2", or that the class has no training pattern. */
+export function describeDistance({ distance, gamma, warn }) {
+  return Number.isFinite(distance) ? `distance ${distance} ${warn ? '>' : '≤'} γ ${gamma}` : 'no training pattern of this class';
 }
 
 /** A legend element: colour bar with the low and high values (and zero for signed maps). */

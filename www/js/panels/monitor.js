@@ -3,7 +3,7 @@
 // A Hamming distance above γ means the network reached its decision by an activation pattern it never used
 // in training: a warning that the input may be out of distribution. γ is adjustable.
 
-import { paintMap, mapCanvas, composeSnapshot, vectorGrid, formatDistance } from '../render.js';
+import { paintMap, mapCanvas, composeSnapshot, vectorGrid, describeDistance } from '../render.js';
 
 export const meta = {
   id: 'monitor',
@@ -64,9 +64,7 @@ export function createPanel(root, app) {
       gamma.value = String(check.gamma);
       gammaValue.textContent = String(check.gamma);
       status.classList.toggle('is-warn', check.warn);
-      status.textContent = check.warn
-        ? `⚠ Unfamiliar: ${formatDistance(check.distance)} > γ = ${check.gamma} (predicted ${app.label(check.label)})`
-        : `✓ Seen in training: ${formatDistance(check.distance)} ≤ γ = ${check.gamma} (predicted ${app.label(check.label)})`;
+      status.textContent = `${check.warn ? '⚠ Unfamiliar pattern' : '✓ Seen in training'}: ${describeDistance(check)} (predicted ${app.label(check.label)})`;
       const mine = bitGrid(Array.from(check.pattern));
       const nearest = bitGrid(check.nearest.length ? Array.from(check.nearest) : Array.from(check.pattern, () => NaN));
       const differing = bitGrid(Array.from(check.pattern, (bit, i) => (check.nearest.length ? Number(bit !== check.nearest[i]) : NaN)));

@@ -2,7 +2,7 @@
 
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { escapeHtml } from '../dom.js';
-import { formatValue, formatDistance } from '../render.js';
+import { formatValue, describeDistance } from '../render.js';
 
 export const meta = {
   id: 'prediction',
@@ -42,9 +42,7 @@ export function createPanel(root, app) {
       badge.hidden = !check;
       if (check) {
         badge.classList.toggle('is-warn', check.warn);
-        badge.textContent = check.warn
-          ? `Unfamiliar pattern: ${formatDistance(check.distance)} > γ ${check.gamma} from every training pattern of class ${app.label(check.label)}`
-          : `Seen in training: ${formatDistance(check.distance)} ≤ γ ${check.gamma} from a training pattern of class ${app.label(check.label)}`;
+        badge.textContent = `${check.warn ? 'Unfamiliar pattern' : 'Seen in training'} · ${describeDistance(check)}`;
         badge.title = `Runtime monitor (Cheng et al. 2019) on layer ${check.layer}: Hamming distance of the on/off pattern to the nearest pattern recorded in training`;
       }
       rows.forEach((row, k) => {

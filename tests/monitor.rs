@@ -12,7 +12,7 @@ mod common;
 
 use common::Mutator;
 use convscope::explain::monitor::pattern::{self, PatternSet};
-use convscope::explain::monitor::{features, BuildOptions, Monitor};
+use convscope::explain::monitor::{features, BuildOptions, Calibration, GammaChoice, Monitor};
 use convscope::io::idx::{self, IdxImages};
 use convscope::model::manifest::Manifest;
 use convscope::model::network::Network;
@@ -96,7 +96,7 @@ fn expected_sets() -> [BTreeSet<u64>; 2] {
     sets
 }
 
-fn tiny_monitor(gamma: u32) -> (Network, Monitor) {
+fn tiny_monitor(gamma: GammaChoice) -> (Network, Monitor) {
     let net = network(5, "fc");
     let (images, labels) = training_set();
     let options = BuildOptions {
@@ -111,7 +111,7 @@ fn tiny_monitor(gamma: u32) -> (Network, Monitor) {
 
 #[test]
 fn patterns_are_extracted_recorded_and_deduplicated_per_class() {
-    let (net, monitor) = tiny_monitor(1);
+    let (net, monitor) = tiny_monitor(GammaChoice::Fixed(1));
     // Class 0 ("left") is recorded for (1,0,0,0), (1,1,0,0), (1,1,1,0), (1,1,0,1): patterns 1, 19, 23, 27.
     // Class 1 for the seven images with x₀ = 0 and x₁ ≤ x₂ + x₃.
     let sets = expected_sets();
@@ -175,7 +175,7 @@ fn enlarged(recorded: &BTreeSet<u64>, bits: usize, gamma: u32) -> BTreeSet<u64> 
 
 #[test]
 fn gamma_enlargement_equals_brute_force_over_all_patterns_of_the_layer() {
-    let (_, monitor) = tiny_monitor(0);
+    let (_, monitor) = tiny_monitor(GammaChoice::Fixed(0));
     let sets = expected_sets();
     for (label, recorded) in sets.iter().enumerate() {
         for gamma in 0..=5 {
@@ -253,7 +253,8 @@ const NEURONS_AT: usize = 8 + 4 + 4 + 2;
 const CLASSES_AT: usize = NEURONS_AT + 4;
 const GAMMA_AT: usize = NEURONS_AT + 8;
 const IMAGES_AT: usize = NEURONS_AT + 12;
-const COUNTS_AT: usize = NEURONS_AT + 20;
+const CALIBRATION_AT: usize = NEURONS_AT + 20;
+const COUNTS_AT: usize = CALIBRATION_AT + 16;
 const PATTERNS_AT: usize = COUNTS_AT + 2 * 12;
 
 fn put_u32(bytes: &mut [u8], at: usize, v: u32) {
@@ -262,7 +263,7 @@ fn put_u32(bytes: &mut [u8], at: usize, v: u32) {
 
 #[test]
 fn the_monitor_file_round_trips_and_rejects_corrupt_files() {
-    let (net, monitor) = tiny_monitor(2);
+    let (net, monitor) = tiny_monitor(GammaChoice::Fixed(2));
     let bytes = monitor.to_bytes();
     assert_eq!(&bytes[..8], b"CSMONITR");
     assert_eq!(Monitor::load(&bytes, &net).unwrap(), monitor);
@@ -296,6 +297,26 @@ fn the_monitor_file_round_trips_and_rejects_corrupt_files() {
         "class count is 4294967295",
     );
     corrupt(&|b| put_u32(b, GAMMA_AT, 6), "gamma is 6");
+    // A fixed γ carries no calibration: a held-out count, or a target rate, alone is inconsistent.
+    let target_at = CALIBRATION_AT + 8;
+    corrupt(
+        &|b| b[target_at..target_at + 8].copy_from_slice(&0.05f64.to_le_bytes()),
+        "inconsistent",
+    );
+    corrupt(
+        &|b| {
+            put_u32(b, CALIBRATION_AT, 3);
+            put_u32(b, CALIBRATION_AT + 4, 4);
+        },
+        "the held-out warnings is 4, expected 0..=3",
+    );
+    corrupt(
+        &|b| {
+            put_u32(b, CALIBRATION_AT, 3);
+            b[target_at..target_at + 8].copy_from_slice(&2f64.to_le_bytes());
+        },
+        "inconsistent",
+    );
     // Σ correct (22) above the images seen.
     corrupt(
         &|b| put_u32(b, IMAGES_AT, 21),
@@ -360,7 +381,7 @@ fn the_monitor_file_round_trips_and_rejects_corrupt_files() {
 #[test]
 fn mutated_monitor_files_are_rejected_or_read_back_exactly() {
     // Whatever the damage, reading never panics, and a file it accepts is one it would have written.
-    let (_, monitor) = tiny_monitor(2);
+    let (_, monitor) = tiny_monitor(GammaChoice::Fixed(2));
     let bytes = monitor.to_bytes();
     let (mut accepted, mut rejected) = (0, 0);
     for mutant in Mutator::new(&bytes, 11).take(4000) {
@@ -378,6 +399,38 @@ fn mutated_monitor_files_are_rejected_or_read_back_exactly() {
 }
 
 #[test]
+fn gamma_is_calibrated_on_held_out_training_images() {
+    // Images 9, 19 and 29 are held out: k = 9 = (1,0,0,1) and k = 13 = (1,0,1,1) are predicted 1 against
+    // label 0, each one bit from class 1's patterns 8 and 12; k = 3 = (1,1,0,0) is correct and its twin
+    // (image 3) is held in, distance 0. Distances {1, 0, 1}: with no warning allowed γ = 1, with all allowed
+    // γ = 0 (two warn).
+    let (_, monitor) = tiny_monitor(GammaChoice::Calibrated { warning_rate: 0.0 });
+    let calibration = monitor.stats().calibration.unwrap();
+    assert_eq!(
+        calibration,
+        Calibration {
+            held_out: 3,
+            warned: 0,
+            target: 0.0
+        }
+    );
+    assert_eq!(monitor.gamma(), 1);
+    let (_, lenient) = tiny_monitor(GammaChoice::Calibrated { warning_rate: 1.0 });
+    assert_eq!(lenient.gamma(), 0);
+    assert_eq!(lenient.stats().calibration.map(|c| c.warned), Some(2));
+    // Held-out images are recorded after the choice: the sets equal those of a fixed-γ build.
+    let (_, fixed) = tiny_monitor(GammaChoice::Fixed(1));
+    for class in 0..2 {
+        assert_eq!(monitor.patterns(class), fixed.patterns(class));
+    }
+    let (net, _) = tiny_monitor(GammaChoice::Fixed(0));
+    let bytes = monitor.to_bytes();
+    assert_eq!(Monitor::load(&bytes, &net).unwrap(), monitor);
+    let entry = monitor.manifest_entry("m.bin");
+    assert_eq!(entry["build"]["gamma_calibration"]["held_out"], 3);
+}
+
+#[test]
 fn real_valued_detectors_see_unit_length_features() {
     assert_eq!(features(&[3.0, -4.0]), vec![0.6, -0.8]);
     assert_eq!(features(&[0.0, 0.0]), vec![0.0, 0.0]);
@@ -385,7 +438,7 @@ fn real_valued_detectors_see_unit_length_features() {
 
 #[test]
 fn the_detectors_score_the_tiny_network() {
-    let (net, monitor) = tiny_monitor(2);
+    let (net, monitor) = tiny_monitor(GammaChoice::Fixed(2));
     // A recorded image scores 0 under the pattern and box detectors.
     let trace = net
         .forward(&net.image(vec![1.0, 1.0, 0.0, 0.0]).unwrap())
@@ -444,7 +497,7 @@ fn build_rejects_unusable_layers_and_data() {
         .contains("label 7 of image 3"));
     let options = BuildOptions {
         layer: "fc".into(),
-        gamma: 6,
+        gamma: GammaChoice::Fixed(6),
         ..BuildOptions::default()
     };
     assert!(Monitor::build(&net, &images, &labels, &options).is_err());

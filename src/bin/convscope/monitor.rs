@@ -5,7 +5,7 @@ use crate::args::Args;
 use crate::input::{self, INPUT_OPTIONS};
 use convscope::explain::monitor::eval::{Detector, Evaluation, Labelled, Rates, Scores};
 use convscope::explain::monitor::{
-    BuildOptions, Monitor, DEFAULT_CLUSTERS, DEFAULT_GAMMA, DEFAULT_LAYER,
+    BuildOptions, GammaChoice, Monitor, DEFAULT_CLUSTERS, DEFAULT_LAYER, DEFAULT_WARNING_RATE,
 };
 use convscope::io::idx;
 use convscope::model::manifest::Manifest;
@@ -16,15 +16,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const USAGE: &str = "usage:
-  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2] [--gamma G]
-                          [--clusters K] [--seed S] [--update-manifest] [--json]
-      records the on/off pattern of the layer for every correctly classified image; --update-manifest
-      writes {file, layer, gamma, build statistics} into the manifest's \"monitor\" field
+  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2]
+                          [--gamma G | --warning-rate R] [--clusters K] [--seed S] [--update-manifest] [--json]
+      records the on/off pattern of the layer for every correctly classified image; the default γ is G, or
+      else the smallest γ at which at most R (default 0.05) of held-out training images warn;
+      --update-manifest writes {file, layer, gamma, build statistics} into the manifest's \"monitor\" field
   convscope monitor check --model M [--monitor FILE] [--gamma G] (--image F | --idx IMAGES [--index I]
                           [--count N]) [--json]
       one line per image; the monitor file defaults to the manifest's \"monitor\" entry
-  convscope monitor eval  --model M [--monitor FILE] --images IDX --labels IDX --ood-images IDX [--json]
-      the paper's table for γ = 0…6 and AUROC of every detector against the out-of-distribution set";
+  convscope monitor eval  --model M [--monitor FILE] --images IDX --labels IDX --ood-images IDX
+                          [--max-gamma G] [--json]
+      the paper's table for γ = 0…G (default: 6, or more to include the monitor's γ + 2) and AUROC of every
+      detector against the out-of-distribution set";
 
 pub fn run(argv: &[String]) -> Result<()> {
     match argv.split_first() {
@@ -41,7 +44,15 @@ fn build(argv: &[String]) -> Result<()> {
     let args = Args::parse(
         argv,
         &[
-            "model", "images", "labels", "out", "layer", "gamma", "clusters", "seed",
+            "model",
+            "images",
+            "labels",
+            "out",
+            "layer",
+            "gamma",
+            "warning-rate",
+            "clusters",
+            "seed",
         ],
         &["update-manifest", "json"],
     )?;
@@ -50,9 +61,20 @@ fn build(argv: &[String]) -> Result<()> {
     let images = idx::read_images(args.required("images")?)?;
     let labels = idx::read_labels(args.required("labels")?)?;
     let out = PathBuf::from(args.required("out")?);
+    let gamma = match (args.opt("gamma")?, args.opt("warning-rate")?) {
+        (Some(gamma), None) => GammaChoice::Fixed(gamma),
+        (None, rate) => GammaChoice::Calibrated {
+            warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
+        },
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
+            ))
+        }
+    };
     let options = BuildOptions {
         layer: args.or("layer", DEFAULT_LAYER.to_string())?,
-        gamma: args.or("gamma", DEFAULT_GAMMA)?,
+        gamma,
         clusters: args.or("clusters", DEFAULT_CLUSTERS)?,
         seed: args.or("seed", 0)?,
     };
@@ -96,6 +118,17 @@ fn build(argv: &[String]) -> Result<()> {
         stats.images,
         stats.correct.iter().sum::<usize>()
     );
+    if let Some(c) = stats.calibration {
+        println!(
+            "γ calibrated on {} held-out training images (every {}th): {} ({:.2}%) warn at γ = {}, target ≤ {:.2}%",
+            c.held_out,
+            convscope::explain::monitor::HOLD_OUT_EVERY,
+            c.warned,
+            100.0 * c.warned as f64 / c.held_out.max(1) as f64,
+            monitor.gamma(),
+            100.0 * c.target
+        );
+    }
     println!("class  correct  distinct patterns  boxes");
     for (c, label) in net.labels().iter().enumerate() {
         let patterns = monitor.patterns(c).map_or(0, |s| s.len());
@@ -238,7 +271,14 @@ struct EvalReport<'a> {
 fn eval(argv: &[String]) -> Result<()> {
     let args = Args::parse(
         argv,
-        &["model", "monitor", "images", "labels", "ood-images"],
+        &[
+            "model",
+            "monitor",
+            "images",
+            "labels",
+            "ood-images",
+            "max-gamma",
+        ],
         &["json"],
     )?;
     let net = input::model(&args)?;
@@ -266,7 +306,8 @@ fn eval(argv: &[String]) -> Result<()> {
         .into_iter()
         .map(|s| s.2)
         .collect();
-    let evaluation = Evaluation::new(&inputs, &ood, 0..=6, monitor.gamma())?;
+    let max_gamma = args.or("max-gamma", 6.max(monitor.gamma() + 2))?;
+    let evaluation = Evaluation::new(&inputs, &ood, 0..=max_gamma, monitor.gamma())?;
 
     // The search alone (no forward pass), over the in-distribution patterns, a few rounds.
     const ROUNDS: usize = 5;

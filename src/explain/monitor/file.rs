@@ -9,6 +9,8 @@
 //! gamma        u32      default γ, ≤ n
 //! images       u32      training images run through the network
 //! clusters     u32      k-means clusters requested per class, 1..=MAX_CLUSTERS
+//! calibration  u32 held-out images (0: γ was fixed), u32 of them warned (≤ held out), f64 target warning
+//!                        rate in [0, 1] (all three 0 when γ was fixed)
 //! per class    K × (u32 correct, u32 patterns, u32 boxes)
 //!                        correctly classified images; distinct patterns (≤ correct, 0 iff correct = 0);
 //!                        boxes (≤ clusters, ≤ correct, 0 iff correct = 0); Σ correct ≥ 1 and ≤ images
@@ -26,7 +28,7 @@
 use super::boxes::{Boxes, ClassBoxes};
 use super::mahalanobis::Mahalanobis;
 use super::pattern::{words_for, PatternSet, WORD_BITS};
-use super::{BuildStats, Monitor};
+use super::{BuildStats, Calibration, Monitor};
 use crate::error::{Error, Result};
 
 pub const MAGIC: [u8; 8] = *b"CSMONITR";
@@ -51,6 +53,13 @@ pub fn encode(m: &Monitor) -> Vec<u8> {
     put(&mut out, m.gamma as usize);
     put(&mut out, m.stats.images);
     put(&mut out, m.stats.clusters);
+    let calibration = m
+        .stats
+        .calibration
+        .map_or((0, 0, 0.0), |c| (c.held_out, c.warned, c.target));
+    put(&mut out, calibration.0);
+    put(&mut out, calibration.1);
+    out.extend_from_slice(&calibration.2.to_le_bytes());
     for ((correct, set), boxes) in m
         .stats
         .correct
@@ -124,6 +133,13 @@ impl<'a> Reader<'a> {
             .collect())
     }
 
+    fn f64(&mut self, what: &str) -> Result<f64> {
+        let b = self.take(8, what)?;
+        Ok(f64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
     fn f32s(&mut self, count: usize, what: &str) -> Result<Vec<f32>> {
         Ok(self
             .array(count, 4, what)?
@@ -180,6 +196,30 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         MAX_CLUSTERS,
         "the cluster count",
     )?;
+    let held_out = in_range(
+        r.u32("the held-out count")?,
+        0,
+        images,
+        "the held-out count",
+    )?;
+    let warned = in_range(
+        r.u32("the held-out warnings")?,
+        0,
+        held_out,
+        "the held-out warnings",
+    )?;
+    let target = r.f64("the target warning rate")?;
+    if !(0.0..=1.0).contains(&target) || (held_out == 0 && (warned != 0 || target.to_bits() != 0)) {
+        return Err(Error::monitor(format!(
+            "the γ calibration ({held_out} held out, {warned} warned, target {target}) is inconsistent: the \
+             target must be in [0, 1], and all three are 0 when γ was fixed"
+        )));
+    }
+    let calibration = (held_out > 0).then_some(Calibration {
+        held_out,
+        warned,
+        target,
+    });
     let mut counts = Vec::with_capacity(classes);
     for c in 0..classes {
         let what = format!("the counts of class {c}");
@@ -260,6 +300,7 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
             images,
             correct: counts.iter().map(|c| c.0).collect(),
             clusters,
+            calibration,
         },
         patterns,
         boxes,

@@ -39,18 +39,31 @@ use serde_json::json;
 
 /// The layer monitored unless another is named: LeNet-5's second fully connected layer (84 units).
 pub const DEFAULT_LAYER: &str = "fc2";
-/// The default γ written into a new monitor.
-pub const DEFAULT_GAMMA: u32 = 2;
+/// The share of held-out training images allowed to warn when γ is calibrated (the default).
+pub const DEFAULT_WARNING_RATE: f64 = 0.05;
+/// Every `HOLD_OUT_EVERY`-th training image is held out of the pattern sets while γ is calibrated.
+pub const HOLD_OUT_EVERY: usize = 10;
 /// k-means clusters per class for the box abstraction.
 pub const DEFAULT_CLUSTERS: usize = 10;
 /// The monitor file's name in the manifest's `"monitor"` entry.
 pub const FORMAT: &str = "convscope-monitor";
 
+/// How the monitor's default γ is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GammaChoice {
+    /// This γ.
+    Fixed(u32),
+    /// The smallest γ at which at most `warning_rate` of the held-out training images warn: every
+    /// [`HOLD_OUT_EVERY`]-th image is left out of the pattern sets, its distance to the others' patterns
+    /// measured, and then its pattern is recorded too. The choice sees training data only, never the test set.
+    Calibrated { warning_rate: f64 },
+}
+
 /// How to build a monitor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildOptions {
     pub layer: String,
-    pub gamma: u32,
+    pub gamma: GammaChoice,
     pub clusters: usize,
     pub seed: u64,
 }
@@ -59,15 +72,28 @@ impl Default for BuildOptions {
     fn default() -> Self {
         BuildOptions {
             layer: DEFAULT_LAYER.to_string(),
-            gamma: DEFAULT_GAMMA,
+            gamma: GammaChoice::Calibrated {
+                warning_rate: DEFAULT_WARNING_RATE,
+            },
             clusters: DEFAULT_CLUSTERS,
             seed: 0,
         }
     }
 }
 
+/// How a calibrated γ was found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    /// Training images held out (correctly classified or not).
+    pub held_out: usize,
+    /// Of those, how many warn at the chosen γ.
+    pub warned: usize,
+    /// The warning rate asked for.
+    pub target: f64,
+}
+
 /// What the build saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BuildStats {
     /// Training images run through the network.
     pub images: usize,
@@ -75,6 +101,8 @@ pub struct BuildStats {
     pub correct: Vec<usize>,
     /// k-means clusters requested per class.
     pub clusters: usize,
+    /// How γ was calibrated (`None` for a fixed γ).
+    pub calibration: Option<Calibration>,
 }
 
 /// The monitor of one layer: per-class pattern sets and the statistics of the other detectors.
@@ -129,6 +157,26 @@ fn monitored_layer(net: &Network, name: &str) -> std::result::Result<(usize, usi
     Ok((index, neurons))
 }
 
+/// The smallest γ ≤ `neurons` at which at most `warning_rate` of the held-out `distances` exceed it (`None`:
+/// no recorded pattern, always a warning), with the number that still warn.
+fn calibrate(distances: &[Option<u32>], neurons: usize, warning_rate: f64) -> Result<(u32, usize)> {
+    if distances.is_empty() {
+        return Err(Error::invalid(format!(
+            "too few images to calibrate γ (every {HOLD_OUT_EVERY}th is held out): give a fixed γ"
+        )));
+    }
+    let allowed = (warning_rate * distances.len() as f64).floor() as usize;
+    let warned_at = |gamma: u32| {
+        distances
+            .iter()
+            .filter(|d| d.map_or(true, |d| d > gamma))
+            .count()
+    };
+    let max = neurons as u32;
+    let gamma = (0..=max).find(|&g| warned_at(g) <= allowed).unwrap_or(max);
+    Ok((gamma, warned_at(gamma)))
+}
+
 /// What the real-valued detectors see: the activations scaled to unit Euclidean length (all zeros stay zero).
 pub fn features(values: &[f32]) -> Vec<f32> {
     let length = values
@@ -173,12 +221,21 @@ impl Monitor {
         if images.count > u32::MAX as usize {
             return Err(Error::invalid("more than 2³² training images"));
         }
-        if options.gamma as usize > neurons {
-            return Err(Error::invalid(format!(
-                "γ = {} exceeds the layer's {neurons} neurons",
-                options.gamma
-            )));
+        match options.gamma {
+            GammaChoice::Fixed(gamma) if gamma as usize > neurons => {
+                return Err(Error::invalid(format!(
+                    "γ = {gamma} exceeds the layer's {neurons} neurons"
+                )))
+            }
+            GammaChoice::Calibrated { warning_rate } if !(0.0..=1.0).contains(&warning_rate) => {
+                return Err(Error::invalid(format!(
+                    "the target warning rate must be between 0 and 1, got {warning_rate}"
+                )))
+            }
+            _ => {}
         }
+        let calibrating = matches!(options.gamma, GammaChoice::Calibrated { .. });
+        let held_out = |i: usize| calibrating && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
         if options.clusters == 0 || options.clusters > file::MAX_CLUSTERS {
             return Err(Error::invalid(format!(
                 "the number of clusters must be 1..={}, got {}",
@@ -188,6 +245,8 @@ impl Monitor {
         }
         let mut activations = vec![Vec::new(); classes];
         let mut packed = vec![Vec::new(); classes];
+        // Held-out images: (predicted class, pattern, whether it is correct).
+        let mut kept_apart: Vec<(usize, Vec<u64>, bool)> = Vec::new();
         for (i, &label) in labels.iter().enumerate() {
             let label = usize::from(label);
             if label >= classes {
@@ -196,16 +255,22 @@ impl Monitor {
                 )));
             }
             let trace = net.forward(&images.image(i)?)?;
-            if net.prediction(&trace).label != label {
-                continue;
-            }
+            let predicted = net.prediction(&trace).label;
             let values = trace
                 .outputs
                 .get(index)
                 .ok_or_else(|| Error::invalid("the forward pass lacks the monitored layer"))?
                 .data();
+            if held_out(i) {
+                kept_apart.push((predicted, pattern::pack(values), predicted == label));
+            }
+            if predicted != label {
+                continue;
+            }
             activations[label].extend(features(values));
-            packed[label].extend(pattern::pack(values));
+            if !held_out(i) {
+                packed[label].extend(pattern::pack(values));
+            }
         }
         let correct: Vec<usize> = activations.iter().map(|a| a.len() / neurons).collect();
         if correct.iter().all(|&c| c == 0) {
@@ -214,14 +279,40 @@ impl Monitor {
             ));
         }
         let words = pattern::words_for(neurons);
+        let (gamma, calibration) = match options.gamma {
+            GammaChoice::Fixed(gamma) => (gamma, None),
+            GammaChoice::Calibrated { warning_rate } => {
+                let sets: Vec<PatternSet> = packed
+                    .iter()
+                    .map(|rows| PatternSet::from_rows(words, rows))
+                    .collect();
+                let distances: Vec<Option<u32>> = kept_apart
+                    .iter()
+                    .map(|(predicted, p, _)| Some(sets.get(*predicted)?.nearest(p)?.distance))
+                    .collect();
+                let (gamma, warned) = calibrate(&distances, neurons, warning_rate)?;
+                for (predicted, p, correct) in kept_apart {
+                    if correct {
+                        packed[predicted].extend(p);
+                    }
+                }
+                let calibration = Calibration {
+                    held_out: distances.len(),
+                    warned,
+                    target: warning_rate,
+                };
+                (gamma, Some(calibration))
+            }
+        };
         Ok(Monitor {
             layer: options.layer.clone(),
             neurons,
-            gamma: options.gamma,
+            gamma,
             stats: BuildStats {
                 images: images.count,
                 correct,
                 clusters: options.clusters,
+                calibration,
             },
             patterns: packed
                 .iter()
@@ -385,8 +476,31 @@ impl Monitor {
                 "correct": self.stats.correct.iter().sum::<usize>(),
                 "patterns": self.patterns.iter().map(PatternSet::len).sum::<usize>(),
                 "clusters": self.stats.clusters,
+                "gamma_calibration": self.stats.calibration.map(|c| json!({
+                    "held_out": c.held_out,
+                    "warned": c.warned,
+                    "target_warning_rate": c.target,
+                })),
                 "per_class": per_class,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_picks_the_smallest_gamma_within_the_allowed_warnings() {
+        // Distances 0, 1, 3 and one input without any recorded pattern (always warns); 4 held out.
+        let d = [Some(0), Some(1), Some(3), None];
+        // At most 25% (one) may warn: γ = 3 leaves only the unmatched one.
+        assert_eq!(calibrate(&d, 5, 0.25).unwrap(), (3, 1));
+        // Half may warn: γ = 1 (3 and None warn).
+        assert_eq!(calibrate(&d, 5, 0.5).unwrap(), (1, 2));
+        // None allowed is impossible here: γ = n, with the unmatched input still warning.
+        assert_eq!(calibrate(&d, 5, 0.0).unwrap(), (5, 1));
+        assert!(calibrate(&[], 5, 0.1).is_err());
     }
 }

@@ -92,24 +92,16 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
         .get(layer)
         .ok_or_else(|| Error::invalid("the trace does not come from this network"))?;
     let (_, h, w) = activation.chw()?;
-    if layer >= target.layer {
+    if layer >= target.logits {
         return Err(Error::invalid(format!(
-            "Grad-CAM's layer {:?} must come before the scores",
+            "Grad-CAM's layer {:?} must come before the class scores",
             named.name
         )));
     }
-    let scores = net
-        .layers()
-        .get(target.layer)
-        .ok_or_else(|| Error::invalid("the target score layer is out of range"))?;
-    let mut seed = Tensor::zeros(&scores.output_shape);
-    if let Some(s) = seed.data_mut().get_mut(target.class) {
-        *s = 1.0;
-    }
     let grad = net.backward(
         trace,
-        target.layer,
-        seed,
+        target.logits,
+        target.logit_gradient(trace)?,
         ReluRule::Gradient,
         Some(layer),
         None,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing convscope needs, and only what is missing:
 #   the wasm32 Rust target, wasm-pack, wasm-bindgen-cli at the version Cargo.lock pins, Chromium and its
-#   driver (Debian packages), binaryen's wasm-opt, and the npm packages of the page tests.
+#   driver (Debian packages), and the npm packages of the page tests (playwright-core, binaryen's wasm-opt).
 # Usage: scripts/setup.sh [--browser]   (--browser also installs Chromium, needed by the tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ if ! command -v wasm-pack >/dev/null; then
 fi
 
 apt_missing=()
-command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
+
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
   command -v chromedriver >/dev/null || apt_missing+=(chromium-driver)

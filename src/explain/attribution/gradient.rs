@@ -22,15 +22,10 @@ pub fn attribution(
     method: Method,
 ) -> Result<Tensor> {
     let rule = method.relu_rule().ok_or_else(|| {
-        let names: Vec<&str> = Method::ALL
-            .iter()
-            .filter(|m| m.relu_rule().is_some())
-            .map(|m| m.name())
-            .collect();
         Error::invalid(format!(
             "{} is not a single-backward-pass method; those are {}",
             method.name(),
-            names.join(", ")
+            method_names()
         ))
     })?;
     let mut map = target.input_gradient(net, trace, rule)?;
@@ -44,6 +39,16 @@ pub fn attribution(
         _ => {}
     }
     Ok(map)
+}
+
+/// The names of the single-pass methods, for error messages: `"gradient, saliency, ..."`.
+pub fn method_names() -> String {
+    let names: Vec<&str> = Method::ALL
+        .iter()
+        .filter(|m| m.relu_rule().is_some())
+        .map(|m| m.name())
+        .collect();
+    names.join(", ")
 }
 
 #[cfg(test)]

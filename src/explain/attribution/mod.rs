@@ -95,14 +95,6 @@ impl Method {
             _ => None,
         }
     }
-
-    /// Whether the method runs many forward passes and reports progress.
-    pub fn is_long(self) -> bool {
-        matches!(
-            self,
-            Method::IntegratedGradients | Method::SmoothGrad | Method::Occlusion
-        )
-    }
 }
 
 impl FromStr for Method {

@@ -48,8 +48,8 @@ pub fn smoothgrad(
 ) -> Result<Tensor> {
     if params.base.relu_rule().is_none() {
         return Err(Error::invalid(format!(
-            "SmoothGrad averages a gradient method (gradient, saliency, guided-backprop, deconvnet, \
-             gradient-x-input), not {}",
+            "SmoothGrad averages a gradient method ({}), not {}",
+            gradient::method_names(),
             params.base.name()
         )));
     }

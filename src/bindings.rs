@@ -67,10 +67,22 @@ struct Info<'a> {
     input: &'a crate::model::manifest::InputShape,
     labels: &'a [String],
     layers: Vec<LayerInfo<'a>>,
+    /// The conv layers the deconvnet starts from, with the layer whose output are their activations.
+    #[serde(rename = "convBlocks")]
+    conv_blocks: Vec<ConvBlockInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dataset: Option<&'a serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metrics: Option<&'a serde_json::Value>,
+}
+
+/// A [`deconvnet::ConvBlock`] with 1-based layer numbers.
+#[derive(Serialize)]
+struct ConvBlockInfo {
+    name: String,
+    conv: usize,
+    activations: usize,
+    channels: usize,
 }
 
 #[derive(Serialize)]
@@ -107,8 +119,9 @@ impl Model {
         Ok(Model { net, monitor: None })
     }
 
-    /// Name, input shape, labels, the layers (1-based index, name, type, output shape) and the manifest's
-    /// `dataset` and `metrics` when present.
+    /// Name, input shape, labels, the layers (1-based index, name, type, output shape), the conv blocks of
+    /// the deconvnet (`convBlocks`: conv layer name, its layer number, the number of the layer whose output
+    /// are its activations, channels) and the manifest's `dataset` and `metrics` when present.
     pub fn info(&self) -> Result<JsValue, JsError> {
         let manifest = self.net.manifest();
         let info = Info {
@@ -122,6 +135,15 @@ impl Model {
                     name: &l.name,
                     kind,
                     shape: &l.output_shape,
+                })
+                .collect(),
+            conv_blocks: deconvnet::conv_blocks(&self.net)
+                .into_iter()
+                .map(|block| ConvBlockInfo {
+                    name: block.name,
+                    conv: block.conv + 1,
+                    activations: block.activations + 1,
+                    channels: block.channels,
                 })
                 .collect(),
             dataset: manifest.extra.get("dataset"),

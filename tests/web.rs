@@ -110,6 +110,26 @@ fn info_numbers_layers_from_one_with_output_shapes() {
         summary[12],
         (13.0, "log_softmax".into(), "log_softmax".into(), vec![10.0])
     );
+
+    // The deconvnet's conv blocks: conv1's activations are pool1 (layer 3), conv2's pool2 (layer 6).
+    let blocks: Vec<(String, f64, f64, f64)> = Array::from(&get(&info, "convBlocks"))
+        .iter()
+        .map(|b| {
+            (
+                get(&b, "name").as_string().unwrap(),
+                get(&b, "conv").as_f64().unwrap(),
+                get(&b, "activations").as_f64().unwrap(),
+                get(&b, "channels").as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blocks,
+        vec![
+            ("conv1".into(), 1.0, 3.0, 6.0),
+            ("conv2".into(), 4.0, 6.0, 16.0)
+        ]
+    );
 }
 
 #[wasm_bindgen_test]

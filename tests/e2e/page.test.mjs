@@ -61,12 +61,24 @@ let userDataDir;
 
 before(async () => {
   server = http.createServer((request, response) => {
-    const file = resolveFile(new URL(request.url, 'http://localhost').pathname);
+    const pathname = new URL(request.url, 'http://localhost').pathname;
+    if (pathname === '/__course-page.html') {
+      // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins.
+      response.writeHead(200, { 'content-type': TYPES['.html'] });
+      response.end(`<!doctype html><html lang="en"><title>course</title><link rel="icon" href="data:,"><body>
+        <script type="module" src="${origin}/convscope-viewer.js"></script>
+        <convscope-viewer id="remote" view="input,attribution"></convscope-viewer></body></html>`);
+      return;
+    }
+    const file = resolveFile(pathname);
     if (!file) {
       response.writeHead(404).end('not found');
       return;
     }
-    response.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    response.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'access-control-allow-origin': '*', // as GitHub Pages sends: the widget may be embedded anywhere
+    });
     response.end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -335,5 +347,21 @@ test('the embeddable widget renders its views', async () => {
   await page.screenshot({ path: path.join(screenshots, 'embed.png'), fullPage: true });
   assert.deepEqual(problems.errors, [], 'console errors');
   assert.deepEqual(problems.foreign, [], 'requests to other origins');
+  await page.close();
+});
+
+test('the widget works embedded in a page of another origin, worker included', async () => {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  await page.goto(`${origin.replace('127.0.0.1', 'localhost')}/__course-page.html`);
+  await page.waitForSelector('#remote[data-ready="true"]', { timeout: 30000 });
+  // The attribution panel needs the Web Worker, which a cross-origin script can only start through a shim.
+  await page.waitForFunction(() => {
+    const caption = document.querySelector('#remote').shadowRoot.querySelector('.attribution-caption');
+    return /^Integrated gradients · class/.test(caption?.textContent ?? '');
+  });
+  assert.deepEqual(errors, [], 'console errors');
   await page.close();
 });

@@ -53,7 +53,9 @@ export class App extends EventTarget {
     this.info = model.info();
     this.labels = this.info.labels;
     this.layers = this.info.layers;
-    this.deconvLayers = findDeconvLayers(this.layers);
+    // The deconvnet's conv blocks (from the core): each conv layer with the layer whose output are its
+    // activations (its max-pool for LeNet-5), numbered from 1, and that output's shape.
+    this.deconvLayers = this.info.convBlocks.map((block) => ({ ...block, shape: this.layers[block.activations - 1].shape }));
     this.view = { ...DEFAULT_VIEW, ...view };
     this.image = null;
     this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
@@ -134,14 +136,9 @@ export class App extends EventTarget {
     return this.filterCache.get(layer);
   }
 
-  /** The conv layer whose channels a layer's maps are (conv1 for conv1/relu1/pool1), or null. */
+  /** The conv layer whose channels a layer's maps are (conv1 for conv1, relu1 and pool1), or null. */
   convOf(layerNumber) {
-    for (let i = layerNumber - 1; i >= 0; i--) {
-      const type = this.layers[i].type;
-      if (type === 'conv2d') return this.layers[i].name;
-      if (type !== 'relu' && type !== 'max_pool2d') return null;
-    }
-    return null;
+    return this.deconvLayers.find((block) => block.conv <= layerNumber && layerNumber <= block.activations)?.name ?? null;
   }
 
   /** The Web Worker's copy of the model (js/remote.js), started on first use. */
@@ -163,24 +160,4 @@ export class App extends EventTarget {
   label(k) {
     return this.labels[k] ?? String(k);
   }
-}
-
-/**
- * The layers the deconvnet starts from: each conv layer with the max-pool that follows it (its pooled maps
- * are the activations, as Zeiler & Fergus visualise them).
- */
-function findDeconvLayers(layers) {
-  const out = [];
-  layers.forEach((layer, i) => {
-    if (layer.type !== 'conv2d') return;
-    for (let j = i + 1; j < layers.length; j++) {
-      const type = layers[j].type;
-      if (type === 'max_pool2d') {
-        out.push({ name: layer.name, conv: layer.index, pool: layers[j].index, channels: layers[j].shape[0], shape: layers[j].shape });
-        return;
-      }
-      if (type !== 'relu') return;
-    }
-  });
-  return out;
 }

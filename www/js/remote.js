@@ -4,7 +4,7 @@
 export class RemoteModel {
   /** Starts the worker and loads the model files (`{ text, bytes }` as data.js fetches them). */
   constructor(files) {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.worker = startWorker(new URL('./worker.js', import.meta.url).href);
     this.nextId = 1;
     this.pending = new Map();
     this.worker.onmessage = ({ data }) => {
@@ -74,4 +74,15 @@ export class RemoteModel {
     for (const call of this.pending.values()) call.reject(new Error('the worker was stopped'));
     this.pending.clear();
   }
+}
+
+/**
+ * A module worker running `url`. Browsers refuse a worker script from another origin (the widget embedded in a
+ * course page loads convscope from its own site), so that case starts a same-origin blob worker that imports
+ * the real one (the import itself may cross origins; GitHub Pages allows it).
+ */
+function startWorker(url) {
+  if (new URL(url).origin === location.origin) return new Worker(url, { type: 'module' });
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' }));
+  return new Worker(shim, { type: 'module' });
 }

@@ -54,7 +54,7 @@ export function createPanel(root, app) {
         ${groups
           .map(
             (g) => `<div class="deconv-group" data-conv="${escapeHtml(g.name)}">
-              <h3>${escapeHtml(g.name)} <span class="muted">· ${g.channels} pooled maps ${g.shape[1]}×${g.shape[2]} (layer ${g.pool})</span></h3>
+              <h3>${escapeHtml(g.name)} <span class="muted">· ${g.channels} pooled maps ${g.shape[1]}×${g.shape[2]} (layer ${g.activations})</span></h3>
               <div class="deconv-tiles"></div>
             </div>`,
           )
@@ -82,7 +82,7 @@ export function createPanel(root, app) {
       tile.type = 'button';
       tile.className = 'deconv-tile';
       tile.dataset.testid = 'feature-map';
-      tile.dataset.layer = String(group.pool);
+      tile.dataset.layer = String(group.activations);
       tile.dataset.channel = String(c);
       tile.dataset.conv = group.name;
       tile.setAttribute('aria-label', `${group.name} channel ${c}: reconstruct`);
@@ -136,7 +136,7 @@ export function createPanel(root, app) {
   return {
     render() {
       const { group, channel } = selected();
-      const pooled = app.activation(group.pool);
+      const pooled = app.activation(group.activations);
       const [, ph, pw] = pooled.shape;
       const mode = app.view.dmode;
       dmode.value = mode;
@@ -162,7 +162,7 @@ export function createPanel(root, app) {
       // Picker tiles: pooled maps (and reconstructions when all are shown).
       const all = app.view.dall ? app.deconvAll() : null;
       for (const t of tiles) {
-        const maps = app.activation(t.group.pool);
+        const maps = app.activation(t.group.activations);
         const [, h, w] = maps.shape;
         paintMap(t.map, maps.data, { offset: t.channel * h * w, height: h, width: w, colormap: 'viridis', range: valueRange(maps.data, t.channel * h * w, h * w) });
         t.tile.setAttribute('aria-pressed', String(t.group === group && t.channel === channel));

@@ -34,7 +34,7 @@ export function createPanel(root, app) {
   return {
     render() {
       const { label, probs, logits } = app.prediction();
-      main.innerHTML = `<span class="prediction-label">${escapeHtml(app.label(label))}</span> <span class="prediction-confidence">${(probs[label] * 100).toFixed(1)}%</span>`;
+      main.innerHTML = `<span class="prediction-label${app.label(label).length > 3 ? ' is-long' : ''}">${escapeHtml(app.label(label))}</span> <span class="prediction-confidence">${(probs[label] * 100).toFixed(1)}%</span>`;
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
       truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
       truth.classList.toggle('is-wrong', known !== null && known !== label);

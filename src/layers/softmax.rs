@@ -26,6 +26,8 @@ pub fn softmax(z: &Tensor) -> Tensor {
 }
 
 /// Gradient with respect to the logits `z` given the gradient `g` with respect to `log_softmax(z)`.
+/// Computed in f64 from the logits: for a confident class `1 − p_c` is tiny, and forming it from an f32
+/// probability would cancel to zero (or to a few ulps of 1).
 pub fn backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
     if z.shape() != g.shape() {
         return Err(Error::shape(
@@ -34,11 +36,21 @@ pub fn backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
             g.shape(),
         ));
     }
-    let p = softmax(z);
-    let total: f32 = g.data().iter().sum();
+    let max = z
+        .data()
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &v| m.max(v as f64));
+    let log_sum = z
+        .data()
+        .iter()
+        .map(|&v| (v as f64 - max).exp())
+        .sum::<f64>()
+        .ln();
+    let total: f64 = g.data().iter().map(|&v| v as f64).sum();
     let mut dz = g.clone();
-    for (d, pi) in dz.data_mut().iter_mut().zip(p.data()) {
-        *d -= pi * total;
+    for (d, &zi) in dz.data_mut().iter_mut().zip(z.data()) {
+        let p = (zi as f64 - max - log_sum).exp();
+        *d = (*d as f64 - p * total) as f32;
     }
     Ok(dz)
 }
@@ -80,5 +92,15 @@ mod tests {
         }
         let p = softmax(&z);
         assert!((p.data().iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        // A confident prediction: d log p_0 / d z_0 = 1 − p_0 = Σ_{i>0} p_i ≈ 2·e^−20 is kept, not cancelled.
+        let z = Tensor::from_vec(&[3], vec![20.0, 0.0, 0.0]).unwrap();
+        let g = Tensor::from_vec(&[3], vec![1.0, 0.0, 0.0]).unwrap();
+        let dz = backward(&z, &g).unwrap();
+        let expect = 2.0 * (-20.0f64).exp();
+        assert!(
+            (dz.data()[0] as f64 - expect).abs() < 1e-6 * expect,
+            "{}",
+            dz.data()[0]
+        );
     }
 }

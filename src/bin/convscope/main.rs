@@ -49,6 +49,11 @@ fn run(argv: &[String]) -> Result<()> {
 
 fn main() {
     std::panic::set_hook(Box::new(|info| {
+        // `println!` panics when the reader of stdout went away (`convscope predict … | head`): that is the
+        // reader's choice, not an error, so end quietly as a program killed by SIGPIPE would.
+        if info.to_string().contains("Broken pipe") {
+            std::process::exit(0);
+        }
         eprintln!("convscope: internal error: {info}");
         std::process::exit(2);
     }));

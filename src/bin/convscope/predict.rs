@@ -13,8 +13,24 @@ pub fn predict(argv: &[String]) -> Result<()> {
     for (index, image) in input::images(&args, &net)? {
         let p = net.predict(&image)?;
         if args.flag("json") {
-            let line = serde_json::json!({ "index": index, "label": p.label, "logits": p.logits, "probs": p.probs });
-            println!("{line}");
+            // A struct rather than `json!`, so that the f32 values print in their shortest exact form.
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                index: usize,
+                label: usize,
+                logits: &'a [f32],
+                probs: &'a [f32],
+            }
+            let line = Line {
+                index,
+                label: p.label,
+                logits: &p.logits,
+                probs: &p.probs,
+            };
+            println!(
+                "{}",
+                serde_json::to_string(&line).map_err(|e| Error::invalid(e.to_string()))?
+            );
         } else {
             println!(
                 "image {index}: {} ({:.2}%)",

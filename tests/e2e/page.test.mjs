@@ -219,6 +219,13 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   assert.equal(await tile.getAttribute('aria-pressed'), 'true');
   assert.ok((await distinctColours(page, '[data-testid="deconv-output"]')) > 1, 'the reconstruction canvas is blank');
 
+  // Clicking inside the enlarged pooled map projects that one unit, outlined on the map.
+  const sourceBox = await page.locator('#panel-deconv .source-map').boundingBox();
+  await page.mouse.click(sourceBox.x + sourceBox.width * 0.5, sourceBox.y + sourceBox.height * 0.5);
+  await settle(page);
+  assert.match(await page.inputValue('#panel-deconv .unit'), /^\d+,\d+$/);
+  assert.ok(await page.locator('#panel-deconv .unit-marker').isVisible());
+
   // A feature map in the layer explorer is clickable too and selects the same channel for the deconvnet.
   await page.locator('#panel-layers').scrollIntoViewIfNeeded(); // panels catch up when they come on screen
   await settle(page);

@@ -39,7 +39,10 @@ export function createPanel(root, app) {
       <div class="deconv-detail">
         <figure><canvas class="map big input-view" role="img" aria-label="Input image"></canvas><figcaption>Input</figcaption></figure>
         <figure>
-          <canvas class="map big source-map" role="img" tabindex="0"></canvas>
+          <div class="unit-frame">
+            <canvas class="map big source-map" role="img" tabindex="0"></canvas>
+            <span class="unit-marker" hidden></span>
+          </div>
           <figcaption class="source-caption"></figcaption>
         </figure>
         <span class="arrow" aria-hidden="true">→</span>
@@ -67,6 +70,7 @@ export function createPanel(root, app) {
   const toggleAll = root.querySelector('.toggle-all');
   const inputView = root.querySelector('.input-view');
   const sourceMap = root.querySelector('.source-map');
+  const unitMarker = root.querySelector('.unit-marker');
   const sourceCaption = root.querySelector('.source-caption');
   const output = root.querySelector('[data-testid="deconv-output"]');
   const outputCaption = root.querySelector('.output-caption');
@@ -157,6 +161,12 @@ export function createPanel(root, app) {
       paintMap(output, result.data, { height: oh, width: ow, ...style });
       output.setAttribute('aria-label', `Deconvnet reconstruction of ${group.name} channel ${channel} in pixel space`);
       outputCaption.textContent = `Reconstruction · strength ${formatValue(result.strength)}`;
+      // Outline the projected unit (strongest or clicked) on the pooled map.
+      unitMarker.hidden = !result.position;
+      if (result.position) {
+        const [y, x] = result.position;
+        Object.assign(unitMarker.style, { left: `${(x / pw) * 100}%`, top: `${(y / ph) * 100}%`, width: `${100 / pw}%`, height: `${100 / ph}%` });
+      }
       legend.update(style.colormap, style.range, 'reconstruction');
 
       // Picker tiles: pooled maps (and reconstructions when all are shown).

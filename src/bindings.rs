@@ -24,6 +24,43 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The shapes of the plain objects the methods return, for the generated `convscope.d.ts` (wasm-bindgen
+/// would type them `any`). `docs/js-api.md` explains them.
+#[wasm_bindgen(typescript_custom_section)]
+const RESULT_TYPES: &'static str = r#"
+/** Row-major values and their shape. */
+export type Tensor = { shape: number[]; data: Float32Array };
+export type LayerType = "conv2d" | "relu" | "max_pool2d" | "flatten" | "linear" | "log_softmax";
+export interface ModelInfo {
+  name: string;
+  input: { channels: number; height: number; width: number };
+  labels: string[];
+  /** 1-based index; shape of the layer's output. */
+  layers: { index: number; name: string; type: LayerType; shape: number[] }[];
+  /** Each conv layer with the (1-based) layer whose output are its deconvnet activations. */
+  convBlocks: { name: string; conv: number; activations: number; channels: number }[];
+  dataset?: unknown;
+  metrics?: { test_accuracy?: number; [key: string]: unknown };
+}
+export type Prediction = { label: number; logits: Float32Array; probs: Float32Array };
+export type LayerOutput = Tensor & { index: number; name: string; type: LayerType };
+/** A signed map in input pixel space ([H, W]); `position` is the seeded unit when only one is kept. */
+export type Reconstruction = Tensor & { strength: number; position?: [number, number] };
+export type ChannelReconstruction = Reconstruction & { layer: string; channel: number };
+export type AttributionMethod =
+  | "gradient" | "saliency" | "guided-backprop" | "deconvnet" | "gradient-x-input"
+  | "integrated-gradients" | "smoothgrad" | "grad-cam" | "guided-grad-cam" | "occlusion";
+export interface AttributionOptions {
+  target?: number; output?: "logit" | "log_prob"; steps?: number; baseline?: number | number[];
+  samples?: number; sigma?: number; seed?: number; base?: AttributionMethod; layer?: string;
+  window?: number; stride?: number; fill?: number;
+}
+export type Attribution = Tensor & {
+  method: AttributionMethod; target: number; score: number; signed: boolean;
+  completenessGap?: number; baselineScore?: number; camLayer?: string;
+};
+"#;
+
 fn js_error(error: crate::Error) -> JsError {
     JsError::new(&error.to_string())
 }
@@ -122,6 +159,7 @@ impl Model {
     /// Name, input shape, labels, the layers (1-based index, name, type, output shape), the conv blocks of
     /// the deconvnet (`convBlocks`: conv layer name, its layer number, the number of the layer whose output
     /// are its activations, channels) and the manifest's `dataset` and `metrics` when present.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         let manifest = self.net.manifest();
         let info = Info {
@@ -174,6 +212,7 @@ impl Model {
     }
 
     /// `{ label, logits: Float32Array, probs: Float32Array }`.
+    #[wasm_bindgen(unchecked_return_type = "Prediction")]
     pub fn predict(&self, image: &[f32]) -> Result<JsValue, JsError> {
         let prediction = self.net.predict(&self.image(image)?).map_err(js_error)?;
         Ok(JsObject::new()
@@ -184,6 +223,7 @@ impl Model {
     }
 
     /// Every layer's output in order: `[{ index (1-based), name, type, shape, data: Float32Array }]`.
+    #[wasm_bindgen(unchecked_return_type = "LayerOutput[]")]
     pub fn activations(&self, image: &[f32]) -> Result<Array, JsError> {
         let trace = self.trace(image)?;
         typed_layers(&self.net)
@@ -201,6 +241,7 @@ impl Model {
     }
 
     /// The weights of layer `layer` (by name): `{ shape, data }`, OIHW for conv2d, `[out, in]` for linear.
+    #[wasm_bindgen(unchecked_return_type = "Tensor")]
     pub fn filters(&self, layer: &str) -> Result<JsValue, JsError> {
         let index = self.net.layer_index(layer).map_err(js_error)?;
         let (named, kind) = typed_layers(&self.net)
@@ -221,6 +262,7 @@ impl Model {
     /// Zeiler & Fergus deconvnet: channel `channel` of conv layer `layer`'s pooled maps projected to pixel
     /// space; `unit` is `"all"` (default), `"max"` or `"y,x"`. Returns `{ shape: [H, W], data, strength,
     /// position? }` (`position`: `[y, x]` of the seeded unit when only one unit is kept).
+    #[wasm_bindgen(unchecked_return_type = "Reconstruction")]
     pub fn deconv(
         &self,
         image: &[f32],
@@ -237,7 +279,7 @@ impl Model {
 
     /// Every channel of every conv layer reconstructed from one forward pass (22 maps for LeNet-5), in layer
     /// order: `[{ layer, channel, strength, shape, data }]`.
-    #[wasm_bindgen(js_name = deconvAll)]
+    #[wasm_bindgen(js_name = deconvAll, unchecked_return_type = "ChannelReconstruction[]")]
     pub fn deconv_all(&self, image: &[f32]) -> Result<Array, JsError> {
         let trace = self.trace(image)?;
         deconvnet::deconv_all(&self.net, &trace)

@@ -14,11 +14,13 @@ impl Model {
     /// `occlusion`). Returns `{ method, shape, data, target, score, signed, completenessGap?, baselineScore?,
     /// camLayer? }`: `shape` is `[C, H, W]` like the input (`[H, W]` for Grad-CAM), `data` the raw values,
     /// `signed` whether a diverging colormap fits.
+    #[wasm_bindgen(unchecked_return_type = "Attribution")]
     pub fn attribute(
         &self,
         image: &[f32],
-        method: &str,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "AttributionMethod")] method: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "AttributionOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "(done: number, total: number) => void")]
         progress: Option<Function>,
     ) -> Result<JsValue, JsError> {
         let method: Method = method.parse().map_err(js_error)?;

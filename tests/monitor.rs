@@ -254,7 +254,7 @@ const CLASSES_AT: usize = NEURONS_AT + 4;
 const GAMMA_AT: usize = NEURONS_AT + 8;
 const IMAGES_AT: usize = NEURONS_AT + 12;
 const CALIBRATION_AT: usize = NEURONS_AT + 20;
-const COUNTS_AT: usize = CALIBRATION_AT + 16;
+const COUNTS_AT: usize = CALIBRATION_AT + 24;
 const PATTERNS_AT: usize = COUNTS_AT + 2 * 12;
 
 fn put_u32(bytes: &mut [u8], at: usize, v: u32) {
@@ -364,6 +364,12 @@ fn the_monitor_file_round_trips_and_rejects_corrupt_files() {
     let renamed = network(5, "hidden");
     let reason = monitor_error(Monitor::load(&bytes, &renamed));
     assert!(reason.contains("no layer named \"fc\""), "{reason}");
+    let mut retrained = network(5, "fc");
+    if let Some((_, weight, _)) = retrained.parameters_mut().nth(1) {
+        weight[0] = 1.5;
+    }
+    let reason = monitor_error(Monitor::load(&bytes, &retrained));
+    assert!(reason.contains("built for other weights"), "{reason}");
     let wider = network(6, "fc");
     let reason = monitor_error(Monitor::load(&bytes, &wider));
     assert!(

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const USAGE: &str = "usage:
-  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2]
+  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc1]
                           [--gamma G | --warning-rate R] [--clusters K] [--seed S] [--update-manifest] [--json]
       records the on/off pattern of the layer for every correctly classified image; the default γ is G, or
-      else the smallest γ at which at most R (default 0.05) of held-out training images warn;
+      else the smallest γ at which at most R (default 0.07) of held-out training images warn;
       --update-manifest writes {file, layer, gamma, build statistics} into the manifest's \"monitor\" field
   convscope monitor check --model M [--monitor FILE] [--gamma G] (--image F | --idx IMAGES [--index I]
                           [--count N]) [--json]
@@ -56,11 +56,6 @@ fn build(argv: &[String]) -> Result<()> {
         ],
         &["update-manifest", "json"],
     )?;
-    let manifest_path = Path::new(args.required("model")?);
-    let net = Network::load(manifest_path)?;
-    let images = idx::read_images(args.required("images")?)?;
-    let labels = idx::read_labels(args.required("labels")?)?;
-    let out = PathBuf::from(args.required("out")?);
     let gamma = match (args.opt("gamma")?, args.opt("warning-rate")?) {
         (Some(gamma), None) => GammaChoice::Fixed(gamma),
         (None, rate) => GammaChoice::Calibrated {
@@ -72,6 +67,11 @@ fn build(argv: &[String]) -> Result<()> {
             ))
         }
     };
+    let manifest_path = Path::new(args.required("model")?);
+    let net = Network::load(manifest_path)?;
+    let images = idx::read_images(args.required("images")?)?;
+    let labels = idx::read_labels(args.required("labels")?)?;
+    let out = PathBuf::from(args.required("out")?);
     let options = BuildOptions {
         layer: args.or("layer", DEFAULT_LAYER.to_string())?,
         gamma,

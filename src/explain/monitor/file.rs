@@ -11,6 +11,7 @@
 //! clusters     u32      k-means clusters requested per class, 1..=MAX_CLUSTERS
 //! calibration  u32 held-out images (0: γ was fixed), u32 of them warned (≤ held out), f64 target warning
 //!                        rate in [0, 1] (all three 0 when γ was fixed)
+//! model        u64      fingerprint of the network's weights (checked when the monitor is bound to a model)
 //! per class    K × (u32 correct, u32 patterns, u32 boxes)
 //!                        correctly classified images; distinct patterns (≤ correct, 0 iff correct = 0);
 //!                        boxes (≤ clusters, ≤ correct, 0 iff correct = 0); Σ correct ≥ 1 and ≤ images
@@ -60,6 +61,7 @@ pub fn encode(m: &Monitor) -> Vec<u8> {
     put(&mut out, calibration.0);
     put(&mut out, calibration.1);
     out.extend_from_slice(&calibration.2.to_le_bytes());
+    out.extend_from_slice(&m.model.to_le_bytes());
     for ((correct, set), boxes) in m
         .stats
         .correct
@@ -131,6 +133,13 @@ impl<'a> Reader<'a> {
             .chunks_exact(8)
             .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
             .collect())
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        let b = self.take(8, what)?;
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
 
     fn f64(&mut self, what: &str) -> Result<f64> {
@@ -220,6 +229,7 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         warned,
         target,
     });
+    let model = r.u64("the model fingerprint")?;
     let mut counts = Vec::with_capacity(classes);
     for c in 0..classes {
         let what = format!("the counts of class {c}");
@@ -296,6 +306,7 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         layer,
         neurons,
         gamma: gamma as u32,
+        model,
         stats: BuildStats {
             images,
             correct: counts.iter().map(|c| c.0).collect(),

@@ -2,12 +2,18 @@
 //! Activation Patterns", DATE 2019), with stronger detectors on the same layer for comparison.
 //!
 //! **Build.** Every training image goes through the network; for each one it classifies correctly, the on/off
-//! pattern `p(x) ∈ {0,1}ⁿ` of the monitored layer (`p_i = [x_i > 0]`; by default the 84 units of `fc2`,
+//! pattern `p(x) ∈ {0,1}ⁿ` of the monitored layer (`p_i = [x_i > 0]`; by default the 120 units of `fc1`,
 //! whose signs are exactly the on/off states of the following ReLU) joins the set `S_c` of its class `c`.
 //!
 //! **Query.** For an input predicted as class `c`, `d = min_{s ∈ S_c} Hamming(p(x), s)`. The monitor warns
 //! when `d > γ`. This is the paper's γ-enlargement, exactly: the comfort zone of class `c` is every pattern
-//! within Hamming distance γ of a recorded one, and `p(x)` lies in it if and only if `d ≤ γ`.
+//! within Hamming distance γ of a recorded one, and `p(x)` lies in it if and only if `d ≤ γ`. The default γ
+//! is calibrated on training data ([`GammaChoice::Calibrated`]): the smallest γ at which at most 7% of
+//! held-out training images warn.
+//!
+//! Why `fc1` and not the paper's penultimate layer `fc2` (84 units): on the shipped LeNet-5 the patterns of
+//! `fc1` separate better on both tasks (AUROC 0.978 vs 0.968 against Fashion-MNIST, 0.919 vs 0.894 for
+//! MNIST misclassifications); `docs/monitor.md` has both tables.
 //!
 //! **Beyond the paper**, on the real-valued activations of the same layer and the same training images:
 //! per-class k-means boxes ([`boxes`], Henzinger et al. 2020) and class-conditional Gaussians with a shared
@@ -37,10 +43,10 @@ use mahalanobis::Mahalanobis;
 use pattern::{Nearest, PatternSet};
 use serde_json::json;
 
-/// The layer monitored unless another is named: LeNet-5's second fully connected layer (84 units).
-pub const DEFAULT_LAYER: &str = "fc2";
+/// The layer monitored unless another is named: LeNet-5's first fully connected layer (120 units).
+pub const DEFAULT_LAYER: &str = "fc1";
 /// The share of held-out training images allowed to warn when γ is calibrated (the default).
-pub const DEFAULT_WARNING_RATE: f64 = 0.05;
+pub const DEFAULT_WARNING_RATE: f64 = 0.07;
 /// Every `HOLD_OUT_EVERY`-th training image is held out of the pattern sets while γ is calibrated.
 pub const HOLD_OUT_EVERY: usize = 10;
 /// k-means clusters per class for the box abstraction.
@@ -111,6 +117,8 @@ pub struct Monitor {
     layer: String,
     neurons: usize,
     gamma: u32,
+    /// [`fingerprint`] of the network the monitor was built with.
+    model: u64,
     stats: BuildStats,
     patterns: Vec<PatternSet>,
     boxes: Boxes,
@@ -175,6 +183,32 @@ fn calibrate(distances: &[Option<u32>], neurons: usize, warning_rate: f64) -> Re
     let max = neurons as u32;
     let gamma = (0..=max).find(|&g| warned_at(g) <= allowed).unwrap_or(max);
     Ok((gamma, warned_at(gamma)))
+}
+
+/// A 64-bit FNV-1a hash of everything that decides a network's activations: the layer names and kinds, the
+/// normalization and the bits of every weight and bias, in layer order.
+pub fn fingerprint(net: &Network) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    if let Some(n) = &net.manifest().normalization {
+        for v in n.mean.iter().chain(&n.std) {
+            feed(&v.to_le_bytes());
+        }
+    }
+    for (layer, spec) in net.layers().iter().zip(&net.manifest().layers) {
+        feed(layer.name.as_bytes());
+        feed(spec.kind.type_name().as_bytes());
+        if let Some((weight, bias)) = layer.layer.params() {
+            for v in weight.iter().chain(bias) {
+                feed(&v.to_le_bytes());
+            }
+        }
+    }
+    hash
 }
 
 /// What the real-valued detectors see: the activations scaled to unit Euclidean length (all zeros stay zero).
@@ -308,6 +342,7 @@ impl Monitor {
             layer: options.layer.clone(),
             neurons,
             gamma,
+            model: fingerprint(net),
             stats: BuildStats {
                 images: images.count,
                 correct,
@@ -328,10 +363,18 @@ impl Monitor {
         file::decode(bytes)
     }
 
-    /// Parses a monitor file and checks that it fits `net`.
+    /// Parses a monitor file and checks that it was built for `net`: the layer and classes fit, and the
+    /// weights are the same ([`fingerprint`]), so a monitor left over from an earlier training run is refused.
     pub fn load(bytes: &[u8], net: &Network) -> Result<Monitor> {
         let monitor = Monitor::from_bytes(bytes)?;
         monitor.layer_index(net)?;
+        let model = fingerprint(net);
+        if model != monitor.model {
+            return Err(Error::monitor(format!(
+                "it was built for other weights (model fingerprint {:016x}, this model's is {model:016x})",
+                monitor.model
+            )));
+        }
         Ok(monitor)
     }
 
@@ -339,6 +382,10 @@ impl Monitor {
         file::encode(self)
     }
 
+    /// [`fingerprint`] of the network the monitor was built with.
+    pub fn model_fingerprint(&self) -> u64 {
+        self.model
+    }
     /// The monitored layer's name.
     pub fn layer(&self) -> &str {
         &self.layer
@@ -471,6 +518,7 @@ impl Monitor {
             "layer": self.layer,
             "neurons": self.neurons,
             "gamma": self.gamma,
+            "model_fingerprint": format!("{:016x}", self.model),
             "build": {
                 "images": self.stats.images,
                 "correct": self.stats.correct.iter().sum::<usize>(),

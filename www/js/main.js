@@ -17,6 +17,7 @@ let wasm = null;
 let app = null;
 let modelId = null;
 let mounted = [];
+let perf = null;
 let writtenHash = '';
 
 function setStatus(text, isError = false) {
@@ -59,16 +60,21 @@ function scheduleHashWrite() {
   }, 250);
 }
 
+/**
+ * Loads model `id` and rebuilds the panels around it. The current model stays on screen (and usable) until
+ * the new one has loaded; if it fails to load, nothing changes but the status line.
+ */
 async function openModel(id, requested) {
   const spec = MODELS[id] ?? MODELS[DEFAULT_MODEL];
-  document.body.dataset.ready = 'false';
   setStatus(`Loading the ${spec.title} model…`);
   const [files, gallery] = await Promise.all([fetchModelFiles(spec.manifest), fetchGallery(spec.gallery).catch(() => null)]);
   const model = loadModel(wasm.Model, files);
   const next = new App({ model, spec, gallery, files, view: { ...(app?.view ?? {}), ...requested.view } });
   const [image, source] = chooseInput(next, requested, app);
 
+  document.body.dataset.ready = 'false';
   for (const panel of mounted) panel.destroy();
+  perf?.stop();
   app?.dispose();
   app = next;
   modelId = id in MODELS ? id : DEFAULT_MODEL;
@@ -87,13 +93,14 @@ async function openModel(id, requested) {
   app.addEventListener('view', scheduleHashWrite);
   app.setImage(image, source);
   for (const panel of mounted) panel.flush();
-  createPerfFooter(document.querySelector('#perf'), app);
+  perf = createPerfFooter(document.querySelector('#perf'), app);
   setStatus('');
   document.body.dataset.ready = 'true';
 }
 
 function report(error) {
-  setStatus(`Could not start: ${error?.message ?? error}`, true);
+  setStatus(`Could not ${app ? 'switch models' : 'start'}: ${error?.message ?? error}`, true);
+  for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === modelId;
 }
 
 modelSwitch.addEventListener('change', (event) => {

@@ -55,6 +55,13 @@ export function createPerfFooter(root, app) {
 
   root.querySelector('.perf-again').addEventListener('click', run);
   const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
-  idle(run, { timeout: 3000 });
-  return { run };
+  let stopped = false;
+  idle(() => stopped || run(), { timeout: 3000 });
+  return {
+    run,
+    /** Call before the model is freed. */
+    stop() {
+      stopped = true;
+    },
+  };
 }

@@ -58,21 +58,31 @@ export function createPanel(root, app) {
     app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });
   }
 
-  // Classify every image once, after the first paint, to mark and filter the misclassified ones.
+  // Classify every image once, in idle time and in small batches, to mark and filter the misclassified ones.
   let wrong = null;
-  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 50));
-  idle(() => {
-    wrong = new Set();
-    for (let i = 0; i < gallery.count; i++) {
-      if (app.model.predict(gallery.image(i)).label !== gallery.labels[i]) wrong.add(i);
+  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50));
+  const found = new Set();
+  let next = 0;
+  let destroyed = false; // the model is freed when the panel goes (model switch)
+  const classify = (deadline) => {
+    if (destroyed) return;
+    do {
+      if (app.model.predict(gallery.image(next)).label !== gallery.labels[next]) found.add(next);
+      next++;
+    } while (next < gallery.count && deadline.timeRemaining() > 2);
+    if (next < gallery.count) {
+      idle(classify);
+      return;
     }
+    wrong = found;
     for (const i of wrong) {
       buttons[i].classList.add('is-wrong');
       buttons[i].title += ' · misclassified';
       buttons[i].setAttribute('aria-label', `${buttons[i].getAttribute('aria-label')}, misclassified`);
     }
     applyFilter();
-  });
+  };
+  idle(classify);
 
   function applyFilter() {
     const value = filter.value;
@@ -92,6 +102,9 @@ export function createPanel(root, app) {
   applyFilter();
 
   return {
+    destroy() {
+      destroyed = true;
+    },
     render() {
       const current = app.source?.kind === 'gallery' ? app.source.index : -1;
       buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === current)));

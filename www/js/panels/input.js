@@ -174,6 +174,9 @@ export function createPanel(root, app) {
   });
 
   return {
+    destroy() {
+      cancelAnimationFrame(pending); // the model is about to be freed
+    },
     render() {
       sourceText.textContent = describe(app.source);
       preview.classList.toggle('is-blank', !app.image);

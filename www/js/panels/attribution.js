@@ -271,11 +271,13 @@ export function createPanel(root, app) {
         lastImage = app.image;
         imageToken++;
       }
+      for (const key of ['method', 'target', 'output', 'aview', 'opacity']) $(`.${key}`).value = String(app.view[key]);
       paintMap(base, app.image, { height, width, colormap: 'gray', range: [0, 1] });
       top.style.opacity = String(app.view.opacity / 100);
-      if (builtParamsFor !== app.view.method) {
+      const paramsKey = JSON.stringify(attributionOptions(app.view.method, app.view)); // method and its values
+      if (builtParamsFor !== paramsKey) {
         buildParams();
-        builtParamsFor = app.view.method;
+        builtParamsFor = paramsKey;
       }
       const methods = comparedMethods();
       syncCompareTiles(methods);

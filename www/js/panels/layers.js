@@ -101,6 +101,8 @@ export function createPanel(root, app) {
         builtFor = key;
       }
       chips.forEach((chip) => chip.setAttribute('aria-pressed', String(Number(chip.dataset.layer) === layer.index)));
+      root.querySelector('.cmap').value = app.view.cmap;
+      root.querySelector('.range').value = app.view.range;
 
       const { data, shape } = activation;
       const colormap = app.view.cmap;

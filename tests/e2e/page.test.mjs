@@ -309,6 +309,20 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   await settle(page);
   assert.match(await page.textContent('.preview-source'), /^Test image #3/);
 
+  // Editing the hash in place (a pasted link, back/forward) moves the view without a reload.
+  await page.evaluate(() => {
+    location.hash = '#model=mnist&sample=7&layer=3&cmap=magma&method=saliency';
+  });
+  await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #7'));
+  await page.locator('#panel-layers').scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.equal(await page.getAttribute('#panel-layers .layer-chip[data-layer="3"]', 'aria-pressed'), 'true');
+  assert.equal(await page.inputValue('#panel-layers .cmap'), 'magma');
+  assert.equal(await page.locator('#panel-layers [data-testid="feature-map"]').count(), 6);
+  await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.equal(await page.inputValue('#panel-attribution .method'), 'saliency');
+
   // The model switch, when the Fashion-MNIST model is there: labels change, the gallery too.
   if (existsSync(path.join(www, 'models/lenet5-fashion.json'))) {
     await page.click('#model-switch label:has-text("Fashion-MNIST")');

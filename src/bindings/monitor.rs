@@ -7,10 +7,21 @@ use crate::explain::monitor::{pattern, Monitor};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
+/// The result type of `monitorCheck`, for the generated `convscope.d.ts`.
+#[wasm_bindgen(typescript_custom_section)]
+const MONITOR_TYPES: &'static str = r#"
+/** The runtime monitor's verdict: `distance` is Infinity (and `nearest` empty) when no training pattern of
+ *  the predicted class was recorded; `pattern` and `nearest` hold one 0/1 byte per neuron of `layer`. */
+export type MonitorCheck = {
+  label: number; warn: boolean; distance: number; gamma: number; layer: string;
+  pattern: Uint8Array; nearest: Uint8Array;
+};
+"#;
+
 #[wasm_bindgen]
 impl Model {
-    /// Reads a monitor file written by `convscope monitor build` and checks that it fits this model (layer,
-    /// width, classes); it replaces any monitor loaded before.
+    /// Reads a monitor file written by `convscope monitor build` and checks that it was built for this model
+    /// (layer, width, classes and the weights' fingerprint); it replaces any monitor loaded before.
     #[wasm_bindgen(js_name = loadMonitor)]
     pub fn load_monitor(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         self.monitor = Some(Monitor::load(bytes, &self.net).map_err(js_error)?);
@@ -21,7 +32,7 @@ impl Model {
     /// whether the input's on/off pattern is farther than `gamma` (default: the monitor's) in Hamming distance
     /// from every training pattern of that class, that distance, and both patterns. When no training image of
     /// the class was recorded, `distance` is `Infinity`, `warn` is true and `nearest` is empty.
-    #[wasm_bindgen(js_name = monitorCheck)]
+    #[wasm_bindgen(js_name = monitorCheck, unchecked_return_type = "MonitorCheck")]
     pub fn monitor_check(&self, image: &[f32], gamma: Option<f64>) -> Result<JsValue, JsError> {
         let monitor = self
             .monitor

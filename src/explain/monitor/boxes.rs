@@ -303,6 +303,8 @@ mod tests {
             hi: vec![1.0, 1.0],
         };
         assert!(Boxes::from_parts(2, vec![1.0, 1.0], vec![ok.clone()]).is_ok());
+        assert!(Boxes::build(0, &[vec![1.0]], 2, 0).is_err());
+        assert!(Boxes::build(1, &[vec![1.0]], 0, 0).is_err());
         assert!(Boxes::from_parts(2, vec![1.0, 0.0], vec![ok.clone()]).is_err());
         let inverted = ClassBoxes {
             lo: vec![2.0, 1.0],

@@ -36,16 +36,21 @@ impl Mahalanobis {
     /// Fits the class means and the shared precision; `per_class[c]` is a flat `count × neurons` buffer.
     pub fn build(neurons: usize, per_class: &[Vec<f32>]) -> Result<Mahalanobis> {
         let n = neurons;
+        if n == 0 {
+            return Err(Error::invalid(
+                "the Mahalanobis detector needs at least one neuron",
+            ));
+        }
         let mut means = vec![0f32; per_class.len() * n];
         let mut present = vec![false; per_class.len()];
         let mut scatter = vec![0f64; n * n];
         let mut total = 0usize;
         for ((points, mean_out), here) in per_class
             .iter()
-            .zip(means.chunks_exact_mut(n.max(1)))
+            .zip(means.chunks_exact_mut(n))
             .zip(&mut present)
         {
-            let count = points.len() / n.max(1);
+            let count = points.len() / n;
             if count == 0 {
                 continue;
             }
@@ -81,7 +86,7 @@ impl Mahalanobis {
                 *o = *m as f32;
             }
         }
-        if total == 0 || n == 0 {
+        if total == 0 {
             return Err(Error::invalid(
                 "the Mahalanobis detector needs at least one training activation",
             ));
@@ -260,6 +265,7 @@ mod tests {
         assert_eq!(m.distance(0, &[2.0]), None);
         assert_eq!(m.distance(1, &[2.0]), Some(0.0));
         assert!(Mahalanobis::build(1, &[Vec::new()]).is_err());
+        assert!(Mahalanobis::build(0, &[vec![1.0]]).is_err());
     }
 
     #[test]

@@ -155,6 +155,9 @@ fn monitored_layer(net: &Network, name: &str) -> std::result::Result<(usize, usi
         ));
     }
     let neurons: usize = layer.output_shape.iter().product();
+    if neurons == 0 {
+        return Err(format!("layer {name:?} has no outputs to monitor"));
+    }
     if neurons > file::MAX_NEURONS {
         return Err(format!(
             "layer {name:?} has {neurons} outputs; a monitor watches at most {} (pick a pooled or fully \

@@ -181,10 +181,13 @@ impl PatternSet {
     }
 }
 
-/// Hamming distance of every `W`-word row of `data` to `pattern` (`pattern.len() == W`).
+/// Hamming distance of every `W`-word row of `data` to `pattern` (a shorter pattern is padded with zeros;
+/// [`PatternSet::nearest`] only calls this with `pattern.len() == W`).
 fn distances<const W: usize>(data: &[u64], pattern: &[u64]) -> Vec<u32> {
     let mut query = [0u64; W];
-    query.copy_from_slice(&pattern[..W]);
+    for (q, &p) in query.iter_mut().zip(pattern) {
+        *q = p;
+    }
     data.chunks_exact(W)
         .map(|row| {
             let mut d = 0;

@@ -167,9 +167,11 @@ fn every_channel_matches_the_float64_pytorch_references() {
     );
 }
 
-/// The ReLU masks and pooling switches of layers `0..=last` of a trace: the piece of the piecewise-linear
-/// map from the input to the output of layer `last` that the input lies on.
-fn linear_piece(net: &Network, trace: &Trace, last: usize) -> (Vec<bool>, Vec<u32>) {
+/// ReLU masks and pooling switches: which piece of a piecewise-linear map an input lies on.
+type Piece = (Vec<bool>, Vec<u32>);
+
+/// The piece of the map from the input to the output of layer `last` that a trace's input lies on.
+fn linear_piece(net: &Network, trace: &Trace, last: usize) -> Piece {
     let mut masks = Vec::new();
     let mut switches = Vec::new();
     for (i, layer) in net.layers().iter().enumerate().take(last + 1) {
@@ -206,7 +208,7 @@ fn with_the_gradient_rule_the_pass_is_the_gradient_of_the_seeded_activations() {
         )
         .unwrap();
     let trace = net.forward(&image).unwrap();
-    let seeds: Vec<(Seed, (Vec<bool>, Vec<u32>), Tensor)> = [
+    let seeds: Vec<(Seed, Piece, Tensor)> = [
         ("conv1", 2, Unit::All),
         ("conv1", 3, Unit::Max),
         ("conv2", 5, Unit::All),
@@ -279,6 +281,40 @@ fn with_the_gradient_rule_the_pass_is_the_gradient_of_the_seeded_activations() {
             seed.channel,
             worst[s]
         );
+    }
+}
+
+#[test]
+fn the_sparse_pass_equals_the_network_backward_pass() {
+    // `Seed::propagate` skips zeros; `Network::backward` is the dense pass every other method uses.
+    let net = random_lenet();
+    let trace = net.forward(&t10k(8)).unwrap();
+    for block in conv_blocks(&net) {
+        for channel in 0..block.channels {
+            for rule in [ReluRule::Deconvnet, ReluRule::Gradient, ReluRule::Guided] {
+                let seed = Seed::new(&net, &trace, &block.name, channel, Unit::All).unwrap();
+                let dense = net
+                    .backward(
+                        &trace,
+                        seed.activations,
+                        seed.signal.clone(),
+                        rule,
+                        None,
+                        None,
+                    )
+                    .unwrap();
+                let sparse = seed.propagate(&net, &trace, rule).unwrap();
+                let scale = dense.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                assert!(scale > 0.0, "{} {channel} {rule:?}: empty map", block.name);
+                for (a, b) in sparse.data().iter().zip(dense.data()) {
+                    assert!(
+                        (a - b).abs() <= 1e-6 * scale,
+                        "{} {channel} {rule:?}: {a} vs {b}",
+                        block.name
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -347,6 +347,15 @@ test('the page works at phone width', async () => {
   await draw(page, [[[0.3, 0.2], [0.7, 0.2], [0.45, 0.85]]]);
   assert.match(await predictionText(page), /^\S+ \d+\.\d%$/);
   await page.screenshot({ path: path.join(screenshots, 'phone.png'), fullPage: true });
+
+  // Keyboard only: pick a test image, then project the strongest unit of the selected map.
+  await page.focus('.thumb >> nth=5');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #5'));
+  await page.focus('#panel-deconv .source-map');
+  await page.keyboard.press('Enter');
+  await settle(page);
+  assert.equal(await page.inputValue('#panel-deconv .unit'), 'max');
   assert.deepEqual(problems.errors, [], 'console errors');
   assert.deepEqual(problems.foreign, [], 'requests to other origins');
   await page.close();

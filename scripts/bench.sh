@@ -3,7 +3,6 @@
 # harness (cargo bench --bench native). Results are quoted in bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-wasm-pack build --release --target web --out-dir www/pkg
+scripts/build-wasm.sh
 node bench/wasm.mjs "$@"
 cargo bench --bench native -- "$@"

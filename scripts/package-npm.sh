@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package of the wasm module in pkg/: `wasm-pack build --target web`, then the metadata of
+# Builds the npm package of the wasm module in pkg/: scripts/build-wasm.sh, then the metadata of
 # pkg-config/package.json (name, description, files, keywords, licence, repository, ...) merged over the
 # package.json wasm-pack wrote (which keeps the version from Cargo.toml), plus README.md and LICENSE.
 # Publish with: (cd pkg && npm publish)
@@ -9,9 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 out="${1:-pkg}"
 
-# wasm-pack runs the first wasm-opt on PATH; binaryen from npm (see scripts/test-web.sh) when installed.
-[ -d tests/e2e/node_modules/.bin ] && export PATH="$PWD/tests/e2e/node_modules/.bin:$PATH"
-wasm-pack build --target web --out-dir "$out"
+scripts/build-wasm.sh "$out"
 
 node --input-type=module - "$out/package.json" pkg-config/package.json <<'JS'
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -21,7 +21,9 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
     match (args.get("image"), args.get("idx")) {
         (Some(path), None) => {
             if args.get("index").is_some() || args.get("count").is_some() {
-                return Err(Error::invalid("--index and --count go with --idx, not --image"));
+                return Err(Error::invalid(
+                    "--index and --count go with --idx, not --image",
+                ));
             }
             let img = image::read(Path::new(path))?;
             Ok(vec![(0, image::preprocess_mnist(&img, c, h, w)?)])
@@ -31,11 +33,18 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
             let start: usize = args.or("index", 0)?;
             let count: usize = args.or("count", 1)?;
             if start >= set.count || count == 0 {
-                return Err(Error::invalid(format!("--index {start} --count {count} selects nothing from {} images", set.count)));
+                return Err(Error::invalid(format!(
+                    "--index {start} --count {count} selects nothing from {} images",
+                    set.count
+                )));
             }
-            (start..(start + count).min(set.count)).map(|i| Ok((i, set.image(i)?))).collect()
+            (start..(start + count).min(set.count))
+                .map(|i| Ok((i, set.image(i)?)))
+                .collect()
         }
-        _ => Err(Error::invalid("give exactly one of --image FILE or --idx IMAGES")),
+        _ => Err(Error::invalid(
+            "give exactly one of --image FILE or --idx IMAGES",
+        )),
     }
 }
 
@@ -43,7 +52,9 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
 pub fn single_image(args: &Args, net: &Network) -> Result<(usize, Tensor)> {
     let mut all = images(args, net)?;
     if all.len() != 1 {
-        return Err(Error::invalid("this command explains one image: drop --count"));
+        return Err(Error::invalid(
+            "this command explains one image: drop --count",
+        ));
     }
     Ok(all.remove(0))
 }

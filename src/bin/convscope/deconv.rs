@@ -74,19 +74,18 @@ pub fn run(argv: &[String]) -> Result<()> {
         Output::Json => print_json(&Json::new(&r, false)),
         Output::Png(path) => {
             let block = ConvBlock::find(&net, layer)?;
+            let [_, h, w] = net.input_shape();
+            let input = flat(&trace.input)?;
+            let recon = flat(&r.map)?;
             let options = GridOptions {
                 title: format!("image {index}: {layer} channel {channel}, unit {unit}"),
                 columns: 3,
                 zoom: ZOOM,
                 legend: Some(Legend {
                     colormap: display,
-                    scale: Scale::fit(&flat(&r.map)?, display),
+                    scale: Scale::fit(&recon, display),
                 }),
-                ..GridOptions::default()
             };
-            let [_, h, w] = net.input_shape();
-            let input = flat(&trace.input)?;
-            let recon = flat(&r.map)?;
             let map = upsampled(&trace, &block, channel, h)?;
             let map_scale = Scale::range(0.0, r.strength.max(0.0));
             let panels = [

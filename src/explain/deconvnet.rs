@@ -494,9 +494,9 @@ impl Lanes {
                     for c in 0..c_in {
                         for ky in ky0..ky1 {
                             let (outputs, tap0) = span(c, ky);
-                            let slots = &mut out[outputs];
-                            for (t, &tap) in kernels[tap0..tap0 + n].iter().enumerate() {
-                                slots[t * l + b] += tap * v;
+                            let slots = out[outputs].chunks_exact_mut(l);
+                            for (slot, &tap) in slots.zip(&kernels[tap0..tap0 + n]) {
+                                slot[b] += tap * v;
                             }
                         }
                     }

@@ -1,5 +1,5 @@
 //! Fuzzing of the file parsers with thousands of deterministic mutations of valid files: IDX (raw and gzip),
-//! PNG, JPEG and PGM/PPM. Every input must give `Ok` with sane values or an `Err` with a non-empty reason;
+//! PNG, JPEG, PGM/PPM, safetensors weights and the model manifest. Every input must give `Ok` with sane values or an `Err` with a non-empty reason;
 //! a panic fails the test and names the mutation that caused it. Decoded images also go through the MNIST
 //! preprocessing, the path a user's upload takes.
 //!
@@ -15,7 +15,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use common::{crc32, fix_png_crcs, mutations, Mutator};
 use convscope::io::idx::{self, IdxImages};
 use convscope::io::image::{self, GrayImage, MAX_PIXELS};
-use convscope::{Error, Result};
+use convscope::io::safetensors;
+use convscope::model::manifest::Manifest;
+use convscope::model::network::Network;
+use convscope::{Error, Result, Tensor};
 
 const MUTATIONS_PER_SEED: usize = 8000;
 
@@ -408,4 +411,64 @@ fn fuzz_pgm_and_ppm() {
     fuzz("P2 PGM", &p2, 32, unchanged, check);
     fuzz("P6 16-bit PPM", &p6, 33, unchanged, check);
     fuzz("P3 PPM", &p3, 34, unchanged, check);
+}
+
+/// A small network whose weights file is mostly header, so that mutations reach the safetensors header as
+/// often as the tensor bytes.
+fn tiny_network_files() -> (String, Vec<u8>) {
+    let manifest = r#"{"name": "tiny", "input": {"channels": 1, "height": 6, "width": 6},
+        "layers": [{"name": "conv", "type": "conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": 1},
+                   {"name": "relu", "type": "relu"}, {"name": "pool", "type": "max_pool2d", "kernel_size": 2},
+                   {"name": "flatten", "type": "flatten"},
+                   {"name": "fc", "type": "linear", "in_features": 18, "out_features": 3},
+                   {"name": "log_softmax", "type": "log_softmax"}],
+        "weights": "tiny.safetensors"}"#;
+    let net = Network::init_random(Manifest::parse(manifest).unwrap(), 5).unwrap();
+    (manifest.to_string(), net.to_safetensors().unwrap())
+}
+
+/// A model that loads must predict finite probabilities; one that does not must say why.
+fn check_network(result: Result<Network>, input: &str) {
+    match result {
+        Ok(net) => {
+            let p = net.predict(&Tensor::zeros(&net.input_shape())).unwrap();
+            assert!(
+                p.probs.iter().all(|v| v.is_finite()),
+                "{input}: non-finite prediction"
+            );
+        }
+        Err(e) => assert!(!e.to_string().trim().is_empty(), "{input}: empty error"),
+    }
+}
+
+#[test]
+fn fuzz_safetensors_weights() {
+    let (manifest, weights) = tiny_network_files();
+    check_network(Network::from_bytes(&manifest, &weights), "the seed files");
+    fuzz("safetensors", &weights, 41, unchanged, |bytes, label| {
+        if let Ok(parsed) = safetensors::parse(bytes) {
+            // Whatever parses re-serializes to a file that parses back to the same bytes (compared as bytes:
+            // a NaN in the data is not equal to itself).
+            let again = safetensors::serialize(&parsed.tensors, &parsed.metadata).unwrap();
+            let reparsed = safetensors::parse(&again).unwrap();
+            let third = safetensors::serialize(&reparsed.tensors, &reparsed.metadata).unwrap();
+            assert_eq!(third, again, "{label}");
+        }
+        check_network(Network::from_bytes(&manifest, bytes), label);
+    });
+}
+
+#[test]
+fn fuzz_manifest_json() {
+    let (manifest, weights) = tiny_network_files();
+    fuzz(
+        "manifest",
+        manifest.as_bytes(),
+        43,
+        unchanged,
+        |bytes, label| {
+            let text = String::from_utf8_lossy(bytes);
+            check_network(Network::from_bytes(&text, &weights), label);
+        },
+    );
 }

@@ -19,8 +19,8 @@
 //!
 //! One forward [`Trace`] serves every reconstruction of an image. [`deconv_all`] sends the seeds of all the
 //! channels of a layer down together ([`propagate_all`]), skipping the zeros that make up most of the
-//! deconvnet's signals: the 22 reconstructions of LeNet-5 cost about four forward passes (under 1 ms in
-//! WebAssembly).
+//! deconvnet's signals: LeNet-5's 22 reconstructions take about 0.65 ms natively and 0.8 ms in WebAssembly
+//! (Node 20, SIMD), four to five forward passes.
 
 use crate::error::{Error, Result};
 use crate::layers::conv2d::Conv2dParams;

@@ -70,9 +70,10 @@ mod tests {
             transform(&img, 0.0, 1.0, 0.0).data(),
             &[0., 1., 2., 0., 4., 5., 0., 7., 8.]
         );
-        // A quarter turn maps the 3×3 grid onto itself (up to rounding of sin/cos).
+        // A quarter turn maps the 3×3 grid onto itself (up to rounding of sin/cos); with rows counted
+        // downwards a positive angle turns the picture clockwise on screen.
         let r = transform(&img, std::f32::consts::FRAC_PI_2, 0.0, 0.0);
-        let expect = [3., 6., 9., 2., 5., 8., 1., 4., 7.];
+        let expect = [7., 4., 1., 8., 5., 2., 9., 6., 3.];
         for (a, b) in r.data().iter().zip(expect) {
             assert!((a - b).abs() < 1e-4, "{:?}", r.data());
         }

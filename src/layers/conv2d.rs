@@ -139,57 +139,76 @@ fn im2col(
     cols
 }
 
-/// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as im2col followed by the product `W · cols` computed four
-/// output channels at a time, so that each im2col row is loaded once for four long, vectorisable updates.
+/// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as im2col followed by the product `W · cols`.
 pub fn forward(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     let (_, h, w) = p.check_input(x)?;
     check_weights(p, weight, Some(bias))?;
     let (oh, ow) = p.out_dims(h, w)?;
     let n = oh * ow;
-    let taps = p.in_channels * p.kernel_size * p.kernel_size;
     let cols = im2col(p, x.data(), (h, w), (oh, ow));
     let mut y = Tensor::zeros(&[p.out_channels, oh, ow]);
     for (plane, &b) in y.data_mut().chunks_exact_mut(n).zip(bias) {
         plane.fill(b);
     }
-    for (planes, kernels) in y.data_mut().chunks_mut(4 * n).zip(weight.chunks(4 * taps)) {
-        multiply_block(planes, kernels, &cols, n);
-    }
+    multiply(y.data_mut(), weight, &cols, n);
     Ok(y)
 }
 
-/// `planes += kernels · cols` for a block of one to four output planes of `n` values each, `kernels` holding
-/// their rows of the weight matrix. Four planes go through `cols` together.
-fn multiply_block(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize) {
+/// `planes += kernels · cols`: `planes` holds `O` output planes of `n` values (bias already in place),
+/// `kernels` their `O` rows of the weight matrix, `cols` the im2col matrix `[taps, n]`. Register-blocked: a
+/// tile of up to four planes × eight positions is accumulated over every tap in locals and stored once, so
+/// the inner loop does two vector loads per 32 multiply-adds and no stores.
+fn multiply(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize) {
     let taps = cols.len() / n.max(1);
-    if planes.len() == 4 * n && kernels.len() == 4 * taps {
-        let (y0, rest) = planes.split_at_mut(n);
-        let (y1, rest) = rest.split_at_mut(n);
-        let (y2, y3) = rest.split_at_mut(n);
-        for (t, col) in cols.chunks_exact(n).enumerate() {
-            let (a, b, c, d) = (
-                kernels[t],
-                kernels[taps + t],
-                kernels[2 * taps + t],
-                kernels[3 * taps + t],
-            );
-            let rows = y0
-                .iter_mut()
-                .zip(y1.iter_mut())
-                .zip(y2.iter_mut())
-                .zip(y3.iter_mut());
-            for ((((o0, o1), o2), o3), v) in rows.zip(col) {
-                *o0 += a * v;
-                *o1 += b * v;
-                *o2 += c * v;
-                *o3 += d * v;
+    for (block, ks) in planes.chunks_mut(4 * n).zip(kernels.chunks(4 * taps)) {
+        match block.len() / n.max(1) {
+            4 => tiles::<4>(block, ks, cols, n, taps),
+            3 => tiles::<3>(block, ks, cols, n, taps),
+            2 => tiles::<2>(block, ks, cols, n, taps),
+            _ => tiles::<1>(block, ks, cols, n, taps),
+        }
+    }
+}
+
+/// [`multiply`] for a block of exactly `O` planes: tiles of eight positions, then four, then one.
+fn tiles<const O: usize>(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize, taps: usize) {
+    let mut x = 0;
+    while x + 8 <= n {
+        tile::<O, 8>(planes, kernels, cols, n, taps, x);
+        x += 8;
+    }
+    while x + 4 <= n {
+        tile::<O, 4>(planes, kernels, cols, n, taps, x);
+        x += 4;
+    }
+    while x < n {
+        tile::<O, 1>(planes, kernels, cols, n, taps, x);
+        x += 1;
+    }
+}
+
+#[inline(always)]
+fn tile<const O: usize, const W: usize>(
+    planes: &mut [f32],
+    kernels: &[f32],
+    cols: &[f32],
+    n: usize,
+    taps: usize,
+    x: usize,
+) {
+    let mut acc = [[0.0f32; W]; O];
+    for t in 0..taps {
+        let col = &cols[t * n + x..t * n + x + W];
+        for (o, row) in acc.iter_mut().enumerate() {
+            let w = kernels[o * taps + t];
+            for (a, c) in row.iter_mut().zip(col) {
+                *a += w * c;
             }
         }
-    } else {
-        for (plane, kernel) in planes.chunks_exact_mut(n).zip(kernels.chunks_exact(taps)) {
-            for (col, &wv) in cols.chunks_exact(n).zip(kernel) {
-                axpy(wv, col, plane);
-            }
+    }
+    for (o, row) in acc.iter().enumerate() {
+        for (p, a) in planes[o * n + x..o * n + x + W].iter_mut().zip(row) {
+            *p += a;
         }
     }
 }

@@ -63,16 +63,18 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
     for ch in 0..c {
         for oy in 0..oh {
             for ox in 0..ow {
-                let mut best = (ch * h + oy * s) * w + ox * s;
+                let first = (ch * h + oy * s) * w + ox * s;
+                let (mut best, mut best_value) = (first, xd[first]);
                 for u in 0..k {
-                    let row = (ch * h + oy * s + u) * w + ox * s;
-                    for i in row..row + k {
-                        if xd[i] > xd[best] {
-                            best = i;
-                        }
+                    let row = first + u * w;
+                    for (i, &v) in xd[row..row + k].iter().enumerate() {
+                        // Branch-free update (a select, not a jump): maxima fall anywhere in the window.
+                        let better = v > best_value;
+                        best = if better { row + i } else { best };
+                        best_value = if better { v } else { best_value };
                     }
                 }
-                y.push(xd[best]);
+                y.push(best_value);
                 indices.push(best as u32);
             }
         }

@@ -1,4 +1,4 @@
-//! Native timing harness: `cargo bench --bench native [-- FILTER]`. Prints the median time per call of each
+//! Native timing harness: `cargo bench --bench native [-- FILTER]`. Prints the best and median time per call of each
 //! operation on the shipped LeNet-5 (or `$CONVSCOPE_BENCH_MODEL`) and a t10k digit. The wasm figures come from `bench/wasm.mjs`.
 
 use convscope::explain::attribution::{attribute, Method, Options};
@@ -36,13 +36,18 @@ fn time(name: &str, filter: &str, mut f: impl FnMut()) {
         })
         .collect();
     rounds.sort_by(f64::total_cmp);
-    let median = rounds[rounds.len() / 2];
-    let (value, unit) = if median < 1e-3 {
-        (median * 1e6, "µs")
-    } else {
-        (median * 1e3, "ms")
+    let show = |s: f64| {
+        if s < 1e-3 {
+            format!("{:.1} µs", s * 1e6)
+        } else {
+            format!("{:.2} ms", s * 1e3)
+        }
     };
-    println!("{name:<40} {value:>10.1} {unit}");
+    println!(
+        "{name:<40} {:>10} {:>10}",
+        show(rounds[0]),
+        show(rounds[rounds.len() / 2])
+    );
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,7 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let images = idx::read_images(root.join("tests/data/mnist/t10k-images-idx3-ubyte.gz"))?;
     let image = images.image(0)?;
     let trace = net.forward(&image)?;
-    println!("convscope native benchmarks (1 thread, median per call)");
+    println!("convscope native benchmarks (1 thread; per call: best and median of 15 rounds)");
+    println!("{:<40} {:>10} {:>10}", "", "best", "median");
     time("forward", &filter, || {
         black_box(net.forward(black_box(&image)).ok());
     });

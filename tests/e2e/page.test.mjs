@@ -315,11 +315,17 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   });
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #7'));
   await page.locator('#panel-layers').scrollIntoViewIfNeeded();
+  // Panels redraw when they come into view (an IntersectionObserver callback), which can take longer than two
+  // frames while the monitor and attribution panels recompute: wait for the layer explorer to catch up.
+  await page.waitForFunction(
+    () => document.querySelector('#panel-layers .layer-chip[data-layer="3"]')?.getAttribute('aria-pressed') === 'true',
+  );
   await settle(page);
   assert.equal(await page.getAttribute('#panel-layers .layer-chip[data-layer="3"]', 'aria-pressed'), 'true');
   assert.equal(await page.inputValue('#panel-layers .cmap'), 'magma');
   assert.equal(await page.locator('#panel-layers [data-testid="feature-map"]').count(), 6);
   await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('#panel-attribution .method')?.value === 'saliency');
   await settle(page);
   assert.equal(await page.inputValue('#panel-attribution .method'), 'saliency');
 

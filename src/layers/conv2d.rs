@@ -325,6 +325,17 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
+    /// `(in_channels, out_channels, kernel_size, stride, padding)`.
+    fn params(c: usize, o: usize, k: usize, s: usize, p: usize) -> Conv2dParams {
+        Conv2dParams {
+            in_channels: c,
+            out_channels: o,
+            kernel_size: k,
+            stride: s,
+            padding: p,
+        }
+    }
+
     fn random(rng: &mut Rng, shape: &[usize]) -> Tensor {
         let n = shape.iter().product();
         Tensor::from_vec(shape, (0..n).map(|_| rng.normal()).collect()).unwrap()
@@ -332,45 +343,15 @@ mod tests {
 
     #[test]
     fn out_dims_follow_pytorch_formula() {
-        let p = Conv2dParams {
-            in_channels: 1,
-            out_channels: 6,
-            kernel_size: 5,
-            stride: 1,
-            padding: 2,
-        };
+        let p = params(1, 6, 5, 1, 2);
         assert_eq!(p.out_dims(28, 28).unwrap(), (28, 28));
-        let p = Conv2dParams {
-            in_channels: 6,
-            out_channels: 16,
-            kernel_size: 5,
-            stride: 1,
-            padding: 0,
-        };
+        let p = params(6, 16, 5, 1, 0);
         assert_eq!(p.out_dims(14, 14).unwrap(), (10, 10));
-        let p = Conv2dParams {
-            in_channels: 1,
-            out_channels: 1,
-            kernel_size: 3,
-            stride: 2,
-            padding: 1,
-        };
+        let p = params(1, 1, 3, 2, 1);
         assert_eq!(p.out_dims(7, 8).unwrap(), (4, 4));
-        let p = Conv2dParams {
-            in_channels: 1,
-            out_channels: 1,
-            kernel_size: 6,
-            stride: 1,
-            padding: 0,
-        };
+        let p = params(1, 1, 6, 1, 0);
         assert!(p.out_dims(5, 9).is_err());
-        let p = Conv2dParams {
-            in_channels: 1,
-            out_channels: 1,
-            kernel_size: 3,
-            stride: 0,
-            padding: 0,
-        };
+        let p = params(1, 1, 3, 0, 0);
         assert!(p.out_dims(5, 5).is_err());
     }
 
@@ -378,13 +359,7 @@ mod tests {
     fn hand_computed_small_case() {
         // x = [[1,2,3],[4,5,6],[7,8,9]], k = [[1,0],[0,-1]], b = 0.5, padding 0:
         // y[i][j] = x[i][j] - x[i+1][j+1] + 0.5 = -4 + 0.5 everywhere.
-        let p = Conv2dParams {
-            in_channels: 1,
-            out_channels: 1,
-            kernel_size: 2,
-            stride: 1,
-            padding: 0,
-        };
+        let p = params(1, 1, 2, 1, 0);
         let x = Tensor::from_vec(&[1, 3, 3], (1..=9).map(|v| v as f32).collect()).unwrap();
         let y = forward(&p, &x, &[1.0, 0.0, 0.0, -1.0], &[0.5]).unwrap();
         assert_eq!(y.shape(), &[1, 2, 2]);
@@ -406,13 +381,7 @@ mod tests {
             (2, 3, 3, 2, 1, 9, 7),
             (3, 2, 4, 3, 2, 10, 11),
         ] {
-            let p = Conv2dParams {
-                in_channels: c,
-                out_channels: o,
-                kernel_size: k,
-                stride: s,
-                padding: pad,
-            };
+            let p = params(c, o, k, s, pad);
             let (oh, ow) = p.out_dims(h, w).unwrap();
             let x = random(&mut rng, &[c, h, w]);
             let y = random(&mut rng, &[o, oh, ow]);
@@ -442,13 +411,7 @@ mod tests {
     #[test]
     fn parameter_gradients_match_finite_differences() {
         let mut rng = Rng::new(2);
-        let p = Conv2dParams {
-            in_channels: 2,
-            out_channels: 3,
-            kernel_size: 3,
-            stride: 2,
-            padding: 1,
-        };
+        let p = params(2, 3, 3, 2, 1);
         let x = random(&mut rng, &[2, 7, 6]);
         let mut wt = random(&mut rng, &p.weight_shape()).into_data();
         let mut b = vec![0.1, -0.2, 0.3];
@@ -496,13 +459,7 @@ mod tests {
     #[test]
     fn input_gradient_matches_finite_differences() {
         let mut rng = Rng::new(3);
-        let p = Conv2dParams {
-            in_channels: 2,
-            out_channels: 2,
-            kernel_size: 3,
-            stride: 1,
-            padding: 1,
-        };
+        let p = params(2, 2, 3, 1, 1);
         let mut x = random(&mut rng, &[2, 5, 4]);
         let wt = random(&mut rng, &p.weight_shape()).into_data();
         let b = vec![0.0; 2];
@@ -535,13 +492,7 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_errors() {
-        let p = Conv2dParams {
-            in_channels: 2,
-            out_channels: 1,
-            kernel_size: 3,
-            stride: 1,
-            padding: 0,
-        };
+        let p = params(2, 1, 3, 1, 0);
         let x = Tensor::zeros(&[1, 5, 5]);
         assert!(matches!(
             forward(&p, &x, &[0.0; 18], &[0.0]),

@@ -26,8 +26,12 @@ pub fn softmax(z: &Tensor) -> Tensor {
 }
 
 /// Gradient with respect to the logits `z` given the gradient `g` with respect to `log_softmax(z)`.
-/// Computed in f64 from the logits: for a confident class `1 − p_c` is tiny, and forming it from an f32
-/// probability would cancel to zero (or to a few ulps of 1).
+/// Computed in f64 from the logits and without cancellation: since `Σ_j p_j = 1`,
+/// `g_i − p_i Σ_j g_j = g_i Σ_{j≠i} p_j − p_i Σ_{j≠i} g_j`, and the sums that leave out `i` are taken from
+/// prefix and suffix sums, never as a total minus a term. For a confident class `1 − p_c` is tiny, and forming
+/// it as `1 − p_c` would cancel to zero (in f32 from about `1e-7`, in f64 from about `1e-16`). With
+/// `g = onehot(c)` this is the log-probability gradient `e_c − softmax(z)`, with entry `c` equal to
+/// `Σ_{j≠c} p_j` (what [`crate::explain::attribution::TargetScore`] sends back).
 pub fn backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
     if z.shape() != g.shape() {
         return Err(Error::shape(
@@ -46,13 +50,35 @@ pub fn backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
         .map(|&v| (v as f64 - max).exp())
         .sum::<f64>()
         .ln();
-    let total: f64 = g.data().iter().map(|&v| v as f64).sum();
+    let p: Vec<f64> = z
+        .data()
+        .iter()
+        .map(|&v| (v as f64 - max - log_sum).exp())
+        .collect();
+    let g64: Vec<f64> = g.data().iter().map(|&v| v as f64).collect();
+    let p_others = sums_leaving_each_out(&p);
+    let g_others = sums_leaving_each_out(&g64);
     let mut dz = g.clone();
-    for (d, &zi) in dz.data_mut().iter_mut().zip(z.data()) {
-        let p = (zi as f64 - max - log_sum).exp();
-        *d = (*d as f64 - p * total) as f32;
+    for (i, d) in dz.data_mut().iter_mut().enumerate() {
+        *d = (g64[i] * p_others[i] - p[i] * g_others[i]) as f32;
     }
     Ok(dz)
+}
+
+/// `out[i] = Σ_{j≠i} v_j`, as the sum before `i` plus the sum after it (no subtraction).
+fn sums_leaving_each_out(v: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; v.len()];
+    let mut before = 0.0;
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = before;
+        before += x;
+    }
+    let mut after = 0.0;
+    for (o, &x) in out.iter_mut().zip(v).rev() {
+        *o += after;
+        after += x;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -101,6 +127,21 @@ mod tests {
             (dz.data()[0] as f64 - expect).abs() < 1e-6 * expect,
             "{}",
             dz.data()[0]
+        );
+        // Beyond f64's resolution of 1 − p_0 (≈ 8.5e−18): still the sum of the other probabilities.
+        let z = Tensor::from_vec(&[3], vec![40.0, 0.0, 0.0]).unwrap();
+        let dz = backward(&z, &g).unwrap();
+        let expect = 2.0 * (-40.0f64).exp();
+        assert!(
+            (dz.data()[0] as f64 - expect).abs() < 1e-6 * expect,
+            "{}",
+            dz.data()[0]
+        );
+        let expect = -(-40.0f64).exp();
+        assert!(
+            (dz.data()[1] as f64 - expect).abs() < 1e-6 * -expect,
+            "{}",
+            dz.data()[1]
         );
     }
 }

@@ -32,6 +32,7 @@ pub mod smoothgrad;
 
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
+use crate::layers::softmax;
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
 use serde::Deserialize;
@@ -230,11 +231,11 @@ impl Default for Options {
 /// The score being explained, resolved against a network and the forward pass of the input.
 ///
 /// Both outputs are computed from the logits `z`. For [`Output::LogProb`], `f = z_c − log Σ_j exp z_j` and the
-/// signal sent back from the logits is `∂f/∂z = e_c − softmax(z)`, evaluated in `f64` with
-/// `1 − p_c = Σ_{j≠c} p_j`: for a confident prediction `p_c` rounds to 1 in `f32`, and going through the network's
-/// log-softmax backward (`g − p·Σg`) would leave `1 − p_c` to catastrophic cancellation (errors of several
-/// percent on the trained LeNet-5, against the float64 references). So log-probabilities work for any network,
-/// with or without a final log-softmax layer.
+/// signal sent back from the logits is `∂f/∂z = e_c − softmax(z)`, the log-softmax backward of `e_c`
+/// ([`softmax::backward`], in `f64` with `1 − p_c` formed as `Σ_{j≠c} p_j`: for a confident prediction `p_c`
+/// rounds to 1, and `1 − p_c` would cancel — errors of several percent on the trained LeNet-5 in `f32`, against
+/// the float64 references). Starting from the logits, log-probabilities work for any network, with or without a
+/// final log-softmax layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TargetScore {
     pub class: usize,
@@ -294,27 +295,17 @@ impl TargetScore {
         })
     }
 
-    /// `∂f/∂z` at the logits: `e_c` for the logit, `e_c − softmax(z)` for the log-probability.
+    /// `∂f/∂z` at the logits: `e_c` for the logit, `e_c − softmax(z)` for the log-probability (the log-softmax
+    /// backward of `e_c`, see [`softmax::backward`]).
     pub fn logit_gradient(&self, trace: &Trace) -> Result<Tensor> {
         let z = self.logit_values(trace)?;
-        let mut seed = vec![0.0f32; z.len()];
+        let mut seed = Tensor::zeros(&[z.len()]);
+        // `seed` has one entry per logit and `logit_values` checked the class against them.
+        seed.data_mut()[self.class] = 1.0;
         match self.output {
-            // `seed` has one entry per logit and `logit_values` checked the class against them.
-            Output::Logit => seed[self.class] = 1.0,
-            Output::LogProb => {
-                let lse = log_sum_exp(z);
-                let mut others = 0.0f64;
-                for (j, (s, &zj)) in seed.iter_mut().zip(z).enumerate() {
-                    if j != self.class {
-                        let p = (zj as f64 - lse).exp();
-                        others += p;
-                        *s = -p as f32;
-                    }
-                }
-                seed[self.class] = others as f32;
-            }
+            Output::Logit => Ok(seed),
+            Output::LogProb => softmax::backward(&Tensor::from_vec(&[z.len()], z.to_vec())?, &seed),
         }
-        Tensor::from_vec(&[z.len()], seed)
     }
 
     /// `∂f/∂x` with respect to the raw input of `trace`, the ReLUs passing the signal by `rule`.

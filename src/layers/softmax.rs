@@ -118,30 +118,20 @@ mod tests {
         }
         let p = softmax(&z);
         assert!((p.data().iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        // A confident prediction: d log p_0 / d z_0 = 1 − p_0 = Σ_{i>0} p_i ≈ 2·e^−20 is kept, not cancelled.
-        let z = Tensor::from_vec(&[3], vec![20.0, 0.0, 0.0]).unwrap();
+        // A confident prediction: d log p_0 / d z_0 = 1 − p_0 = Σ_{i>0} p_i ≈ 2·e^−z_0 is kept, not cancelled,
+        // in f32 (z_0 = 20) and beyond f64's resolution of 1 − p_0 (z_0 = 40, 1 − p_0 ≈ 8.5e−18). The other
+        // entries are −p_i ≈ −e^−z_0.
         let g = Tensor::from_vec(&[3], vec![1.0, 0.0, 0.0]).unwrap();
-        let dz = backward(&z, &g).unwrap();
-        let expect = 2.0 * (-20.0f64).exp();
-        assert!(
-            (dz.data()[0] as f64 - expect).abs() < 1e-6 * expect,
-            "{}",
-            dz.data()[0]
-        );
-        // Beyond f64's resolution of 1 − p_0 (≈ 8.5e−18): still the sum of the other probabilities.
-        let z = Tensor::from_vec(&[3], vec![40.0, 0.0, 0.0]).unwrap();
-        let dz = backward(&z, &g).unwrap();
-        let expect = 2.0 * (-40.0f64).exp();
-        assert!(
-            (dz.data()[0] as f64 - expect).abs() < 1e-6 * expect,
-            "{}",
-            dz.data()[0]
-        );
-        let expect = -(-40.0f64).exp();
-        assert!(
-            (dz.data()[1] as f64 - expect).abs() < 1e-6 * -expect,
-            "{}",
-            dz.data()[1]
-        );
+        for z0 in [20.0f32, 40.0] {
+            let z = Tensor::from_vec(&[3], vec![z0, 0.0, 0.0]).unwrap();
+            let dz = backward(&z, &g).unwrap();
+            let p = (-f64::from(z0)).exp();
+            for (&got, want) in dz.data().iter().zip([2.0 * p, -p, -p]) {
+                assert!(
+                    (f64::from(got) - want).abs() < 1e-6 * want.abs(),
+                    "z_0 = {z0}: {got} vs {want}"
+                );
+            }
+        }
     }
 }

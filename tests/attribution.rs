@@ -6,6 +6,11 @@
 //! - the float64 PyTorch references of `tests/data/reference*/` (written by `tests/reference/make_references.py`,
 //!   conventions in `tests/reference/README.md`) on t10k digits.
 
+mod common {
+    pub mod reference;
+}
+
+use common::reference::reference_sets;
 use convscope::explain::attribution::{
     attribute, attribute_with_progress, gradcam, Attribution, Baseline, Method, Options, Output,
     TargetScore,
@@ -15,7 +20,6 @@ use convscope::model::network::{Layer, Network, Trace};
 use convscope::rng::Rng;
 use convscope::Tensor;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 // ------------------------------------------------------------------------------------------------------------
 // Networks and helpers.
@@ -725,42 +729,12 @@ fn long_methods_report_progress_and_short_ones_do_not() {
 // ------------------------------------------------------------------------------------------------------------
 // PyTorch float64 references.
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .unwrap()
         .iter()
         .map(|x| x.as_f64().unwrap() as f32)
         .collect()
-}
-
-/// Every `tests/data/reference*/` directory with an `index.json`; fails when there is none.
-fn reference_dirs() -> Vec<PathBuf> {
-    let data = repo().join("tests/data");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&data)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("reference"))
-                && p.join("index.json").is_file()
-        })
-        .collect();
-    dirs.sort();
-    assert!(
-        !dirs.is_empty(),
-        "no tests/data/reference*/index.json: regenerate the references with tests/reference/generate.sh"
-    );
-    dirs
 }
 
 /// `‖a − r‖ / ‖r‖`.
@@ -845,36 +819,21 @@ fn compute(net: &Network, image: &Tensor, method: Method, options: &Options) -> 
 
 #[test]
 fn matches_pytorch_float64_references() {
-    for dir in reference_dirs() {
-        let index = read_json(&dir.join("index.json"));
-        let manifest = index["manifest"].as_str().unwrap();
-        let net = Network::load(&repo().join(manifest)).unwrap();
-        let trained = manifest.starts_with("www/");
+    for set in reference_sets() {
+        let net = &set.net;
+        let trained = set.index["manifest"].as_str().unwrap().starts_with("www/");
         let mut checked = 0;
-        for entry in index["files"].as_array().unwrap() {
-            let file = read_json(&dir.join(entry["file"].as_str().unwrap()));
-            let pixels: Vec<f32> = file["pixels_u8"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as f32 / 255.0)
-                .collect();
-            let image = net.image(pixels).unwrap();
+        for record in set.records() {
+            let (file, image) = (&record.json, &record.image);
             assert_eq!(
-                net.predict(&image).unwrap().label as u64,
+                net.predict(image).unwrap().label as u64,
                 file["predicted"].as_u64().unwrap()
             );
             for case in file["attributions"].as_array().unwrap() {
                 let method: Method = case["method"].as_str().unwrap().parse().unwrap();
                 let options: Options = serde_json::from_value(case["options"].clone()).unwrap();
-                let what = format!(
-                    "{} t10k[{}] {} {}",
-                    dir.display(),
-                    file["index"],
-                    method.name(),
-                    case["options"]
-                );
-                let ours = compute(&net, &image, method, &options);
+                let what = format!("{} {} {}", record.name, method.name(), case["options"]);
+                let ours = compute(net, image, method, &options);
                 assert_eq!(
                     ours.target as u64,
                     case["target"].as_u64().unwrap(),
@@ -941,7 +900,7 @@ fn matches_pytorch_float64_references() {
         assert!(
             checked >= 50,
             "{}: only {checked} reference cases",
-            dir.display()
+            set.dir.display()
         );
     }
 }

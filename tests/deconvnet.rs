@@ -2,17 +2,18 @@
 //! agreement with the float64 PyTorch references of `tests/reference/make_references.py`, the identity with
 //! the gradient when the ReLU rule is swapped, deterministic switches on ties, and `deconv_all`.
 
+mod common {
+    pub mod reference;
+}
+
+use common::reference::{reference_sets, repo};
 use convscope::explain::deconvnet::{self, conv_blocks, deconv, deconv_all, Seed, Unit};
 use convscope::io::idx;
 use convscope::layers::relu::ReluRule;
 use convscope::model::network::{Layer, Network, Trace};
 use convscope::Tensor;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
 fn random_lenet() -> Network {
     Network::load(&repo().join("tests/data/torch-lenet-random.json")).unwrap()
@@ -25,11 +26,6 @@ fn t10k(index: usize) -> Tensor {
         .unwrap()
 }
 
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
 fn numbers(value: &Value) -> Vec<f64> {
     value
         .as_array()
@@ -37,23 +33,6 @@ fn numbers(value: &Value) -> Vec<f64> {
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect()
-}
-
-/// Every `tests/data/reference*/` directory with an `index.json`: the random-init LeNet's and, once
-/// generated, the shipped models'.
-fn reference_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/data"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("reference"))
-                && p.join("index.json").is_file()
-        })
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 /// Relative error ‖ours − reference‖ / ‖reference‖ after checking each value to within `1e-4·|b|` plus an
@@ -109,37 +88,24 @@ fn check_entry(net: &Network, trace: &Trace, entry: &Value, what: &str) -> f64 {
 
 #[test]
 fn every_channel_matches_the_float64_pytorch_references() {
-    let dirs = reference_dirs();
+    let sets = reference_sets();
     let mut checked = 0;
-    for dir in &dirs {
-        let index = read_json(&dir.join("index.json"));
-        let manifest = repo().join(index["manifest"].as_str().unwrap());
-        let net = Network::load(&manifest).unwrap_or_else(|e| {
-            panic!(
-                "{} names the model {}: {e}",
-                dir.display(),
-                manifest.display()
-            )
-        });
-        for file in index["files"].as_array().unwrap() {
-            let record = read_json(&dir.join(file["file"].as_str().unwrap()));
+    for set in &sets {
+        for record in set.records() {
             let entries: Vec<&Value> = ["deconv", "deconv_units"]
                 .iter()
-                .filter_map(|key| record.get(*key).and_then(Value::as_array))
+                .filter_map(|key| record.json.get(*key).and_then(Value::as_array))
                 .flatten()
                 .collect();
             if entries.is_empty() {
                 continue;
             }
-            let pixels = numbers(&record["pixels_u8"]);
-            let image = net
-                .image(pixels.iter().map(|&p| p as f32 / 255.0).collect())
-                .unwrap();
-            let trace = net.forward(&image).unwrap();
-            let what = format!("{} t10k[{}]", dir.display(), record["index"]);
+            let net = &set.net;
+            let trace = net.forward(&record.image).unwrap();
+            let what = &record.name;
             let mut worst = 0.0f64;
             for entry in &entries {
-                let error = check_entry(&net, &trace, entry, &what);
+                let error = check_entry(net, &trace, entry, what);
                 assert!(
                     error <= 1e-4,
                     "{what}: relative error {error:e} for {entry:.80}"
@@ -147,7 +113,7 @@ fn every_channel_matches_the_float64_pytorch_references() {
                 worst = worst.max(error);
             }
             // Every conv channel of the image is covered, in both the whole-channel and the strongest-unit mode.
-            let channels: usize = conv_blocks(&net).iter().map(|b| b.channels).sum();
+            let channels: usize = conv_blocks(net).iter().map(|b| b.channels).sum();
             assert!(
                 entries.len() >= 2 * channels,
                 "{what}: {} entries",
@@ -162,8 +128,8 @@ fn every_channel_matches_the_float64_pytorch_references() {
     }
     assert!(
         checked > 0,
-        "no deconvnet references found under tests/data/reference*/ (found {dirs:?}); \
-         regenerate them with tests/reference/generate.sh"
+        "no deconvnet references in {:?}; regenerate them with tests/reference/generate.sh",
+        sets.iter().map(|s| &s.dir).collect::<Vec<_>>()
     );
 }
 
@@ -415,24 +381,29 @@ fn deconv_all_is_every_conv_channel_in_order() {
     );
 }
 
-/// Runs the CLI; returns (exit code, stdout, stderr).
-fn convscope(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_convscope"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        text(out.stdout),
-        text(out.stderr),
-    )
-}
-
 const MODEL: &str = "tests/data/torch-lenet-random.json";
 const IMAGES: &str = "tests/data/mnist/t10k-images-idx3-ubyte.gz";
 const LABELS: &str = "tests/data/mnist/t10k-labels-idx1-ubyte.gz";
+
+/// Runs `convscope deconv --model MODEL --idx IMAGES` followed by `args` (split at white space) and, given a
+/// path, `--out PATH`; returns (exit code, stdout, stderr).
+fn deconv_cli(args: &str, out: Option<&Path>) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_convscope"));
+    command
+        .args(["deconv", "--model", MODEL, "--idx", IMAGES])
+        .args(args.split_whitespace())
+        .current_dir(repo());
+    if let Some(path) = out {
+        command.arg("--out").arg(path);
+    }
+    let output = command.output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
 
 #[test]
 fn cli_prints_the_raw_reconstruction_as_json() {
@@ -443,22 +414,10 @@ fn cli_prints_the_raw_reconstruction_as_json() {
         ("conv2", "9", "max"),
         ("conv2", "0", "2,3"),
     ] {
-        let (code, stdout, stderr) = convscope(&[
-            "deconv",
-            "--model",
-            MODEL,
-            "--idx",
-            IMAGES,
-            "--index",
-            "4",
-            "--layer",
-            layer,
-            "--channel",
-            channel,
-            "--unit",
-            unit,
-            "--json",
-        ]);
+        let (code, stdout, stderr) = deconv_cli(
+            &format!("--index 4 --layer {layer} --channel {channel} --unit {unit} --json"),
+            None,
+        );
         assert_eq!(code, 0, "{stderr}");
         let printed: Value = serde_json::from_str(&stdout).unwrap();
         let r = deconv(
@@ -480,9 +439,7 @@ fn cli_prints_the_raw_reconstruction_as_json() {
         let position = r.position.map(|(y, x)| serde_json::json!([y, x]));
         assert_eq!(printed.get("position"), position.as_ref());
     }
-    let (code, stdout, stderr) = convscope(&[
-        "deconv", "--model", MODEL, "--idx", IMAGES, "--index", "4", "--all", "--json",
-    ]);
+    let (code, stdout, stderr) = deconv_cli("--index 4 --all --json", None);
     assert_eq!(code, 0, "{stderr}");
     let printed: Value = serde_json::from_str(&stdout).unwrap();
     let all = deconv_all(&net, &trace).unwrap();
@@ -505,23 +462,10 @@ fn cli_draws_the_figures() {
         (image.width, image.height)
     };
     let one = dir.join("one.png");
-    let (code, _, stderr) = convscope(&[
-        "deconv",
-        "--model",
-        MODEL,
-        "--idx",
-        IMAGES,
-        "--index",
-        "0",
-        "--layer",
-        "conv2",
-        "--channel",
-        "3",
-        "--display",
-        "gray",
-        "--out",
-        one.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = deconv_cli(
+        "--index 0 --layer conv2 --channel 3 --display gray",
+        Some(&one),
+    );
     assert_eq!(code, 0, "{stderr}");
     // Three 84-pixel panels in a row under the title, and the legend.
     assert!(
@@ -530,33 +474,10 @@ fn cli_draws_the_figures() {
         size(&one)
     );
     let all = dir.join("all.png");
-    let (code, _, stderr) = convscope(&[
-        "deconv",
-        "--model",
-        MODEL,
-        "--idx",
-        IMAGES,
-        "--index",
-        "0",
-        "--all",
-        "--out",
-        all.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = deconv_cli("--index 0 --all", Some(&all));
     assert_eq!(code, 0, "{stderr}");
     let digits = dir.join("digits.png");
-    let (code, _, stderr) = convscope(&[
-        "deconv",
-        "--model",
-        MODEL,
-        "--idx",
-        IMAGES,
-        "--labels",
-        LABELS,
-        "--digits",
-        "9,7",
-        "--out",
-        digits.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = deconv_cli(&format!("--labels {LABELS} --digits 9,7"), Some(&digits));
     // The random network predicts 9 for every test image: the first 9 (t10k[7]) is picked, and no 7 is
     // classified correctly.
     assert_eq!(code, 2);
@@ -566,19 +487,7 @@ fn cli_draws_the_figures() {
         "{stderr}"
     );
     assert!(!digits.exists());
-    let (code, _, stderr) = convscope(&[
-        "deconv",
-        "--model",
-        MODEL,
-        "--idx",
-        IMAGES,
-        "--labels",
-        LABELS,
-        "--digits",
-        "9",
-        "--out",
-        digits.to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = deconv_cli(&format!("--labels {LABELS} --digits 9"), Some(&digits));
     assert_eq!(code, 0, "{stderr}");
     // One block (header + two layer grids) is as wide as the --all figure and as tall.
     assert_eq!(size(&digits), size(&all));
@@ -587,67 +496,38 @@ fn cli_draws_the_figures() {
 
 #[test]
 fn cli_errors_are_one_line_with_exit_code_2() {
-    let base = ["deconv", "--model", MODEL, "--idx", IMAGES, "--index", "0"];
-    for (extra, needle) in [
+    for (args, needle) in [
+        ("--layer fc1 --channel 0 --json", "[\"conv1\", \"conv2\"]"),
         (
-            &["--layer", "fc1", "--channel", "0", "--json"][..],
-            "[\"conv1\", \"conv2\"]",
-        ),
-        (
-            &["--layer", "conv2", "--channel", "16", "--json"],
+            "--layer conv2 --channel 16 --json",
             "channel 16 out of range",
         ),
         (
-            &[
-                "--layer",
-                "conv2",
-                "--channel",
-                "1",
-                "--unit",
-                "5,0",
-                "--json",
-            ],
+            "--layer conv2 --channel 1 --unit 5,0 --json",
             "outside the 5×5",
         ),
+        ("--layer conv2 --channel 1 --unit top --json", "\"max\""),
+        ("--layer conv2 --channel 1", "--json or --out"),
+        ("--layer conv2 --json", "--channel"),
+        ("--all --unit max --json", "drop --layer"),
+        ("--all --json --display rainbow", "unknown colormap"),
         (
-            &[
-                "--layer",
-                "conv2",
-                "--channel",
-                "1",
-                "--unit",
-                "top",
-                "--json",
-            ],
-            "\"max\"",
-        ),
-        (&["--layer", "conv2", "--channel", "1"], "--json or --out"),
-        (&["--layer", "conv2", "--json"], "--channel"),
-        (&["--all", "--unit", "max", "--json"], "drop --layer"),
-        (
-            &["--all", "--json", "--display", "rainbow"],
-            "unknown colormap",
-        ),
-        (
-            &["--labels", LABELS, "--all", "--json"],
+            &format!("--labels {LABELS} --all --json"),
             "--labels goes with --digits",
         ),
         (
-            &["--digits", "0", "--labels", LABELS, "--out", "x.png"],
+            &format!("--digits 0 --labels {LABELS} --out x.png"),
             "drop --image, --index",
         ),
     ] {
-        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
-        let (code, stdout, stderr) = convscope(&args);
-        assert_eq!(code, 2, "{args:?}");
-        assert!(stdout.is_empty(), "{args:?}: {stdout}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        let args = format!("--index 0 {args}");
+        let (code, stdout, stderr) = deconv_cli(&args, None);
+        assert_eq!(code, 2, "{args}");
+        assert!(stdout.is_empty(), "{args}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{args}: {stderr}");
+        assert!(stderr.contains(needle), "{args}: {stderr}");
     }
-    let (code, _, stderr) = convscope(&[
-        "deconv", "--model", MODEL, "--idx", IMAGES, "--labels", LABELS, "--digits", "12", "--out",
-        "x.png",
-    ]);
+    let (code, _, stderr) = deconv_cli(&format!("--labels {LABELS} --digits 12 --out x.png"), None);
     assert_eq!(code, 2);
     assert!(stderr.contains("not a class of this model"), "{stderr}");
 }

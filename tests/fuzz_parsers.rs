@@ -3,6 +3,10 @@
 //! a panic fails the test and names the mutation that caused it. Decoded images also go through the MNIST
 //! preprocessing, the path a user's upload takes.
 //!
+//! The PNG decoder's answers on valid files (every colour type and depth) and its refusals (a palette that is
+//! not whole RGB entries, a size over the pixel limit) are checked here too, on files written by [`png_file`],
+//! the helper that writes the seed PNGs.
+//!
 //! One-off runs of 1,000,000 mutations per seed file (set `MUTATIONS_PER_SEED`) found two panics inside the
 //! decoders, both now refused up front in `io::image`: png 0.18's palette expansion on a `PLTE` chunk that is
 //! not whole RGB entries, and jpeg-decoder 0.3's 16-bit row counter on JPEGs taller than 65528 rows.
@@ -307,6 +311,162 @@ fn crc32_matches_the_standard_check_value_and_repairs_png_chunks() {
     assert!(image::decode(&damaged).is_err());
     fix_png_crcs(&mut damaged);
     assert_eq!(damaged, valid);
+}
+
+#[test]
+fn png_decodes_every_colour_type_and_depth() {
+    use png::{BitDepth, ColorType};
+    // Palette: entry 0 green, entry 1 black but fully transparent (tRNS), 2 bits per index.
+    let palette: (&[u8], &[u8]) = (&[0, 255, 0, 0, 0, 0], &[255, 0]);
+    let cases: [(&str, Vec<u8>, &[f32]); 7] = [
+        (
+            "8-bit gray",
+            png_file(
+                3,
+                1,
+                ColorType::Grayscale,
+                BitDepth::Eight,
+                None,
+                &[0, 51, 255],
+            ),
+            &[0.0, 0.2, 1.0],
+        ),
+        (
+            "16-bit gray",
+            png_file(
+                2,
+                1,
+                ColorType::Grayscale,
+                BitDepth::Sixteen,
+                None,
+                &[0x80, 0x00, 0xff, 0xff],
+            ),
+            &[32768.0 / 65535.0, 1.0],
+        ),
+        (
+            // One bit per pixel, 0b1010_0000 → white, black, white, black.
+            "1-bit gray",
+            png_file(
+                4,
+                1,
+                ColorType::Grayscale,
+                BitDepth::One,
+                None,
+                &[0b1010_0000],
+            ),
+            &[1.0, 0.0, 1.0, 0.0],
+        ),
+        (
+            "RGB",
+            png_file(
+                2,
+                1,
+                ColorType::Rgb,
+                BitDepth::Eight,
+                None,
+                &[255, 0, 0, 0, 0, 255],
+            ),
+            &[0.299, 0.114],
+        ),
+        (
+            // Black at alpha 0, 255 and 51: white, black, 0.8 (alpha composited over white).
+            "RGBA",
+            png_file(
+                3,
+                1,
+                ColorType::Rgba,
+                BitDepth::Eight,
+                None,
+                &[0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 0, 51],
+            ),
+            &[1.0, 0.0, 0.8],
+        ),
+        (
+            "gray and alpha",
+            png_file(
+                1,
+                1,
+                ColorType::GrayscaleAlpha,
+                BitDepth::Eight,
+                None,
+                &[0, 102],
+            ),
+            &[0.6],
+        ),
+        (
+            "palette",
+            png_file(
+                2,
+                1,
+                ColorType::Indexed,
+                BitDepth::Two,
+                Some(palette),
+                &[0b0001_0000],
+            ),
+            &[0.587, 1.0],
+        ),
+    ];
+    for (name, file, expected) in cases {
+        let pixels = image::decode(&file).unwrap().pixels;
+        assert_eq!(pixels.len(), expected.len(), "{name}: {pixels:?}");
+        for (got, want) in pixels.iter().zip(expected) {
+            assert!(
+                (got - want).abs() <= 1e-6,
+                "{name}: {pixels:?} vs {expected:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn png_palette_that_is_not_whole_rgb_entries_is_refused() {
+    // The PLTE chunk of 2 entries: length at 33 (signature 8 + IHDR 25), data from 41.
+    let palette: (&[u8], &[u8]) = (&[0, 255, 0, 0, 0, 0], &[255, 0]);
+    let valid = png_file(
+        2,
+        1,
+        png::ColorType::Indexed,
+        png::BitDepth::Two,
+        Some(palette),
+        &[0b0001_0000],
+    );
+    assert_eq!(&valid[37..41], b"PLTE");
+    for bad_length in [0u32, 5, 771] {
+        let mut bad = valid.clone();
+        bad[33..37].copy_from_slice(&bad_length.to_be_bytes());
+        let error = image::decode(&bad).unwrap_err();
+        assert!(
+            matches!(&error, Error::BadImage { reason }
+                if reason.contains(&format!("a palette of {bad_length} bytes"))),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn png_over_the_pixel_limit_is_rejected_from_its_header() {
+    let mut out = Vec::new();
+    let encoder = png::Encoder::new(&mut out, 8000, 8000);
+    drop(encoder.write_header().unwrap());
+    let error = image::decode(&out).unwrap_err();
+    assert!(
+        matches!(&error, Error::BadImage { reason }
+            if reason.contains("8000×8000") && reason.contains("over the limit")),
+        "{error:?}"
+    );
+    let truncated = png_file(
+        2,
+        2,
+        png::ColorType::Grayscale,
+        png::BitDepth::Eight,
+        None,
+        &[1, 2, 3, 4],
+    );
+    let error = image::decode(&truncated[..truncated.len() - 20]).unwrap_err();
+    assert!(
+        matches!(&error, Error::BadImage { reason } if reason.starts_with("invalid PNG")),
+        "{error:?}"
+    );
 }
 
 #[test]

@@ -7,6 +7,10 @@
 //! mutations are stacked per output. The same seed bytes and `u64` seed always give the same sequence, so a
 //! failure is reproduced by its index. [`fix_png_crcs`] lets mutated PNGs past the chunk checksums so that the
 //! fuzzing reaches the decoder proper.
+//!
+//! This file is what `mod common;` brings in. The other files of `tests/common/` are submodules that a test
+//! crate declares only where it uses them, so that no crate compiles helpers it leaves unused:
+//! `mod common { pub mod reference; }` reads the float64 PyTorch references of `tests/data/reference*/`.
 
 use convscope::rng::Rng;
 

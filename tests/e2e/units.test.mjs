@@ -32,14 +32,31 @@ test('the hash keeps only non-default view keys and parses back to the same stat
   assert.equal(parsed.model, 'mnist');
   assert.equal(parsed.sample, 12);
   assert.equal(parsed.img, null);
-  assert.deepEqual({ ...DEFAULT_VIEW, ...parsed.view }, view);
-  // Invalid numbers are dropped rather than trusted; unknown keys are ignored.
+  assert.deepEqual(parsed.view, view);
+  // Invalid numbers are not trusted (the key takes its default); unknown keys are ignored.
   const bad = parseHash('#layer=-2&dchannel=1.5&steps=abc&sample=x&bogus=1&cmap=magma');
-  assert.deepEqual(bad.view, { cmap: 'magma' });
+  assert.deepEqual(bad.view, { ...DEFAULT_VIEW, cmap: 'magma' });
   assert.equal(bad.sample, null);
   // A drawing travels as its pixels.
   const drawn = formatHash({ model: 'fashion', source: { kind: 'drawn' }, image: new Float32Array(4), view: DEFAULT_VIEW });
   assert.equal(drawn, '#model=fashion&img=AAAAAA');
+});
+
+test('a view key missing from an edited hash goes back to its default', () => {
+  // The page applies a parsed hash with app.setView(parsed.view) (js/main.js, on 'hashchange'): a key the
+  // edited hash no longer mentions must not keep the value the previous hash gave it.
+  const previous = parseHash('#model=mnist&sample=3&gamma=0&dall=1&dlayer=conv2&cmap=magma');
+  assert.equal(previous.view.gamma, '0');
+  const edited = parseHash('#model=mnist&sample=3&cmap=magma');
+  assert.deepEqual(edited.view, { ...DEFAULT_VIEW, cmap: 'magma' });
+  const applied = { ...previous.view, ...edited.view };
+  assert.equal(applied.gamma, DEFAULT_VIEW.gamma);
+  assert.equal(applied.dall, false);
+  assert.equal(applied.dlayer, '');
+  assert.equal(applied.cmap, 'magma');
+  // Every view key is in the parsed view, even for an empty hash.
+  assert.deepEqual(parseHash('').view, DEFAULT_VIEW);
+  assert.deepEqual(Object.keys(parseHash('#layer=4').view).sort(), Object.keys(DEFAULT_VIEW).sort());
 });
 
 test('IDX files parse, and truncated or foreign files are refused', () => {

@@ -24,10 +24,14 @@ export function decodeImage(text, size) {
   }
 }
 
-/** Parses a hash into `{ model, sample, img, view }` (view holds only the keys present and valid). */
+/**
+ * Parses a hash into `{ model, sample, img, view }`. The view is complete: every key the hash lacks (or holds
+ * an invalid value for) takes its default, because `formatHash` leaves defaults out — so applying a parsed
+ * hash, such as one edited by hand, resets what it does not mention instead of keeping the previous value.
+ */
 export function parseHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const view = {};
+  const view = { ...DEFAULT_VIEW };
   for (const [key, fallback] of Object.entries(DEFAULT_VIEW)) {
     if (!params.has(key)) continue;
     const raw = params.get(key);

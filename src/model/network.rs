@@ -480,6 +480,17 @@ impl Network {
 
     /// Runs the network and keeps every intermediate tensor.
     pub fn forward(&self, image: &Tensor) -> Result<Trace> {
+        self.forward_with(image, &mut |_, _| {})
+    }
+
+    /// [`Network::forward`], with `after(i, output)` called on the output of layer `i` before layer `i + 1`
+    /// reads it: training uses it to apply dropout masks, and the trace holds the changed outputs, so
+    /// [`Network::backward`] sees the network that actually ran.
+    pub fn forward_with(
+        &self,
+        image: &Tensor,
+        after: &mut dyn FnMut(usize, &mut Tensor),
+    ) -> Result<Trace> {
         let shape = self.input_shape();
         if image.shape() != shape {
             return Err(Error::shape("input image", &shape, image.shape()));
@@ -494,9 +505,9 @@ impl Network {
         }
         let mut outputs: Vec<Tensor> = Vec::with_capacity(self.layers.len());
         let mut switches = Vec::with_capacity(self.layers.len());
-        for l in &self.layers {
+        for (i, l) in self.layers.iter().enumerate() {
             let x = outputs.last().unwrap_or(&normalized);
-            let (y, sw) = match &l.layer {
+            let (mut y, sw) = match &l.layer {
                 Layer::Conv2d {
                     params,
                     weight,
@@ -515,6 +526,7 @@ impl Network {
                 } => (linear::forward(params, x, weight, bias)?, None),
                 Layer::LogSoftmax => (softmax::log_softmax(x), None),
             };
+            after(i, &mut y);
             outputs.push(y);
             switches.push(sw);
         }

@@ -1,4 +1,4 @@
-//! Training: a labelled data set, augmentation, optimizers, the mini-batch loop and evaluation.
+//! Training: a labelled data set, augmentation, dropout, optimizers, the mini-batch loop and evaluation.
 //!
 //! Loss: mean cross-entropy over a batch, `−(1/B) Σ log_softmax(f(x))[label]`, whose gradient at the
 //! log-softmax output is `−onehot(label)/B`; [`crate::model::network::Network::backward`] takes it from there.
@@ -7,6 +7,7 @@
 
 pub mod augment;
 pub mod dataset;
+pub mod dropout;
 pub mod evaluate;
 pub mod optim;
 pub mod trainer;

@@ -6,12 +6,12 @@
 //! core computes a shard, so results do not depend on the machine.
 
 use crate::error::{Error, Result};
-use crate::layers::relu::ReluRule;
 use crate::model::network::{argmax, Gradients, Network};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::augment::Augment;
 use crate::train::dataset::Dataset;
+use crate::train::dropout::Dropout;
 use crate::train::evaluate::evaluate;
 use crate::train::optim::{Optimizer, OptimizerKind};
 
@@ -27,6 +27,8 @@ pub struct TrainConfig {
     pub lr_decay: f32,
     pub seed: u64,
     pub augment: Option<Augment>,
+    /// Dropout probability after the ReLUs of the hidden fully connected layers (0: none).
+    pub dropout: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +96,7 @@ struct ShardResult {
 
 fn shard_step(
     net: &Network,
+    dropout: &Dropout,
     data: &Dataset,
     batch: &[usize],
     epoch: usize,
@@ -105,29 +108,20 @@ fn shard_step(
     let scale = 1.0 / cfg.batch_size as f32;
     for &i in batch {
         let (image, label) = data.get(i)?;
+        // One generator per sample: the augmentation draws first, then the dropout masks.
+        let mut rng =
+            Rng::new(cfg.seed ^ ((epoch as u64) << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9));
         let image = match cfg.augment {
-            Some(a) => a.apply(
-                &image,
-                &mut Rng::new(
-                    cfg.seed ^ ((epoch as u64) << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9),
-                ),
-            ),
+            Some(a) => a.apply(&image, &mut rng),
             None => image,
         };
-        let trace = net.forward(&image)?;
+        let (trace, masks) = dropout.forward(net, &image, &mut rng)?;
         let log_probs = &trace.outputs[out_layer];
         loss -= log_probs.data()[label] as f64;
         correct += usize::from(argmax(log_probs.data()) == label);
         let mut seed = Tensor::zeros(log_probs.shape());
         seed.data_mut()[label] = -scale;
-        net.backward(
-            &trace,
-            out_layer,
-            seed,
-            ReluRule::Gradient,
-            None,
-            Some(&mut grads),
-        )?;
+        Dropout::backward(net, &trace, &masks, out_layer, seed, &mut grads)?;
     }
     Ok(ShardResult {
         grads,
@@ -160,6 +154,7 @@ pub fn train(
             "label {bad} is out of range for a model with {classes} classes"
         )));
     }
+    let dropout = Dropout::new(net, cfg.dropout)?;
     let mut optimizer = Optimizer::new(cfg.optimizer, net);
     let mut rng = Rng::new(cfg.seed);
     let mut order: Vec<usize> = (0..data.len()).collect();
@@ -175,7 +170,7 @@ pub fn train(
                 let part = batch
                     .get(s * per..((s + 1) * per).min(batch.len()))
                     .unwrap_or(&[]);
-                shard_step(shared, data, part, epoch, cfg)
+                shard_step(shared, &dropout, data, part, epoch, cfg)
             });
             let mut total = net.zero_gradients();
             for r in results {

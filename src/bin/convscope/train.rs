@@ -24,7 +24,7 @@ const FASHION_LABELS: [&str; 10] = [
     "Ankle boot",
 ];
 
-const VALUED: [&str; 15] = [
+const VALUED: [&str; 16] = [
     "train-images",
     "train-labels",
     "test-images",
@@ -37,6 +37,7 @@ const VALUED: [&str; 15] = [
     "lr",
     "lr-decay",
     "weight-decay",
+    "dropout",
     "seed",
     "dataset",
     "name",
@@ -109,6 +110,7 @@ pub fn run(argv: &[String]) -> Result<()> {
             max_degrees: 10.0,
             max_shift: 2.0,
         }),
+        dropout: args.or("dropout", 0.0)?,
     };
     let mut net = Network::init_random(manifest, seed)?;
     let quiet = args.flag("quiet");
@@ -178,6 +180,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         serde_json::json!({
             "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": args.get("optimizer").unwrap_or("adam"),
             "lr": cfg.lr, "lr_decay": cfg.lr_decay, "seed": seed, "augment": cfg.augment.is_some(),
+            "dropout": cfg.dropout,
         }),
     );
     let dir = out

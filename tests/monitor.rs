@@ -630,3 +630,61 @@ fn the_cli_builds_updates_the_manifest_checks_and_evaluates() {
         assert_eq!(d["auroc_ood"], 0.5, "{d}");
     }
 }
+
+/// How many of `images` warn at the monitor's default γ, how many are misclassified (when `labels` are given),
+/// and how many of those warn.
+fn shipped_warnings(
+    net: &Network,
+    monitor: &Monitor,
+    images: &IdxImages,
+    labels: Option<&[u8]>,
+) -> (usize, usize, usize) {
+    let (mut warned, mut wrong, mut wrong_warned) = (0, 0, 0);
+    for i in 0..images.count {
+        let trace = net.forward(&images.image(i).unwrap()).unwrap();
+        let check = monitor.check(net, &trace, None).unwrap();
+        let misclassified = labels.is_some_and(|l| usize::from(l[i]) != check.label);
+        warned += usize::from(check.warn);
+        wrong += usize::from(misclassified);
+        wrong_warned += usize::from(misclassified && check.warn);
+    }
+    (warned, wrong, wrong_warned)
+}
+
+/// The acceptance figures of the monitor, measured on the shipped model with its shipped monitor at the default
+/// γ: MNIST t10k warning rate ≤ 7% while ≥ 75% of its misclassifications warn, and ≥ 85% of Fashion-MNIST t10k
+/// warns. `convscope monitor eval` prints the same figures (docs/monitor.md).
+#[test]
+fn the_shipped_monitor_meets_its_targets_on_mnist_and_fashion_mnist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let net = Network::load(&root.join("www/models/lenet5-mnist.json")).unwrap();
+    let entry = &net.manifest().extra["monitor"];
+    let file = root
+        .join("www/models")
+        .join(entry["file"].as_str().unwrap());
+    let monitor = Monitor::load(&std::fs::read(file).unwrap(), &net).unwrap();
+    assert_eq!(entry["layer"], monitor.layer());
+    assert_eq!(entry["gamma"], monitor.gamma());
+
+    let data = root.join("tests/data");
+    let mnist = idx::read_images(data.join("mnist/t10k-images-idx3-ubyte.gz")).unwrap();
+    let labels = idx::read_labels(data.join("mnist/t10k-labels-idx1-ubyte.gz")).unwrap();
+    let (warned, wrong, caught) = shipped_warnings(&net, &monitor, &mnist, Some(&labels));
+    let rate = warned as f64 / mnist.count as f64;
+    let caught_share = caught as f64 / wrong as f64;
+    assert!(wrong > 0 && wrong < 100, "{wrong} misclassified");
+    assert!(rate <= 0.07, "MNIST t10k warning rate {rate}");
+    assert!(
+        caught_share >= 0.75,
+        "{caught} of {wrong} misclassifications warned"
+    );
+
+    let fashion = idx::read_images(data.join("fashion-mnist/t10k-images-idx3-ubyte.gz")).unwrap();
+    let (ood_warned, _, _) = shipped_warnings(&net, &monitor, &fashion, None);
+    let ood_rate = ood_warned as f64 / fashion.count as f64;
+    assert!(ood_rate >= 0.85, "Fashion-MNIST t10k warned {ood_rate}");
+    println!(
+        "γ = {}: MNIST warns {rate:.4}, catches {caught}/{wrong}; Fashion-MNIST warns {ood_rate:.4}",
+        monitor.gamma()
+    );
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const USAGE: &str = "usage:
-  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc1]
+  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2]
                           [--gamma G | --warning-rate R] [--clusters K] [--seed S] [--update-manifest] [--json]
       records the on/off pattern of the layer for every correctly classified image; the default γ is G, or
       else the smallest γ at which at most R (default 0.07) of held-out training images warn;

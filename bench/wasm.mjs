@@ -2,15 +2,17 @@
 // Node, single thread, and prints the best and median time per call of every method the page uses on the shipped
 // LeNet-5 and t10k digit 0, through the same JS API as the page (so binding costs are included), plus the wasm
 // size (raw and gzipped) and the page weight. Usage: node bench/wasm.mjs [FILTER]   (or scripts/bench.sh)
+// CONVSCOPE_PKG=dir times another build of the module (e.g. `scripts/build-wasm.sh target/x/pkg`).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const www = join(root, 'www');
-const { initSync, Model } = await import(join(www, 'pkg', 'convscope.js'));
-const wasmBytes = readFileSync(join(www, 'pkg', 'convscope_bg.wasm'));
+const pkg = process.env.CONVSCOPE_PKG ? resolve(process.env.CONVSCOPE_PKG) : join(www, 'pkg');
+const { initSync, Model } = await import(join(pkg, 'convscope.js'));
+const wasmBytes = readFileSync(join(pkg, 'convscope_bg.wasm'));
 initSync({ module: wasmBytes });
 
 const filter = process.argv[2] ?? '';

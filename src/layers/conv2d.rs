@@ -9,6 +9,7 @@
 //! respect to the input and the "filtering" step of the Zeiler & Fergus deconvnet, so there is one function
 //! for both: [`transpose`]. It satisfies ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for the bias-free convolution.
 
+use super::simd::F32x4;
 use crate::error::{Error, Result};
 use crate::tensor::{axpy, Tensor};
 use serde::{Deserialize, Serialize};
@@ -108,18 +109,40 @@ fn check_weights(p: &Conv2dParams, weight: &[f32], bias: Option<&[f32]>) -> Resu
     Ok(())
 }
 
-/// The im2col matrix `[C·K·K, H'·W']`: row `(c, ky, kx)` holds the input values that tap meets at every output
-/// position (zero where it falls in the padding).
+/// Tiles of the blocked product: [`BLOCK`]-ish planes × `V` vectors of four output positions.
+const V: usize = 2;
+
+/// Copies `src` to `dst` (same length) four values at a time; lengths of four or more end with one
+/// overlapping vector instead of a scalar tail. (`copy_from_slice` becomes `memory.copy` in wasm, which
+/// costs a call for the rows of a few values im2col copies.)
+#[inline(always)]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    if n < 4 {
+        dst[..n].copy_from_slice(&src[..n]);
+        return;
+    }
+    let mut i = 0;
+    while i + 4 < n {
+        F32x4::load(src, i).store(dst, i);
+        i += 4;
+    }
+    F32x4::load(src, n - 4).store(dst, n - 4);
+}
+
+/// The im2col matrix `[C·K·K, pitch]` (`pitch` = `H'·W'` rounded up to whole tiles, zeros beyond): row
+/// `(c, ky, kx)` holds the input values that tap meets at every output position (zero where it falls in the
+/// padding).
 fn im2col(
     p: &Conv2dParams,
     x: &[f32],
     (h, w): (usize, usize),
     (oh, ow): (usize, usize),
+    pitch: usize,
 ) -> Vec<f32> {
     let (k, s, pad) = (p.kernel_size, p.stride, p.padding);
-    let n = oh * ow;
-    let mut cols = vec![0.0f32; p.in_channels * k * k * n];
-    for (row, col_row) in cols.chunks_exact_mut(n).enumerate() {
+    let mut cols = vec![0.0f32; p.in_channels * k * k * pitch];
+    for (row, col_row) in cols.chunks_exact_mut(pitch).enumerate() {
         let (c, ky, kx) = (row / (k * k), row / k % k, row % k);
         let (oy0, oy1) = valid_range(ky, s, pad, h, oh);
         let (ox0, ox1) = valid_range(kx, s, pad, w, ow);
@@ -128,7 +151,7 @@ fn im2col(
             let dst = &mut col_row[oy * ow + ox0..oy * ow + ox1];
             if s == 1 {
                 let start = src + ox0 + kx - pad;
-                dst.copy_from_slice(&x[start..start + dst.len()]);
+                copy(dst, &x[start..start + dst.len()]);
             } else {
                 for (t, d) in dst.iter_mut().enumerate() {
                     *d = x[src + (ox0 + t) * s + kx - pad];
@@ -139,84 +162,216 @@ fn im2col(
     cols
 }
 
-/// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as im2col followed by the product `W · cols`.
+/// How [`forward`] lays out the product's right-hand side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    /// Stride 1 only: no im2col. The input is copied once, zero-padded, with rows of `pitch` values (the
+    /// padded width rounded up to a multiple of four); tap `(c, ky, kx)` then meets output position
+    /// `(i, j)` at `(c·H_p + i + ky)·pitch + j + kx`, a fixed offset per tap from position `i·pitch + j`. The
+    /// product runs over all `H'·pitch` positions and drops the `pitch − W'` columns of each row that are not
+    /// outputs.
+    Direct,
+    /// [`im2col`], then the product over the `H'·W'` positions.
+    Im2col,
+}
+
+impl Kernel {
+    /// Direct when it wastes at most one position in eight (LeNet's conv1: 28 of 32 columns), im2col
+    /// otherwise (conv2: 10 of 16).
+    fn for_params(p: &Conv2dParams, w: usize, ow: usize) -> Kernel {
+        let pitch = (w + 2 * p.padding).div_ceil(4) * 4;
+        if p.stride == 1 && 8 * ow >= 7 * pitch {
+            Kernel::Direct
+        } else {
+            Kernel::Im2col
+        }
+    }
+}
+
+/// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as a register-blocked product of the `[O, C·K·K]` weight
+/// matrix with the taps of every output position ([`Product`]), laid out by [`Kernel::for_params`].
 pub fn forward(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     let (_, h, w) = p.check_input(x)?;
+    let (_, ow) = p.out_dims(h, w)?;
+    forward_with(p, x, weight, bias, Kernel::for_params(p, w, ow))
+}
+
+fn forward_with(
+    p: &Conv2dParams,
+    x: &Tensor,
+    weight: &[f32],
+    bias: &[f32],
+    kernel: Kernel,
+) -> Result<Tensor> {
+    let (c_in, h, w) = p.check_input(x)?;
     check_weights(p, weight, Some(bias))?;
     let (oh, ow) = p.out_dims(h, w)?;
-    let n = oh * ow;
-    let cols = im2col(p, x.data(), (h, w), (oh, ow));
+    let k = p.kernel_size;
+    let tile = 4 * V;
+    let (source, offsets, row_pitch, positions) = match kernel {
+        Kernel::Direct if p.stride == 1 => {
+            let hp = h + 2 * p.padding;
+            let pitch = (w + 2 * p.padding).div_ceil(4) * 4;
+            let positions = oh * pitch;
+            let offsets: Vec<usize> = (0..c_in * k * k)
+                .map(|t| (t / (k * k) * hp + t / k % k) * pitch + t % k)
+                .collect();
+            // Room for the last tile's reads past the padded planes (they only reach dropped columns).
+            let len = offsets
+                .last()
+                .map_or(0, |o| o + positions.div_ceil(tile) * tile);
+            let mut padded = vec![0.0f32; len.max(c_in * hp * pitch)];
+            for (c, plane) in x.data().chunks_exact(h * w).enumerate() {
+                for (i, row) in plane.chunks_exact(w).enumerate() {
+                    let start = (c * hp + p.padding + i) * pitch + p.padding;
+                    copy(&mut padded[start..start + w], row);
+                }
+            }
+            (padded, offsets, pitch, positions)
+        }
+        _ => {
+            let n = oh * ow;
+            let pitch = n.div_ceil(tile) * tile;
+            let cols = im2col(p, x.data(), (h, w), (oh, ow), pitch);
+            let offsets = (0..c_in * k * k).map(|t| t * pitch).collect();
+            (cols, offsets, ow, n)
+        }
+    };
     let mut y = Tensor::zeros(&[p.out_channels, oh, ow]);
-    for (plane, &b) in y.data_mut().chunks_exact_mut(n).zip(bias) {
-        plane.fill(b);
+    Product {
+        kernels: weight,
+        bias,
+        source: &source,
+        offsets: &offsets,
+        positions,
+        row_pitch,
+        ow,
     }
-    multiply(y.data_mut(), weight, &cols, n);
+    .run(y.data_mut());
     Ok(y)
 }
 
-/// `planes += kernels · cols`: `planes` holds `O` output planes of `n` values (bias already in place),
-/// `kernels` their `O` rows of the weight matrix, `cols` the im2col matrix `[taps, n]`. Register-blocked: a
-/// tile of up to four planes × eight positions is accumulated over every tap in locals and stored once, so
-/// the inner loop does two vector loads per 32 multiply-adds and no stores.
-fn multiply(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize) {
-    let taps = cols.len() / n.max(1);
-    for (block, ks) in planes.chunks_mut(4 * n).zip(kernels.chunks(4 * taps)) {
-        match block.len() / n.max(1) {
-            4 => tiles::<4>(block, ks, cols, n, taps),
-            3 => tiles::<3>(block, ks, cols, n, taps),
-            2 => tiles::<2>(block, ks, cols, n, taps),
-            _ => tiles::<1>(block, ks, cols, n, taps),
+/// Output planes per block of the product: four, or three when `O` is a multiple of three but not of four
+/// (LeNet's conv1 has 6).
+fn plane_block(out_channels: usize) -> usize {
+    if out_channels % 4 != 0 && out_channels % 3 == 0 {
+        3
+    } else {
+        4
+    }
+}
+
+/// `y[o, ·] = bias[o] + Σ_t kernels[o, t] · source[offsets[t] + position]` over the output positions
+/// `0..positions`: row `r` of `row_pitch` positions holds output row `r`, whose first `ow` positions are
+/// outputs. (Im2col: `offsets[t]` is the start of the matrix row of tap `t` and `row_pitch = ow`; direct: see
+/// [`Kernel::Direct`].)
+///
+/// Register-blocked: a tile of a block of planes × [`V`] vectors of positions is accumulated over every
+/// tap in registers and stored once, so the inner loop does `V` vector loads and one broadcast per plane
+/// for its multiply-adds; no bounds are checked inside it (they are checked once per tile).
+struct Product<'a> {
+    kernels: &'a [f32],
+    bias: &'a [f32],
+    source: &'a [f32],
+    offsets: &'a [usize],
+    positions: usize,
+    row_pitch: usize,
+    ow: usize,
+}
+
+impl Product<'_> {
+    fn run(&self, y: &mut [f32]) {
+        let reach = self
+            .offsets
+            .iter()
+            .max()
+            .map_or(0, |m| m + 4 * self.positions.div_ceil(4));
+        assert!(
+            reach <= self.source.len(),
+            "conv2d product reads past its source"
+        );
+        assert!(self.kernels.len() == self.bias.len() * self.offsets.len());
+        let out_channels = self.bias.len();
+        let block = plane_block(out_channels);
+        let mut o0 = 0;
+        while o0 < out_channels {
+            match (out_channels - o0).min(block) {
+                4 => self.planes::<4>(o0, y),
+                3 => self.planes::<3>(o0, y),
+                2 => self.planes::<2>(o0, y),
+                _ => self.planes::<1>(o0, y),
+            }
+            o0 += block;
         }
     }
-}
 
-/// [`multiply`] for a block of exactly `O` planes: tiles of eight positions, then four, then one.
-fn tiles<const O: usize>(planes: &mut [f32], kernels: &[f32], cols: &[f32], n: usize, taps: usize) {
-    let mut x = 0;
-    while x + 8 <= n {
-        tile::<O, 8>(planes, kernels, cols, n, taps, x);
-        x += 8;
+    fn planes<const B: usize>(&self, o0: usize, y: &mut [f32]) {
+        let vectors = self.positions.div_ceil(4);
+        let mut v = 0;
+        while v + V <= vectors {
+            self.tile::<B, V>(o0, 4 * v, y);
+            v += V;
+        }
+        while v < vectors {
+            self.tile::<B, 1>(o0, 4 * v, y);
+            v += 1;
+        }
     }
-    while x + 4 <= n {
-        tile::<O, 4>(planes, kernels, cols, n, taps, x);
-        x += 4;
-    }
-    while x < n {
-        tile::<O, 1>(planes, kernels, cols, n, taps, x);
-        x += 1;
-    }
-}
 
-#[inline(always)]
-fn tile<const O: usize, const W: usize>(
-    planes: &mut [f32],
-    kernels: &[f32],
-    cols: &[f32],
-    n: usize,
-    taps: usize,
-    x: usize,
-) {
-    let mut acc = [[0.0f32; W]; O];
-    for t in 0..taps {
-        let col = &cols[t * n + x..t * n + x + W];
+    /// Planes `o0..o0 + B` at positions `x0..x0 + 4·W`.
+    #[inline(always)]
+    fn tile<const B: usize, const W: usize>(&self, o0: usize, x0: usize, y: &mut [f32]) {
+        let taps = self.offsets.len();
+        let mut acc = [[F32x4::splat(0.0); W]; B];
         for (o, row) in acc.iter_mut().enumerate() {
-            let w = kernels[o * taps + t];
-            for (a, c) in row.iter_mut().zip(col) {
-                *a += w * c;
+            *row = [F32x4::splat(self.bias[o0 + o]); W];
+        }
+        let kernels = &self.kernels[o0 * taps..(o0 + B) * taps];
+        for (t, &offset) in self.offsets.iter().enumerate() {
+            let at = offset + x0;
+            // SAFETY: `at + 4·W ≤ max offset + 4·vectors ≤ source.len()` ([`Product::run`] asserts it, and
+            // tiles end by the last vector); `o·taps + t < B·taps = kernels.len()`.
+            let inputs: [F32x4; W] =
+                std::array::from_fn(|v| unsafe { F32x4::load_unchecked(self.source, at + 4 * v) });
+            for (o, sums) in acc.iter_mut().enumerate() {
+                let wv = unsafe { F32x4::load_splat_unchecked(kernels, o * taps + t) };
+                for (sum, input) in sums.iter_mut().zip(&inputs) {
+                    *sum = sum.mul_add(*input, wv);
+                }
             }
         }
-    }
-    for (o, row) in acc.iter().enumerate() {
-        for (p, a) in planes[o * n + x..o * n + x + W].iter_mut().zip(row) {
-            *p += a;
+        // Where each vector goes: im2col positions are the output indices (a vector may cross rows; the last
+        // one may be partial); direct rows of `row_pitch` (a multiple of 4) positions keep their first `ow`.
+        let places: [(usize, usize); W] = std::array::from_fn(|v| {
+            let p = x0 + 4 * v;
+            if self.row_pitch == self.ow {
+                (p, self.positions.saturating_sub(p).min(4))
+            } else {
+                let (row, column) = (p / self.row_pitch, p % self.row_pitch);
+                (
+                    row * self.ow + column,
+                    self.ow.saturating_sub(column).min(4),
+                )
+            }
+        });
+        let planes = y.len() / self.bias.len().max(1);
+        for (o, sums) in acc.iter().enumerate() {
+            let out = &mut y[(o0 + o) * planes..][..planes];
+            for (sum, &(start, n)) in sums.iter().zip(&places) {
+                if n == 4 {
+                    sum.store(out, start);
+                } else if n > 0 {
+                    out[start..start + n].copy_from_slice(&sum.to_array()[..n]);
+                }
+            }
         }
     }
 }
 
 /// Calls `f(o, c, ky, kx0, input_start, n, value)` for every non-zero `g[o, i, j]` and every input channel `c` and
 /// kernel row `ky` whose taps `kx0..kx0 + n` meet the input row starting at flat index `input_start`.
-/// Gradients that reach a conv layer come through unpooling and ReLU and are mostly zeros, so both
-/// backward products are driven by the non-zeros.
+/// Gradients that reach a conv layer come through unpooling and ReLU and are mostly zeros, so the parameter
+/// gradients are driven by the non-zeros (as [`transpose`] is).
 fn for_each_nonzero(
     p: &Conv2dParams,
     g: &[f32],
@@ -252,6 +407,9 @@ fn for_each_nonzero(
 /// The transposed convolution (no bias): `ŷ: [O, H', W']` → `[C, H, W]` for an input size of `h × w`.
 /// This is the gradient of the forward pass with respect to its input, and the deconvnet's filtering step:
 /// every non-zero `ŷ[o, i, j]` adds `ŷ[o, i, j] · w[o, c, ·, ·]` to the input window it was computed from.
+/// The signals that reach a conv layer come through unpooling and ReLU and are mostly zeros, so the scatter
+/// is driven by the non-zeros; it writes into a zero-padded copy of the input (no window is clipped at the
+/// borders), each kernel row as vectors of four taps plus the remainder, and drops the padding at the end.
 pub fn transpose(
     p: &Conv2dParams,
     y: &Tensor,
@@ -268,20 +426,58 @@ pub fn transpose(
             y.shape(),
         ));
     }
-    let k = p.kernel_size;
-    let mut x = Tensor::zeros(&[p.in_channels, h, w]);
-    let xd = x.data_mut();
-    for_each_nonzero(
-        p,
-        y.data(),
-        (h, w),
-        (oh, ow),
-        |o, c, ky, kx0, start, n, v| {
-            let taps = &weight[((o * p.in_channels + c) * k + ky) * k + kx0..][..n];
-            axpy(v, taps, &mut xd[start..start + n]);
-        },
-    );
+    let (c_in, k, s, pad) = (p.in_channels, p.kernel_size, p.stride, p.padding);
+    // Windows start at (i·s, j·s) of the padded map and end inside it (that is what out_dims counts).
+    let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+    let mut padded = vec![0.0f32; c_in * hp * wp];
+    let plane = c_in * k * k;
+    for (map, kernels) in y
+        .data()
+        .chunks_exact(oh * ow)
+        .zip(weight.chunks_exact(plane))
+    {
+        for (i, row) in map.chunks_exact(ow).enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if v == 0.0 {
+                    continue;
+                }
+                let value = F32x4::splat(v);
+                for (c, kernel) in kernels.chunks_exact(k * k).enumerate() {
+                    let mut start = (c * hp + i * s) * wp + j * s;
+                    for taps in kernel.chunks_exact(k) {
+                        scatter_row(&mut padded[start..start + k], taps, v, value);
+                        start += wp;
+                    }
+                }
+            }
+        }
+    }
+    if pad == 0 {
+        return Tensor::from_vec(&[c_in, h, w], padded);
+    }
+    let mut x = Tensor::zeros(&[c_in, h, w]);
+    for (c, plane) in x.data_mut().chunks_exact_mut(h * w).enumerate() {
+        for (r, row) in plane.chunks_exact_mut(w).enumerate() {
+            let start = (c * hp + r + pad) * wp + pad;
+            copy(row, &padded[start..start + w]);
+        }
+    }
     Ok(x)
+}
+
+/// `row += v · taps` (same lengths), four lanes at a time (`value` is `v` in every lane).
+#[inline(always)]
+fn scatter_row(row: &mut [f32], taps: &[f32], v: f32, value: F32x4) {
+    let mut rows = row.chunks_exact_mut(4);
+    let mut kernel = taps.chunks_exact(4);
+    for (r, t) in (&mut rows).zip(&mut kernel) {
+        F32x4::load(r, 0)
+            .mul_add(F32x4::load(t, 0), value)
+            .store(r, 0);
+    }
+    for (r, t) in rows.into_remainder().iter_mut().zip(kernel.remainder()) {
+        *r += t * v;
+    }
 }
 
 /// Accumulates the parameter gradients: `dweight += ∂L/∂w`, `dbias += ∂L/∂b` given the forward input `x` and
@@ -355,7 +551,86 @@ mod tests {
         assert!(p.out_dims(5, 5).is_err());
     }
 
-    #[test]
+    /// The definition, summed in f64: `y[o, i, j] = b[o] + Σ w[o, c, ky, kx] · x[c, i·s + ky − p, j·s + kx − p]`.
+    fn naive(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Vec<f64> {
+        let (c_in, h, w) = x.chw().unwrap();
+        let (oh, ow) = p.out_dims(h, w).unwrap();
+        let (k, s, pad) = (p.kernel_size, p.stride, p.padding);
+        let mut y = Vec::new();
+        for o in 0..p.out_channels {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut sum = bias[o] as f64;
+                    for c in 0..c_in {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (r, q) = (
+                                    (i * s + ky) as isize - pad as isize,
+                                    (j * s + kx) as isize - pad as isize,
+                                );
+                                if r >= 0 && q >= 0 && (r as usize) < h && (q as usize) < w {
+                                    let xv = x.data()[(c * h + r as usize) * w + q as usize];
+                                    sum += weight[((o * c_in + c) * k + ky) * k + kx] as f64
+                                        * xv as f64;
+                                }
+                            }
+                        }
+                    }
+                    y.push(sum);
+                }
+            }
+        }
+        y
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn direct_and_im2col_kernels_equal_the_definition() {
+        let mut rng = Rng::new(11);
+        // (C, O, K, stride, padding, H, W): LeNet's two layers, odd sizes, every plane block (1 to 4 and
+        // remainders), output rows of 1 to 13 columns (partial vectors), padding wider than the kernel.
+        for &(c, o, k, s, pad, h, w) in &[
+            (1, 6, 5, 1, 2, 28, 28),
+            (6, 16, 5, 1, 0, 14, 14),
+            (1, 1, 3, 1, 1, 5, 5),
+            (2, 5, 3, 1, 0, 7, 9),
+            (3, 7, 2, 1, 1, 6, 13),
+            (1, 2, 1, 1, 0, 3, 1),
+            (2, 9, 4, 1, 3, 4, 5),
+            (4, 3, 3, 2, 1, 9, 8),
+            (2, 8, 5, 3, 2, 11, 10),
+            (5, 12, 3, 1, 1, 8, 8),
+        ] {
+            let p = params(c, o, k, s, pad);
+            let x = random(&mut rng, &[c, h, w]);
+            let wt = random(&mut rng, &p.weight_shape());
+            let b = random(&mut rng, &[o]);
+            let want = naive(&p, &x, wt.data(), b.data());
+            let kernels: &[Kernel] = if s == 1 {
+                &[Kernel::Direct, Kernel::Im2col]
+            } else {
+                &[Kernel::Im2col]
+            };
+            for &kernel in kernels {
+                let got = forward_with(&p, &x, wt.data(), b.data(), kernel).unwrap();
+                assert_eq!(
+                    got.shape(),
+                    &[o, p.out_dims(h, w).unwrap().0, p.out_dims(h, w).unwrap().1]
+                );
+                for (a, b) in got.data().iter().zip(&want) {
+                    assert!(
+                        (*a as f64 - b).abs() <= 1e-5 * b.abs().max(1.0),
+                        "{a} vs {b}: {kernel:?} {p:?} on {h}×{w}"
+                    );
+                }
+            }
+            let picked = forward(&p, &x, wt.data(), b.data()).unwrap();
+            assert_eq!(picked.len(), want.len());
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn hand_computed_small_case() {
         // x = [[1,2,3],[4,5,6],[7,8,9]], k = [[1,0],[0,-1]], b = 0.5, padding 0:
         // y[i][j] = x[i][j] - x[i+1][j+1] + 0.5 = -4 + 0.5 everywhere.
@@ -372,7 +647,8 @@ mod tests {
         assert_eq!(y1.data()[15], 9.5);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn adjoint_identity_for_strides_and_paddings() {
         let mut rng = Rng::new(1);
         for &(c, o, k, s, pad, h, w) in &[
@@ -456,7 +732,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn input_gradient_matches_finite_differences() {
         let mut rng = Rng::new(3);
         let p = params(2, 2, 3, 1, 1);

@@ -5,4 +5,5 @@ pub mod conv2d;
 pub mod linear;
 pub mod pool;
 pub mod relu;
+pub mod simd;
 pub mod softmax;

@@ -8,6 +8,7 @@
 //! [`unpool`] places each value back at its switch (summing where overlapping windows share one). It is both
 //! the gradient of max pooling and the deconvnet's unpooling; the maximum is never searched for again.
 
+use super::simd::{F32x4, U32x4};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -56,10 +57,60 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
     if c * h * w > u32::MAX as usize {
         return Err(Error::invalid("feature map too large for 32-bit switches"));
     }
+    let mut y = vec![0.0; c * oh * ow];
+    let mut indices = vec![0u32; c * oh * ow];
+    if p.kernel_size == 2 && p.stride() == 2 {
+        pool_2x2(x.data(), None, (c, h, w), (oh, ow), &mut y, &mut indices);
+    } else {
+        pool_any(p, x.data(), (c, h, w), (oh, ow), &mut y, &mut indices);
+    }
+    Ok((
+        Tensor::from_vec(&[c, oh, ow], y)?,
+        Switches {
+            input_shape: [c, h, w],
+            indices,
+        },
+    ))
+}
+
+/// A ReLU and the max pool after it in one pass: `(relu(x), pool(relu(x)), switches)`, exactly what
+/// [`crate::layers::relu::forward`] followed by [`forward`] return (the switches included: ties, and windows
+/// the ReLU zeroes entirely, go to the window's first position). For 2×2 windows of stride 2 on even-sized
+/// maps the rectified values are pooled while they are in registers.
+pub fn relu_forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Tensor, Switches)> {
+    let (c, h, w) = x.chw()?;
+    let (oh, ow) = p.out_dims(h, w)?;
+    if p.kernel_size == 2 && p.stride() == 2 && h % 2 == 0 && w % 2 == 0 {
+        if c * h * w > u32::MAX as usize {
+            return Err(Error::invalid("feature map too large for 32-bit switches"));
+        }
+        let mut rectified = Tensor::zeros(&[c, h, w]);
+        let mut y = vec![0.0; c * oh * ow];
+        let mut indices = vec![0u32; c * oh * ow];
+        let relu = Some(rectified.data_mut());
+        pool_2x2(x.data(), relu, (c, h, w), (oh, ow), &mut y, &mut indices);
+        let switches = Switches {
+            input_shape: [c, h, w],
+            indices,
+        };
+        return Ok((rectified, Tensor::from_vec(&[c, oh, ow], y)?, switches));
+    }
+    let rectified = crate::layers::relu::forward(x);
+    let (y, switches) = forward(p, &rectified)?;
+    Ok((rectified, y, switches))
+}
+
+/// Any window and stride, one output at a time.
+fn pool_any(
+    p: &PoolParams,
+    xd: &[f32],
+    (c, h, w): (usize, usize, usize),
+    (oh, ow): (usize, usize),
+    y: &mut [f32],
+    indices: &mut [u32],
+) {
     let (k, s) = (p.kernel_size, p.stride());
-    let xd = x.data();
-    let mut y = Vec::with_capacity(c * oh * ow);
-    let mut indices = Vec::with_capacity(c * oh * ow);
+    let mut out = 0;
     for ch in 0..c {
         for oy in 0..oh {
             for ox in 0..ow {
@@ -74,18 +125,88 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
                         best_value = if better { v } else { best_value };
                     }
                 }
-                y.push(best_value);
-                indices.push(best as u32);
+                y[out] = best_value;
+                indices[out] = best as u32;
+                out += 1;
             }
         }
     }
-    Ok((
-        Tensor::from_vec(&[c, oh, ow], y)?,
-        Switches {
-            input_shape: [c, h, w],
-            indices,
-        },
-    ))
+}
+
+/// 2×2 windows with stride 2, four outputs at a time: the two input rows of a row of windows are split into
+/// their even and odd columns, and the four candidates are compared in row-major window order (strictly
+/// greater wins, so ties keep the first). With `relu`, the inputs are rectified first and written there
+/// (`[C, H, W]`; every input value must lie in a window, i.e. H and W even).
+fn pool_2x2(
+    xd: &[f32],
+    mut relu: Option<&mut [f32]>,
+    (c, h, w): (usize, usize, usize),
+    (oh, ow): (usize, usize),
+    y: &mut [f32],
+    indices: &mut [u32],
+) {
+    let zero = F32x4::splat(0.0);
+    let steps = [
+        U32x4::splat(1),
+        U32x4::splat(w as u32),
+        U32x4::splat(w as u32 + 1),
+    ];
+    for ch in 0..c {
+        for oy in 0..oh {
+            let top = (ch * h + 2 * oy) * w;
+            let out = (ch * oh + oy) * ow;
+            let rows = [&xd[top..top + w], &xd[top + w..top + 2 * w]];
+            let mut ox = 0;
+            while ox + 4 <= ow {
+                // Candidates in window order: (0, 0), (0, 1), (1, 0), (1, 1).
+                let mut candidates = [zero; 4];
+                for (r, row) in rows.iter().enumerate() {
+                    let mut a = F32x4::load(row, 2 * ox);
+                    let mut b = F32x4::load(row, 2 * ox + 4);
+                    if let Some(relu) = relu.as_deref_mut() {
+                        a = zero.max(a);
+                        b = zero.max(b);
+                        a.store(relu, top + r * w + 2 * ox);
+                        b.store(relu, top + r * w + 2 * ox + 4);
+                    }
+                    let (even, odd) = F32x4::even_odd(a, b);
+                    candidates[2 * r] = even;
+                    candidates[2 * r + 1] = odd;
+                }
+                let first = (top + 2 * ox) as u32;
+                let mut best = candidates[0];
+                let mut at = U32x4::new(first, first + 2, first + 4, first + 6);
+                let base = at;
+                for (candidate, step) in candidates[1..].iter().zip(&steps) {
+                    let better = candidate.gt(best);
+                    best = F32x4::select(better, *candidate, best);
+                    at = U32x4::select(better, base + *step, at);
+                }
+                best.store(y, out + ox);
+                at.store(indices, out + ox);
+                ox += 4;
+            }
+            for ox in ox..ow {
+                let first = top + 2 * ox;
+                let mut best = (first, 0.0f32);
+                for (i, at) in [first, first + 1, first + w, first + w + 1]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let mut v = xd[at];
+                    if let Some(relu) = relu.as_deref_mut() {
+                        v = v.max(0.0);
+                        relu[at] = v;
+                    }
+                    if i == 0 || v > best.1 {
+                        best = (at, v);
+                    }
+                }
+                y[out + ox] = best.1;
+                indices[out + ox] = best.0 as u32;
+            }
+        }
+    }
 }
 
 /// Unpooling: `y: [C, H', W']` → `[C, H, W]` with each value at its switch and zeros elsewhere.
@@ -119,7 +240,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn pooled_values_and_switches_by_hand() {
         // 1×4×4:            pooled 2×2:
         //  1 3 | 0 0          3 5
@@ -174,6 +296,69 @@ mod tests {
             .map(|(a, b)| a * b)
             .sum();
         assert_eq!(lhs, rhs);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn fast_paths_equal_the_window_by_window_definition() {
+        use crate::layers::relu;
+        use crate::rng::Rng;
+        let mut rng = Rng::new(5);
+        for &(c, h, w) in &[
+            (6, 28, 28),
+            (16, 10, 10),
+            (2, 5, 7),
+            (3, 8, 2),
+            (1, 2, 9),
+            (2, 12, 18),
+        ] {
+            // Values on a coarse grid, half of them negative: ties inside windows, and windows the ReLU zeroes.
+            let values = (0..c * h * w)
+                .map(|_| (rng.normal() * 2.0).round())
+                .collect();
+            let x = Tensor::from_vec(&[c, h, w], values).unwrap();
+            let (oh, ow) = p2().out_dims(h, w).unwrap();
+            let mut want = vec![0.0; c * oh * ow];
+            let mut want_at = vec![0; c * oh * ow];
+            pool_any(
+                &p2(),
+                x.data(),
+                (c, h, w),
+                (oh, ow),
+                &mut want,
+                &mut want_at,
+            );
+            let (y, sw) = forward(&p2(), &x).unwrap();
+            assert_eq!(
+                (y.data(), &sw.indices[..]),
+                (&want[..], &want_at[..]),
+                "{c}×{h}×{w}"
+            );
+            let rectified = relu::forward(&x);
+            pool_any(
+                &p2(),
+                rectified.data(),
+                (c, h, w),
+                (oh, ow),
+                &mut want,
+                &mut want_at,
+            );
+            let (r, y, sw) = relu_forward(&p2(), &x).unwrap();
+            assert_eq!(r, rectified);
+            assert_eq!(
+                (y.data(), &sw.indices[..]),
+                (&want[..], &want_at[..]),
+                "relu {c}×{h}×{w}"
+            );
+        }
+        let p3 = PoolParams {
+            kernel_size: 3,
+            stride: Some(2),
+        };
+        let x =
+            Tensor::from_vec(&[1, 5, 5], (0..25).map(|i| (i % 7) as f32 - 3.0).collect()).unwrap();
+        let (r, y, sw) = relu_forward(&p3, &x).unwrap();
+        assert_eq!((y, sw), forward(&p3, &r).unwrap());
     }
 
     #[test]

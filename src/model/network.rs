@@ -197,6 +197,9 @@ impl Gradients {
     }
 }
 
+/// What [`Network::forward_with`] calls on each layer's output.
+type LayerHook<'a> = &'a mut dyn FnMut(usize, &mut Tensor);
+
 /// Class prediction for one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -478,9 +481,10 @@ impl Network {
         Ok(t)
     }
 
-    /// Runs the network and keeps every intermediate tensor.
+    /// Runs the network and keeps every intermediate tensor. A ReLU followed by a max-pool runs as one pass
+    /// ([`pool::relu_forward`]); the trace holds both outputs all the same.
     pub fn forward(&self, image: &Tensor) -> Result<Trace> {
-        self.forward_with(image, &mut |_, _| {})
+        self.run(image, None)
     }
 
     /// [`Network::forward`], with `after(i, output)` called on the output of layer `i` before layer `i + 1`
@@ -491,42 +495,30 @@ impl Network {
         image: &Tensor,
         after: &mut dyn FnMut(usize, &mut Tensor),
     ) -> Result<Trace> {
-        let shape = self.input_shape();
-        if image.shape() != shape {
-            return Err(Error::shape("input image", &shape, image.shape()));
-        }
-        image.check_finite("the input image")?;
-        let mut normalized = image.clone();
-        let plane = shape[1] * shape[2];
-        for (c, chunk) in normalized.data_mut().chunks_exact_mut(plane).enumerate() {
-            for v in chunk {
-                *v = (*v - self.mean[c]) / self.std[c];
-            }
-        }
-        let mut outputs: Vec<Tensor> = Vec::with_capacity(self.layers.len());
-        let mut switches = Vec::with_capacity(self.layers.len());
-        for (i, l) in self.layers.iter().enumerate() {
+        self.run(image, Some(after))
+    }
+
+    /// The forward pass; layers run one by one when there is an `after` hook (it may change a ReLU's output
+    /// before the pool reads it), else ReLU + max-pool pairs run fused.
+    fn run(&self, image: &Tensor, mut after: Option<LayerHook>) -> Result<Trace> {
+        let normalized = self.normalize(image)?;
+        let n = self.layers.len();
+        let mut outputs: Vec<Tensor> = Vec::with_capacity(n);
+        let mut switches = Vec::with_capacity(n);
+        while outputs.len() < n {
+            let i = outputs.len();
             let x = outputs.last().unwrap_or(&normalized);
-            let (mut y, sw) = match &l.layer {
-                Layer::Conv2d {
-                    params,
-                    weight,
-                    bias,
-                } => (conv2d::forward(params, x, weight, bias)?, None),
-                Layer::Relu => (relu::forward(x), None),
-                Layer::MaxPool2d(p) => {
-                    let (y, sw) = pool::forward(p, x)?;
-                    (y, Some(sw))
+            if after.is_none() {
+                if let Some((rectified, pooled, sw)) = self.relu_pool(i, x)? {
+                    outputs.extend([rectified, pooled]);
+                    switches.extend([None, Some(sw)]);
+                    continue;
                 }
-                Layer::Flatten => (x.clone().reshaped(&l.output_shape)?, None),
-                Layer::Linear {
-                    params,
-                    weight,
-                    bias,
-                } => (linear::forward(params, x, weight, bias)?, None),
-                Layer::LogSoftmax => (softmax::log_softmax(x), None),
-            };
-            after(i, &mut y);
+            }
+            let (mut y, sw) = self.layer_forward(i, x)?;
+            if let Some(after) = after.as_deref_mut() {
+                after(i, &mut y);
+            }
             outputs.push(y);
             switches.push(sw);
         }
@@ -536,6 +528,110 @@ impl Network {
             outputs,
             switches,
         })
+    }
+
+    /// Forward passes of a batch of images, equal to [`Network::forward`] image by image (to the bit): the
+    /// conv, ReLU and pooling layers run image by image, the linear layers as one product for the whole batch
+    /// ([`linear::forward_batch`]), which reads each weight once per four images instead of once per image.
+    pub fn forward_batch(&self, images: &[Tensor]) -> Result<Vec<Trace>> {
+        let n = self.layers.len();
+        let mut traces = images
+            .iter()
+            .map(|image| {
+                Ok(Trace {
+                    normalized: self.normalize(image)?,
+                    input: image.clone(),
+                    outputs: Vec::with_capacity(n),
+                    switches: Vec::with_capacity(n),
+                })
+            })
+            .collect::<Result<Vec<Trace>>>()?;
+        let mut i = 0;
+        while i < n {
+            if let Layer::Linear {
+                params,
+                weight,
+                bias,
+            } = &self.layers[i].layer
+            {
+                let xs: Vec<&Tensor> = traces.iter().map(|t| t.layer_input(i)).collect();
+                let ys = linear::forward_batch(params, &xs, weight, bias)?;
+                for (t, y) in traces.iter_mut().zip(ys) {
+                    t.outputs.push(y);
+                    t.switches.push(None);
+                }
+                i += 1;
+                continue;
+            }
+            let mut step = 1;
+            for t in &mut traces {
+                let x = t.layer_input(i);
+                if let Some((rectified, pooled, sw)) = self.relu_pool(i, x)? {
+                    t.outputs.extend([rectified, pooled]);
+                    t.switches.extend([None, Some(sw)]);
+                    step = 2;
+                } else {
+                    let (y, sw) = self.layer_forward(i, x)?;
+                    t.outputs.push(y);
+                    t.switches.push(sw);
+                }
+            }
+            i += step;
+        }
+        Ok(traces)
+    }
+
+    /// The normalized input `(x − mean_c) / std_c`, after checking the image's shape and values.
+    fn normalize(&self, image: &Tensor) -> Result<Tensor> {
+        let shape = self.input_shape();
+        if image.shape() != shape {
+            return Err(Error::shape("input image", &shape, image.shape()));
+        }
+        image.check_finite("the input image")?;
+        let mut normalized = image.clone();
+        let plane = shape[1] * shape[2];
+        for (c, chunk) in normalized.data_mut().chunks_exact_mut(plane).enumerate() {
+            let (mean, std) = (self.mean[c], self.std[c]);
+            for v in chunk {
+                *v = (*v - mean) / std;
+            }
+        }
+        Ok(normalized)
+    }
+
+    /// Layer `i` applied to its input `x`, with the switches of a max-pool.
+    fn layer_forward(&self, i: usize, x: &Tensor) -> Result<(Tensor, Option<Switches>)> {
+        let l = &self.layers[i];
+        Ok(match &l.layer {
+            Layer::Conv2d {
+                params,
+                weight,
+                bias,
+            } => (conv2d::forward(params, x, weight, bias)?, None),
+            Layer::Relu => (relu::forward(x), None),
+            Layer::MaxPool2d(p) => {
+                let (y, sw) = pool::forward(p, x)?;
+                (y, Some(sw))
+            }
+            Layer::Flatten => (x.clone().reshaped(&l.output_shape)?, None),
+            Layer::Linear {
+                params,
+                weight,
+                bias,
+            } => (linear::forward(params, x, weight, bias)?, None),
+            Layer::LogSoftmax => (softmax::log_softmax(x), None),
+        })
+    }
+
+    /// When layer `i` is a ReLU and layer `i + 1` a max-pool: both in one pass ([`pool::relu_forward`]).
+    fn relu_pool(&self, i: usize, x: &Tensor) -> Result<Option<(Tensor, Tensor, Switches)>> {
+        match (
+            &self.layers[i].layer,
+            self.layers.get(i + 1).map(|l| &l.layer),
+        ) {
+            (Layer::Relu, Some(Layer::MaxPool2d(p))) => pool::relu_forward(p, x).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Class scores and probabilities for one image.
@@ -596,18 +692,96 @@ impl Network {
         until: Option<usize>,
         mut grads: Option<&mut Gradients>,
     ) -> Result<Tensor> {
+        let stop = self.check_backward(&[trace], from, std::slice::from_ref(&grad), until)?;
+        let mut g = grad;
+        for i in (stop..=from).rev() {
+            if let Some((dw, db)) = grads
+                .as_deref_mut()
+                .and_then(|gr| gr.layers.get_mut(i))
+                .and_then(|o| o.as_mut())
+            {
+                let x = trace.layer_input(i);
+                match &self.layers[i].layer {
+                    Layer::Conv2d { params, .. } => {
+                        conv2d::accumulate_param_grads(params, x, &g, dw, db)?
+                    }
+                    Layer::Linear { params, .. } => {
+                        linear::accumulate_param_grads(params, x, &g, dw, db)?
+                    }
+                    _ => {}
+                }
+            }
+            g = self.layer_backward(i, trace, g, rule)?;
+        }
+        if until.is_none() {
+            self.denormalize(&mut g);
+        }
+        Ok(g)
+    }
+
+    /// [`Network::backward`] for several signals at once, without parameter gradients: signal `b` goes down
+    /// through `traces[b]` (one trace may serve several signals — the deconvnet sends every channel of a
+    /// layer down through one forward pass). Linear layers run as one product for the batch
+    /// ([`linear::backward_input_batch`]); the other layers signal by signal. Each result equals what
+    /// [`Network::backward`] returns for its signal.
+    pub fn backward_batch(
+        &self,
+        traces: &[&Trace],
+        from: usize,
+        grads: Vec<Tensor>,
+        rule: ReluRule,
+        until: Option<usize>,
+    ) -> Result<Vec<Tensor>> {
+        if traces.len() != grads.len() {
+            return Err(Error::invalid(format!(
+                "a batched backward pass needs one trace per signal, got {} traces for {} signals",
+                traces.len(),
+                grads.len()
+            )));
+        }
+        let stop = self.check_backward(traces, from, &grads, until)?;
+        let mut gs = grads;
+        for i in (stop..=from).rev() {
+            gs = match &self.layers[i].layer {
+                Layer::Linear { params, weight, .. } => {
+                    linear::backward_input_batch(params, &gs.iter().collect::<Vec<_>>(), weight)?
+                }
+                _ => gs
+                    .into_iter()
+                    .zip(traces)
+                    .map(|(g, trace)| self.layer_backward(i, trace, g, rule))
+                    .collect::<Result<Vec<Tensor>>>()?,
+            };
+        }
+        if until.is_none() {
+            gs.iter_mut().for_each(|g| self.denormalize(g));
+        }
+        Ok(gs)
+    }
+
+    /// Checks the arguments of a backward pass; returns the first layer it goes through (the last one run).
+    fn check_backward(
+        &self,
+        traces: &[&Trace],
+        from: usize,
+        grads: &[Tensor],
+        until: Option<usize>,
+    ) -> Result<usize> {
         let layer = self
             .layers
             .get(from)
             .ok_or_else(|| Error::invalid(format!("layer index {from} out of range")))?;
-        if grad.shape() != layer.output_shape.as_slice() {
+        if let Some(grad) = grads
+            .iter()
+            .find(|g| g.shape() != layer.output_shape.as_slice())
+        {
             return Err(Error::shape(
                 format!("signal at the output of {:?}", layer.name),
                 &layer.output_shape,
                 grad.shape(),
             ));
         }
-        if trace.outputs.len() != self.layers.len() {
+        if traces.iter().any(|t| t.outputs.len() != self.layers.len()) {
             return Err(Error::invalid("the trace does not come from this network"));
         }
         if let Some(j) = until {
@@ -617,53 +791,61 @@ impl Network {
                 )));
             }
         }
-        let stop = until.map_or(0, |j| j + 1);
-        let mut g = grad;
-        for i in (stop..=from).rev() {
-            let l = &self.layers[i];
-            let x = trace.layer_input(i);
-            g = match &l.layer {
-                Layer::Conv2d { params, weight, .. } => {
-                    if let Some((dw, db)) = grads
-                        .as_deref_mut()
-                        .and_then(|gr| gr.layers.get_mut(i))
-                        .and_then(|o| o.as_mut())
-                    {
-                        conv2d::accumulate_param_grads(params, x, &g, dw, db)?;
-                    }
-                    conv2d::transpose(params, &g, weight, l.input_shape[1], l.input_shape[2])?
-                }
-                Layer::Relu => relu::backward(rule, x, &g)?,
-                Layer::MaxPool2d(_) => {
-                    let sw = trace.switches[i]
-                        .as_ref()
-                        .ok_or_else(|| Error::invalid("the trace lacks pooling switches"))?;
-                    pool::unpool(&g, sw)?
-                }
-                Layer::Flatten => g.reshaped(&l.input_shape)?,
-                Layer::Linear { params, weight, .. } => {
-                    if let Some((dw, db)) = grads
-                        .as_deref_mut()
-                        .and_then(|gr| gr.layers.get_mut(i))
-                        .and_then(|o| o.as_mut())
-                    {
-                        linear::accumulate_param_grads(params, x, &g, dw, db)?;
-                    }
-                    linear::backward_input(params, &g, weight)?
-                }
-                Layer::LogSoftmax => softmax::backward(x, &g)?,
-            };
-        }
-        if until.is_none() {
-            let plane = g.len() / self.std.len().max(1);
-            for (c, chunk) in g.data_mut().chunks_exact_mut(plane.max(1)).enumerate() {
-                let s = self.std.get(c).copied().unwrap_or(1.0);
-                for v in chunk {
-                    *v /= s;
-                }
+        Ok(until.map_or(0, |j| j + 1))
+    }
+
+    /// Sends `g` (shaped like the output of layer `i`) back through layer `i` of the pass `trace` recorded.
+    fn layer_backward(&self, i: usize, trace: &Trace, g: Tensor, rule: ReluRule) -> Result<Tensor> {
+        let l = &self.layers[i];
+        let x = trace.layer_input(i);
+        Ok(match &l.layer {
+            Layer::Conv2d { params, weight, .. } => {
+                conv2d::transpose(params, &g, weight, l.input_shape[1], l.input_shape[2])?
+            }
+            Layer::Relu => {
+                let mut g = g;
+                relu::backward_in_place(rule, x, &mut g)?;
+                g
+            }
+            Layer::MaxPool2d(_) => {
+                let sw = trace.switches[i]
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("the trace lacks pooling switches"))?;
+                pool::unpool(&g, sw)?
+            }
+            Layer::Flatten => g.reshaped(&l.input_shape)?,
+            Layer::Linear { params, weight, .. } => linear::backward_input(params, &g, weight)?,
+            Layer::LogSoftmax => softmax::backward(x, &g)?,
+        })
+    }
+
+    /// The last step of a backward pass to the raw pixels: through the normalization, `g / std_c`.
+    fn denormalize(&self, g: &mut Tensor) {
+        let plane = g.len() / self.std.len().max(1);
+        for (c, chunk) in g.data_mut().chunks_exact_mut(plane.max(1)).enumerate() {
+            let s = self.std.get(c).copied().unwrap_or(1.0);
+            for v in chunk {
+                *v /= s;
             }
         }
-        Ok(g)
+    }
+
+    /// The end of the leading run of layers whose backward step is linear in the signal and the same for
+    /// every input (conv2d, linear, flatten: no ReLU, pooling or softmax): signals sent back through one
+    /// forward pass each may be summed at the output of that layer and sent through the run once (integrated
+    /// gradients and SmoothGrad do; LeNet-5's run is `conv1`). `None` when the first layer is not such a
+    /// layer.
+    pub fn linear_prefix(&self) -> Option<usize> {
+        self.layers
+            .iter()
+            .take_while(|l| {
+                matches!(
+                    l.layer,
+                    Layer::Conv2d { .. } | Layer::Linear { .. } | Layer::Flatten
+                )
+            })
+            .count()
+            .checked_sub(1)
     }
 
     /// Gradient of the class score `logits[target]` (or of `log_softmax[target]` when `log_prob`) with respect
@@ -716,4 +898,142 @@ pub fn argmax(values: &[f32]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::manifest::InputShape;
+
+    /// LeNet-5 on a 2-channel 16×12 input with 4 classes, normalized per channel.
+    fn small_lenet(seed: u64) -> Network {
+        let labels = (0..4).map(|i| i.to_string()).collect();
+        let input = InputShape {
+            channels: 2,
+            height: 16,
+            width: 12,
+        };
+        let mut m = Manifest::lenet5("small", input, labels).unwrap();
+        m.normalization = Some(crate::model::manifest::Normalization {
+            mean: vec![0.2, -0.1],
+            std: vec![0.5, 2.0],
+        });
+        Network::init_random(m, seed).unwrap()
+    }
+
+    fn images(net: &Network, rng: &mut Rng, n: usize) -> Vec<Tensor> {
+        let len = net.input_shape().iter().product();
+        (0..n)
+            .map(|_| {
+                net.image((0..len).map(|_| rng.uniform()).collect())
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn batched_passes_equal_single_passes() {
+        let net = small_lenet(1);
+        let mut rng = Rng::new(2);
+        let images = images(&net, &mut rng, 6);
+        let traces = net.forward_batch(&images).unwrap();
+        let logits = net.logits_index();
+        let mut seeds = Vec::new();
+        for (image, trace) in images.iter().zip(&traces) {
+            let single = net.forward(image).unwrap();
+            assert_eq!(trace.outputs, single.outputs);
+            assert_eq!(trace.switches, single.switches);
+            assert_eq!(
+                (&trace.input, &trace.normalized),
+                (&single.input, &single.normalized)
+            );
+            let mut seed = Tensor::zeros(&net.layers()[logits].output_shape);
+            seed.data_mut().iter_mut().for_each(|v| *v = rng.normal());
+            seeds.push(seed);
+        }
+        let refs: Vec<&Trace> = traces.iter().collect();
+        for rule in [ReluRule::Gradient, ReluRule::Guided, ReluRule::Deconvnet] {
+            for until in [None, Some(0), Some(3), Some(logits)] {
+                let batch = net
+                    .backward_batch(&refs, logits, seeds.clone(), rule, until)
+                    .unwrap();
+                for ((trace, seed), got) in traces.iter().zip(&seeds).zip(&batch) {
+                    let want = net
+                        .backward(trace, logits, seed.clone(), rule, until, None)
+                        .unwrap();
+                    assert_eq!(got, &want, "{rule:?} until {until:?}");
+                }
+            }
+        }
+        // One trace shared by every signal.
+        let shared = vec![&traces[0]; 3];
+        let batch = net
+            .backward_batch(
+                &shared,
+                logits,
+                seeds[..3].to_vec(),
+                ReluRule::Gradient,
+                None,
+            )
+            .unwrap();
+        for (seed, got) in seeds.iter().zip(&batch) {
+            let want = net
+                .backward(
+                    &traces[0],
+                    logits,
+                    seed.clone(),
+                    ReluRule::Gradient,
+                    None,
+                    None,
+                )
+                .unwrap();
+            assert_eq!(got, &want);
+        }
+        assert!(net
+            .backward_batch(&refs[..2], logits, seeds.clone(), ReluRule::Gradient, None)
+            .is_err());
+        assert!(net
+            .backward_batch(
+                &refs,
+                logits,
+                seeds.clone(),
+                ReluRule::Gradient,
+                Some(logits + 1)
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn the_linear_prefix_ends_before_the_first_relu() {
+        assert_eq!(small_lenet(0).linear_prefix(), Some(0));
+        let net = |layers: &str| {
+            let m = Manifest::parse(&format!(
+                r#"{{"name": "x", "input": {{"channels": 1, "height": 2, "width": 2}}, "weights": "none",
+                    "layers": {layers}}}"#
+            ))
+            .unwrap();
+            Network::init_random(m, 0).unwrap()
+        };
+        let fc = |name: &str, n: usize| {
+            format!(
+                r#"{{"name": "{name}", "type": "linear", "in_features": {n}, "out_features": {n}}}"#
+            )
+        };
+        let flatten = r#"{"name": "flatten", "type": "flatten"}"#;
+        let relu = r#"{"name": "relu", "type": "relu"}"#;
+        let two_fc = net(&format!(
+            "[{flatten}, {}, {relu}, {}]",
+            fc("a", 4),
+            fc("b", 4)
+        ));
+        assert_eq!(two_fc.linear_prefix(), Some(1));
+        assert_eq!(
+            net(&format!("[{flatten}, {relu}, {}]", fc("a", 4))).linear_prefix(),
+            Some(0)
+        );
+        let relu_first =
+            r#"[{"name": "relu", "type": "relu"}, {"name": "flatten", "type": "flatten"}]"#;
+        assert_eq!(net(relu_first).linear_prefix(), None);
+    }
 }

@@ -11,6 +11,7 @@
 
 use super::{Method, TargetScore};
 use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
 
@@ -29,16 +30,92 @@ pub fn attribution(
         ))
     })?;
     let mut map = target.input_gradient(net, trace, rule)?;
+    finish(method, &mut map, &trace.input);
+    Ok(map)
+}
+
+/// The pointwise finish of a single-pass method on the signal `map` that reached the input `x`: `|g|` for
+/// saliency, `x ⊙ g` for gradient × input, nothing for the others.
+pub fn finish(method: Method, map: &mut Tensor, x: &Tensor) {
     match method {
         Method::Saliency => map.data_mut().iter_mut().for_each(|g| *g = g.abs()),
         Method::GradientXInput => {
-            for (g, x) in map.data_mut().iter_mut().zip(trace.input.data()) {
+            for (g, x) in map.data_mut().iter_mut().zip(x.data()) {
                 *g *= x;
             }
         }
         _ => {}
     }
-    Ok(map)
+}
+
+/// Whether [`finish`] leaves the signal as it is, so that a mean of maps is the map of the mean signal.
+pub fn finish_is_identity(method: Method) -> bool {
+    !matches!(method, Method::Saliency | Method::GradientXInput)
+}
+
+/// A sum of backward passes from the target score, `Σ_b ∂f/∂x` at the inputs of several forward passes
+/// (integrated gradients sums the points of its path, SmoothGrad its noisy samples), each pass weighted by
+/// its seed.
+///
+/// The passes travel in batches ([`Network::backward_batch`]) and only down to the end of the network's
+/// [`Network::linear_prefix`]: below it the backward step is linear and the same for every pass, so the
+/// signals are summed there (in `f64`) and the sum is sent the rest of the way once. For LeNet-5 this
+/// replaces a transposed `conv1` per pass by one in all.
+pub struct GradientSum<'n> {
+    net: &'n Network,
+    rule: ReluRule,
+    /// Where the signals are summed: the output of this layer, or the raw input.
+    at: Option<usize>,
+    sum: Vec<f64>,
+}
+
+impl<'n> GradientSum<'n> {
+    pub fn new(net: &'n Network, rule: ReluRule) -> GradientSum<'n> {
+        let at = net.linear_prefix();
+        let len = match at {
+            Some(j) => net.layers()[j].output_shape.iter().product(),
+            None => net.input_shape().iter().product(),
+        };
+        GradientSum {
+            net,
+            rule,
+            at,
+            sum: vec![0.0; len],
+        }
+    }
+
+    /// Adds the backward passes of `seeds[b]` (signals at the logits, shaped like them) through `traces[b]`.
+    pub fn add(
+        &mut self,
+        traces: &[&Trace],
+        seeds: Vec<Tensor>,
+        target: &TargetScore,
+    ) -> Result<()> {
+        let signals = self
+            .net
+            .backward_batch(traces, target.logits, seeds, self.rule, self.at)?;
+        for signal in signals {
+            for (s, v) in self.sum.iter_mut().zip(signal.data()) {
+                *s += *v as f64;
+            }
+        }
+        Ok(())
+    }
+
+    /// `scale · Σ` with respect to the raw input (`[C, H, W]`), finishing the summed signal's way through the
+    /// linear prefix in `f32` through `trace` (any forward pass: the prefix does not look at it).
+    pub fn finish(self, trace: &Trace, scale: f64) -> Result<Vec<f64>> {
+        let scaled = self.sum.iter().map(|s| s * scale);
+        match self.at {
+            None => Ok(scaled.collect()),
+            Some(j) => {
+                let shape = &self.net.layers()[j].output_shape;
+                let signal = Tensor::from_vec(shape, scaled.map(|s| s as f32).collect())?;
+                let input = self.net.backward(trace, j, signal, self.rule, None, None)?;
+                Ok(input.data().iter().map(|&v| v as f64).collect())
+            }
+        }
+    }
 }
 
 /// The names of the single-pass methods, for error messages: `"gradient, saliency, ..."`.

@@ -10,8 +10,11 @@
 //! accumulated in `f64`, which makes `sigma = 0` return the base method's map exactly.
 //! Shapes: `[C, H, W]` in and out.
 
+use super::gradient::GradientSum;
+use super::integrated::BATCH;
 use super::{gradient, Method, TargetScore};
 use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
 use crate::model::network::{Network, Trace};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -69,21 +72,54 @@ pub fn smoothgrad(
     let x = &trace.input;
     let std = noise_std(x, params.sigma);
     let mut rng = Rng::new(params.seed);
-    let mut noisy = x.clone();
-    let mut sum = vec![0.0f64; x.len()];
-    for i in 0..params.samples {
-        for (n, &xi) in noisy.data_mut().iter_mut().zip(x.data()) {
-            *n = xi + std * rng.normal();
+    let rule = params.base.relu_rule().unwrap_or(ReluRule::Gradient);
+    // Bases whose map is the signal itself are averaged as signals (summed part-way, see GradientSum);
+    // saliency and gradient × input finish every sample's map first.
+    let mut signals =
+        gradient::finish_is_identity(params.base).then(|| GradientSum::new(net, rule));
+    let mut maps = vec![0.0f64; x.len()];
+    let mut done = 0;
+    while done < params.samples {
+        let batch = BATCH.min(params.samples - done);
+        let noisy = (0..batch)
+            .map(|_| {
+                let values = x.data().iter().map(|&xi| xi + std * rng.normal()).collect();
+                Tensor::from_vec(x.shape(), values)
+            })
+            .collect::<Result<Vec<Tensor>>>()?;
+        let traces = net.forward_batch(&noisy)?;
+        let traces: Vec<&Trace> = traces.iter().collect();
+        let seeds = traces
+            .iter()
+            .map(|t| target.logit_gradient(t))
+            .collect::<Result<Vec<Tensor>>>()?;
+        match signals.as_mut() {
+            Some(sum) => sum.add(&traces, seeds, target)?,
+            None => {
+                let grads = net.backward_batch(&traces, target.logits, seeds, rule, None)?;
+                for (mut map, input) in grads.into_iter().zip(&noisy) {
+                    gradient::finish(params.base, &mut map, input);
+                    for (s, m) in maps.iter_mut().zip(map.data()) {
+                        *s += *m as f64;
+                    }
+                }
+            }
         }
-        let noisy_trace = net.forward(&noisy)?;
-        let map = gradient::attribution(net, &noisy_trace, target, params.base)?;
-        for (s, m) in sum.iter_mut().zip(map.data()) {
-            *s += *m as f64;
+        for i in done..done + batch {
+            progress(i + 1, params.samples);
         }
-        progress(i + 1, params.samples);
+        done += batch;
     }
     let n = params.samples as f64;
-    Tensor::from_vec(x.shape(), sum.iter().map(|s| (s / n) as f32).collect())
+    let mean: Vec<f32> = match signals {
+        Some(sum) => sum
+            .finish(trace, 1.0 / n)?
+            .iter()
+            .map(|&s| s as f32)
+            .collect(),
+        None => maps.iter().map(|s| (s / n) as f32).collect(),
+    };
+    Tensor::from_vec(x.shape(), mean)
 }
 
 #[cfg(test)]

@@ -1,0 +1,327 @@
+//! Four-lane `f32` vectors for the hot loops of the layers ([`F32x4`], with [`U32x4`] for pooling switches).
+//!
+//! One kernel source, two back ends: WebAssembly SIMD128 (`std::arch::wasm32`) when the build enables it
+//! (`.cargo/config.toml` does for wasm32), else a plain array of four lanes that the native compiler vectorises
+//! by itself (x86-64's baseline SSE2 has the same four-lane operations). Every operation is exact lane by lane
+//! (IEEE `+`, `×`, `max` of non-NaN values, comparisons), so both back ends give bit-identical results and the
+//! native tests of the kernels also pin down the wasm build, which `wasm-pack test` runs as well.
+//!
+//! Loads and stores take a slice and an offset and check that four values fit, like slice indexing.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod backend {
+    use core::arch::wasm32::*;
+
+    #[derive(Clone, Copy, Debug)]
+    pub struct F32x4(v128);
+
+    #[derive(Clone, Copy, Debug)]
+    pub struct U32x4(v128);
+
+    /// A lane mask: all ones where a comparison held.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Mask(v128);
+
+    impl F32x4 {
+        #[inline(always)]
+        pub fn splat(v: f32) -> F32x4 {
+            F32x4(f32x4_splat(v))
+        }
+        #[inline(always)]
+        pub fn new(a: f32, b: f32, c: f32, d: f32) -> F32x4 {
+            F32x4(f32x4(a, b, c, d))
+        }
+        /// `s[i..i + 4]`.
+        #[inline(always)]
+        pub fn load(s: &[f32], i: usize) -> F32x4 {
+            let s = &s[i..i + 4];
+            // SAFETY: `s` holds four floats; v128.load has no alignment requirement.
+            F32x4(unsafe { v128_load(s.as_ptr().cast()) })
+        }
+        /// `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F32x4 {
+            F32x4(v128_load(s.as_ptr().add(i).cast()))
+        }
+        /// `s[i]` in every lane without a bounds check.
+        ///
+        /// # Safety
+        /// `i < s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_splat_unchecked(s: &[f32], i: usize) -> F32x4 {
+            F32x4(v128_load32_splat(s.as_ptr().add(i).cast()))
+        }
+        /// `s[i]` in every lane (one `v128.load32_splat`).
+        #[inline(always)]
+        pub fn load_splat(s: &[f32], i: usize) -> F32x4 {
+            let v: *const f32 = &s[i];
+            // SAFETY: `v` points to one float.
+            F32x4(unsafe { v128_load32_splat(v.cast()) })
+        }
+        /// Writes the lanes to `s[i..i + 4]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32], i: usize) {
+            let s = &mut s[i..i + 4];
+            // SAFETY: `s` holds four floats; v128.store has no alignment requirement.
+            unsafe { v128_store(s.as_mut_ptr().cast(), self.0) }
+        }
+        #[inline(always)]
+        pub fn to_array(self) -> [f32; 4] {
+            [
+                f32x4_extract_lane::<0>(self.0),
+                f32x4_extract_lane::<1>(self.0),
+                f32x4_extract_lane::<2>(self.0),
+                f32x4_extract_lane::<3>(self.0),
+            ]
+        }
+        /// `self + a·b` (a multiply and an add: wasm SIMD128 has no fused multiply-add).
+        #[inline(always)]
+        pub fn mul_add(self, a: F32x4, b: F32x4) -> F32x4 {
+            F32x4(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+        }
+        /// Lane-wise `if o > self { o } else { self }` (`f32x4.pmax`, one instruction on x86).
+        #[inline(always)]
+        pub fn max(self, o: F32x4) -> F32x4 {
+            F32x4(f32x4_pmax(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn gt(self, o: F32x4) -> Mask {
+            Mask(f32x4_gt(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn select(m: Mask, yes: F32x4, no: F32x4) -> F32x4 {
+            F32x4(v128_bitselect(yes.0, no.0, m.0))
+        }
+        /// `([a0, a2, b0, b2], [a1, a3, b1, b3])`: the even and the odd lanes of the eight values `a, b`.
+        #[inline(always)]
+        pub fn even_odd(a: F32x4, b: F32x4) -> (F32x4, F32x4) {
+            (
+                F32x4(i32x4_shuffle::<0, 2, 4, 6>(a.0, b.0)),
+                F32x4(i32x4_shuffle::<1, 3, 5, 7>(a.0, b.0)),
+            )
+        }
+    }
+
+    impl core::ops::Add for F32x4 {
+        type Output = F32x4;
+        #[inline(always)]
+        fn add(self, o: F32x4) -> F32x4 {
+            F32x4(f32x4_add(self.0, o.0))
+        }
+    }
+
+    impl core::ops::Mul for F32x4 {
+        type Output = F32x4;
+        #[inline(always)]
+        fn mul(self, o: F32x4) -> F32x4 {
+            F32x4(f32x4_mul(self.0, o.0))
+        }
+    }
+
+    impl core::ops::Add for U32x4 {
+        type Output = U32x4;
+        #[inline(always)]
+        fn add(self, o: U32x4) -> U32x4 {
+            U32x4(i32x4_add(self.0, o.0))
+        }
+    }
+
+    impl U32x4 {
+        #[inline(always)]
+        pub fn splat(v: u32) -> U32x4 {
+            U32x4(u32x4_splat(v))
+        }
+        #[inline(always)]
+        pub fn new(a: u32, b: u32, c: u32, d: u32) -> U32x4 {
+            U32x4(u32x4(a, b, c, d))
+        }
+        #[inline(always)]
+        pub fn select(m: Mask, yes: U32x4, no: U32x4) -> U32x4 {
+            U32x4(v128_bitselect(yes.0, no.0, m.0))
+        }
+        #[inline(always)]
+        pub fn store(self, s: &mut [u32], i: usize) {
+            let s = &mut s[i..i + 4];
+            // SAFETY: `s` holds four u32; v128.store has no alignment requirement.
+            unsafe { v128_store(s.as_mut_ptr().cast(), self.0) }
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod backend {
+    #[derive(Clone, Copy, Debug)]
+    pub struct F32x4([f32; 4]);
+
+    #[derive(Clone, Copy, Debug)]
+    pub struct U32x4([u32; 4]);
+
+    /// A lane mask: true where a comparison held.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Mask([bool; 4]);
+
+    #[inline(always)]
+    fn lanes<U>(f: impl Fn(usize) -> U) -> [U; 4] {
+        [f(0), f(1), f(2), f(3)]
+    }
+
+    impl F32x4 {
+        #[inline(always)]
+        pub fn splat(v: f32) -> F32x4 {
+            F32x4([v; 4])
+        }
+        #[inline(always)]
+        pub fn new(a: f32, b: f32, c: f32, d: f32) -> F32x4 {
+            F32x4([a, b, c, d])
+        }
+        /// `s[i..i + 4]`.
+        #[inline(always)]
+        pub fn load(s: &[f32], i: usize) -> F32x4 {
+            let s = &s[i..i + 4];
+            F32x4([s[0], s[1], s[2], s[3]])
+        }
+        /// `s[i]` in every lane.
+        #[inline(always)]
+        pub fn load_splat(s: &[f32], i: usize) -> F32x4 {
+            F32x4([s[i]; 4])
+        }
+        /// `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F32x4 {
+            let s = s.get_unchecked(i..i + 4);
+            F32x4([s[0], s[1], s[2], s[3]])
+        }
+        /// `s[i]` in every lane without a bounds check.
+        ///
+        /// # Safety
+        /// `i < s.len()`.
+        #[inline(always)]
+        pub unsafe fn load_splat_unchecked(s: &[f32], i: usize) -> F32x4 {
+            F32x4([*s.get_unchecked(i); 4])
+        }
+        /// Writes the lanes to `s[i..i + 4]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32], i: usize) {
+            s[i..i + 4].copy_from_slice(&self.0);
+        }
+        #[inline(always)]
+        pub fn to_array(self) -> [f32; 4] {
+            self.0
+        }
+        /// `self + a·b` (a multiply and an add, rounded twice, as in wasm).
+        #[inline(always)]
+        pub fn mul_add(self, a: F32x4, b: F32x4) -> F32x4 {
+            F32x4(lanes::<f32>(|i| self.0[i] + a.0[i] * b.0[i]))
+        }
+        /// Lane-wise `if o > self { o } else { self }`.
+        #[inline(always)]
+        pub fn max(self, o: F32x4) -> F32x4 {
+            F32x4(lanes::<f32>(|i| {
+                if self.0[i] < o.0[i] {
+                    o.0[i]
+                } else {
+                    self.0[i]
+                }
+            }))
+        }
+        #[inline(always)]
+        pub fn gt(self, o: F32x4) -> Mask {
+            Mask(lanes::<bool>(|i| self.0[i] > o.0[i]))
+        }
+        #[inline(always)]
+        pub fn select(m: Mask, yes: F32x4, no: F32x4) -> F32x4 {
+            F32x4(lanes::<f32>(|i| if m.0[i] { yes.0[i] } else { no.0[i] }))
+        }
+        /// `([a0, a2, b0, b2], [a1, a3, b1, b3])`: the even and the odd lanes of the eight values `a, b`.
+        #[inline(always)]
+        pub fn even_odd(a: F32x4, b: F32x4) -> (F32x4, F32x4) {
+            let (a, b) = (a.0, b.0);
+            (
+                F32x4([a[0], a[2], b[0], b[2]]),
+                F32x4([a[1], a[3], b[1], b[3]]),
+            )
+        }
+    }
+
+    impl core::ops::Add for F32x4 {
+        type Output = F32x4;
+        #[inline(always)]
+        fn add(self, o: F32x4) -> F32x4 {
+            F32x4(lanes::<f32>(|i| self.0[i] + o.0[i]))
+        }
+    }
+
+    impl core::ops::Mul for F32x4 {
+        type Output = F32x4;
+        #[inline(always)]
+        fn mul(self, o: F32x4) -> F32x4 {
+            F32x4(lanes::<f32>(|i| self.0[i] * o.0[i]))
+        }
+    }
+
+    impl core::ops::Add for U32x4 {
+        type Output = U32x4;
+        #[inline(always)]
+        fn add(self, o: U32x4) -> U32x4 {
+            U32x4(lanes::<u32>(|i| self.0[i].wrapping_add(o.0[i])))
+        }
+    }
+
+    impl U32x4 {
+        #[inline(always)]
+        pub fn splat(v: u32) -> U32x4 {
+            U32x4([v; 4])
+        }
+        #[inline(always)]
+        pub fn new(a: u32, b: u32, c: u32, d: u32) -> U32x4 {
+            U32x4([a, b, c, d])
+        }
+        #[inline(always)]
+        pub fn select(m: Mask, yes: U32x4, no: U32x4) -> U32x4 {
+            U32x4(lanes::<u32>(|i| if m.0[i] { yes.0[i] } else { no.0[i] }))
+        }
+        #[inline(always)]
+        pub fn store(self, s: &mut [u32], i: usize) {
+            s[i..i + 4].copy_from_slice(&self.0);
+        }
+    }
+}
+
+pub use backend::{F32x4, Mask, U32x4};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn lane_operations() {
+        let a = F32x4::new(1.0, -2.0, 3.0, 0.5);
+        let b = F32x4::load(&[9.0, 4.0, -1.0, 3.0, 0.5], 1);
+        assert_eq!((a + b).to_array(), [5.0, -3.0, 6.0, 1.0]);
+        assert_eq!((a * b).to_array(), [4.0, 2.0, 9.0, 0.25]);
+        assert_eq!(
+            a.mul_add(b, F32x4::splat(2.0)).to_array(),
+            [9.0, -4.0, 9.0, 1.5]
+        );
+        assert_eq!(a.max(b).to_array(), [4.0, -1.0, 3.0, 0.5]);
+        let m = b.gt(a);
+        assert_eq!(F32x4::select(m, a, b).to_array(), [1.0, -2.0, 3.0, 0.5]);
+        let mut out = [0u32; 5];
+        (U32x4::select(m, U32x4::splat(7), U32x4::new(0, 1, 2, 3)) + U32x4::splat(1))
+            .store(&mut out, 1);
+        assert_eq!(out, [0, 8, 8, 3, 4]);
+        let (even, odd) = F32x4::even_odd(a, b);
+        assert_eq!(even.to_array(), [1.0, 3.0, 4.0, 3.0]);
+        assert_eq!(odd.to_array(), [-2.0, 0.5, -1.0, 0.5]);
+        let mut s = [0.0f32; 6];
+        F32x4::load_splat(&[0.0, 2.5], 1).store(&mut s, 2);
+        assert_eq!(s, [0.0, 0.0, 2.5, 2.5, 2.5, 2.5]);
+    }
+}

@@ -23,11 +23,9 @@
 //! (Node 20, SIMD), four to five forward passes.
 
 use crate::error::{Error, Result};
-use crate::layers::conv2d::Conv2dParams;
-use crate::layers::pool;
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Layer, NamedLayer, Network, Trace};
-use crate::tensor::{axpy, Tensor};
+use crate::tensor::Tensor;
 use std::fmt;
 use std::str::FromStr;
 
@@ -213,7 +211,7 @@ impl Seed {
 
     /// Sends the seed down to the input pixels with the given ReLU rule ([`ReluRule::Deconvnet`] for the
     /// deconvnet, [`ReluRule::Gradient`] for `∂⟨P, S⟩/∂x`): [`Network::backward`] from the activations
-    /// layer, up to the order of f32 additions (see [`propagate_all`]).
+    /// layer.
     pub fn propagate(self, net: &Network, trace: &Trace, rule: ReluRule) -> Result<Reconstruction> {
         propagate_all(net, trace, vec![self], rule)?
             .pop()
@@ -221,14 +219,10 @@ impl Seed {
     }
 }
 
-/// Sends several seeds of the same conv layer down to the pixels at once, as [`Seed::propagate`] does one.
-///
-/// The deconvnet's signals are mostly zeros: a seed has one non-zero channel, and an unpooled map is zero off
-/// its switches (3 values in 4 for 2×2 pools). So the seeds travel together as [`Lanes`], the list of the
-/// positions where any of them is non-zero with one value per seed: unpooling moves positions to their
-/// switches, a ReLU touches only listed positions, and a transposed convolution scatters each listed position
-/// with one vectorisable multiply-add for all seeds. For LeNet-5's 22 reconstructions this is an order of
-/// magnitude cheaper than 22 dense [`Network::backward`] passes, which the tests compare it with.
+/// Sends several seeds of the same conv layer down to the pixels at once, as [`Seed::propagate`] does one:
+/// [`Network::backward_batch`] with the one forward pass shared by every seed. The deconvnet's signals are
+/// mostly zeros (a seed has one non-zero channel; an unpooled map is zero off its switches), and the
+/// transposed convolutions scatter only their non-zero values ([`crate::layers::conv2d::transpose`]).
 pub fn propagate_all(
     net: &Network,
     trace: &Trace,
@@ -245,276 +239,38 @@ pub fn propagate_all(
         ));
     }
     let layers = net.layers();
-    let top = layers
-        .get(from)
-        .filter(|_| trace.outputs.len() == layers.len())
-        .ok_or_else(|| Error::invalid("the trace does not come from this network"))?;
-    let signals: Vec<&Tensor> = seeds.iter().map(|s| &s.signal).collect();
-    let mut g = Lanes::interleave(&signals, &top.output_shape)?;
-    for (i, l) in layers.iter().enumerate().take(from + 1).rev() {
-        g = match &l.layer {
-            Layer::Conv2d { params, weight, .. } => {
-                g.transpose_conv(params, weight, &l.input_shape)?
-            }
-            Layer::Relu => g.relu_backward(rule, trace.layer_input(i))?,
-            Layer::MaxPool2d(_) => g.unpool(
-                trace
-                    .switches
-                    .get(i)
-                    .and_then(Option::as_ref)
-                    .ok_or_else(|| Error::invalid("the trace lacks pooling switches"))?,
-            )?,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "the deconvnet passes conv, ReLU and max-pool layers only, not {:?}",
-                    l.name
-                )))
-            }
-        };
+    if from >= layers.len() || trace.outputs.len() != layers.len() {
+        return Err(Error::invalid("the trace does not come from this network"));
     }
-    let std = net
-        .manifest()
-        .normalization
-        .as_ref()
-        .map_or(&[][..], |n| n.std.as_slice());
-    let mut maps = g.split()?;
-    for map in &mut maps {
-        let plane = map.len() / std.len().max(1);
-        for (values, s) in map.data_mut().chunks_exact_mut(plane.max(1)).zip(std) {
-            values.iter_mut().for_each(|v| *v /= s);
-        }
+    if let Some(l) = layers[..=from].iter().find(|l| {
+        !matches!(
+            l.layer,
+            Layer::Conv2d { .. } | Layer::Relu | Layer::MaxPool2d(_)
+        )
+    }) {
+        return Err(Error::invalid(format!(
+            "the deconvnet passes conv, ReLU and max-pool layers only, not {:?}",
+            l.name
+        )));
     }
-    Ok(seeds
-        .into_iter()
-        .zip(maps)
-        .map(|(seed, map)| Reconstruction {
+    let mut signals = Vec::with_capacity(seeds.len());
+    let mut reconstructions = Vec::with_capacity(seeds.len());
+    for seed in seeds {
+        signals.push(seed.signal);
+        reconstructions.push(Reconstruction {
             layer: seed.layer,
             channel: seed.channel,
             strength: seed.strength,
             position: seed.position,
-            map,
-        })
-        .collect())
-}
-
-/// `lanes` signals on one `[C, H, W]` map, kept sparse: the listed flat positions (each at most once), with
-/// the values of the signals at position `positions[r]` in `values[r·lanes..(r + 1)·lanes]`; every other
-/// position is zero in all signals. The steps are those of [`Network::backward`] (`pool::unpool`,
-/// `relu::backward`, `conv2d::transpose`) applied to every signal at once.
-#[derive(Debug, Clone, PartialEq)]
-struct Lanes {
-    shape: [usize; 3],
-    lanes: usize,
-    positions: Vec<usize>,
-    values: Vec<f32>,
-}
-
-impl Lanes {
-    /// The rows of a dense interleaved buffer (`dense[p·lanes + b]` = signal `b` at position `p`) where any
-    /// signal is non-zero.
-    fn from_dense(shape: [usize; 3], lanes: usize, dense: &[f32]) -> Lanes {
-        let mut out = Lanes {
-            shape,
-            lanes,
-            positions: Vec::new(),
-            values: Vec::new(),
-        };
-        for (p, row) in dense.chunks_exact(lanes.max(1)).enumerate() {
-            if row.iter().any(|v| *v != 0.0) {
-                out.positions.push(p);
-                out.values.extend_from_slice(row);
-            }
-        }
-        out
+            map: Tensor::zeros(&[0]),
+        });
     }
-
-    /// Interleaves signals that must all have `shape`.
-    fn interleave(signals: &[&Tensor], shape: &[usize]) -> Result<Lanes> {
-        let [c, h, w] = *shape else {
-            return Err(Error::invalid(format!(
-                "the deconvnet needs C×H×W activations, got shape {shape:?}"
-            )));
-        };
-        let lanes = signals.len();
-        let mut dense = vec![0.0; c * h * w * lanes];
-        for (b, signal) in signals.iter().enumerate() {
-            if signal.shape() != shape {
-                return Err(Error::shape("deconvnet seed", shape, signal.shape()));
-            }
-            for (slot, &v) in dense.iter_mut().skip(b).step_by(lanes).zip(signal.data()) {
-                *slot = v;
-            }
-        }
-        Ok(Lanes::from_dense([c, h, w], lanes, &dense))
+    let traces = vec![trace; signals.len()];
+    let maps = net.backward_batch(&traces, from, signals, rule, None)?;
+    for (reconstruction, map) in reconstructions.iter_mut().zip(maps) {
+        reconstruction.map = map;
     }
-
-    /// The signals as separate dense `[C, H, W]` tensors.
-    fn split(self) -> Result<Vec<Tensor>> {
-        let mut maps = vec![Tensor::zeros(&self.shape); self.lanes];
-        for (&p, row) in self
-            .positions
-            .iter()
-            .zip(self.values.chunks_exact(self.lanes.max(1)))
-        {
-            for (map, &v) in maps.iter_mut().zip(row) {
-                let slot = map
-                    .data_mut()
-                    .get_mut(p)
-                    .ok_or_else(|| Error::invalid("a signal position lies outside its map"))?;
-                *slot = v;
-            }
-        }
-        Ok(maps)
-    }
-
-    /// Unpooling: every row moves to its position's switch; rows meeting at one switch (overlapping
-    /// windows) are summed.
-    fn unpool(self, switches: &pool::Switches) -> Result<Lanes> {
-        if self.shape.iter().product::<usize>() != switches.indices.len() {
-            return Err(Error::shape(
-                "unpool input",
-                &[switches.indices.len()],
-                &self.shape,
-            ));
-        }
-        let l = self.lanes;
-        let mut row_at = vec![usize::MAX; switches.input_shape.iter().product()];
-        let mut out = Lanes {
-            shape: switches.input_shape,
-            lanes: l,
-            positions: Vec::with_capacity(self.positions.len()),
-            values: Vec::with_capacity(self.values.len()),
-        };
-        for (&p, row) in self
-            .positions
-            .iter()
-            .zip(self.values.chunks_exact(l.max(1)))
-        {
-            let outside = || Error::invalid("a pooling switch points outside its map");
-            let target = *switches.indices.get(p).ok_or_else(outside)? as usize;
-            let existing = row_at.get_mut(target).ok_or_else(outside)?;
-            if *existing == usize::MAX {
-                *existing = out.positions.len();
-                out.positions.push(target);
-                out.values.extend_from_slice(row);
-            } else {
-                let sum = &mut out.values[*existing * l..][..l];
-                sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
-            }
-        }
-        Ok(out)
-    }
-
-    /// ReLU's backward step with `rule`, given the ReLU's forward input `x`.
-    fn relu_backward(mut self, rule: ReluRule, x: &Tensor) -> Result<Lanes> {
-        if x.shape() != self.shape {
-            return Err(Error::shape("relu backward signal", x.shape(), &self.shape));
-        }
-        let rows = self.values.chunks_exact_mut(self.lanes.max(1));
-        for (&p, row) in self.positions.iter().zip(rows) {
-            // In range: positions lie inside the map, whose shape x has.
-            let open = x.data()[p] > 0.0;
-            for v in row {
-                *v = match rule {
-                    ReluRule::Deconvnet => v.max(0.0),
-                    ReluRule::Gradient if open => *v,
-                    ReluRule::Guided if open => v.max(0.0),
-                    ReluRule::Gradient | ReluRule::Guided => 0.0,
-                };
-            }
-        }
-        Ok(self)
-    }
-
-    /// The transposed convolution `[O, H', W']` → `input_shape` `[C, H, W]` written as a scatter: each row
-    /// adds `value · w[o, c, ·, ·]` to the input window its position was computed from. Rows where few
-    /// signals are non-zero (a seed's own channel, before the channels mix) are scattered signal by signal.
-    fn transpose_conv(
-        self,
-        p: &Conv2dParams,
-        weight: &[f32],
-        input_shape: &[usize],
-    ) -> Result<Lanes> {
-        let [c_in, h, w] = *input_shape else {
-            return Err(Error::shape(
-                "conv2d input",
-                &[p.in_channels, 0, 0],
-                input_shape,
-            ));
-        };
-        let (oh, ow) = p.out_dims(h, w)?;
-        if self.shape != [p.out_channels, oh, ow] {
-            return Err(Error::shape(
-                "signal at a conv2d output",
-                &[p.out_channels, oh, ow],
-                &self.shape,
-            ));
-        }
-        let k = p.kernel_size;
-        if c_in != p.in_channels || weight.len() != p.out_channels * c_in * k * k {
-            return Err(Error::shape(
-                "conv2d weight",
-                &p.weight_shape(),
-                &[weight.len()],
-            ));
-        }
-        let (s, pad, l) = (p.stride, p.padding, self.lanes);
-        let mut out = vec![0.0; c_in * h * w * l];
-        for (&at, values) in self
-            .positions
-            .iter()
-            .zip(self.values.chunks_exact(l.max(1)))
-        {
-            let active = values.iter().filter(|v| **v != 0.0).count();
-            let (o, i, j) = (at / (oh * ow), at / ow % oh, at % ow);
-            // Kernel taps whose input row i·s + ky − pad lies in 0..h, and likewise for columns.
-            let (ky0, ky1) = (
-                pad.saturating_sub(i * s),
-                k.min((h + pad).saturating_sub(i * s)),
-            );
-            let (kx0, kx1) = (
-                pad.saturating_sub(j * s),
-                k.min((w + pad).saturating_sub(j * s)),
-            );
-            if active == 0 || o >= p.out_channels || kx0 >= kx1 {
-                continue;
-            }
-            let (n, column) = (kx1 - kx0, j * s + kx0 - pad);
-            // In range: o < O and the weight length was checked; the taps keep rows in 0..h and the n
-            // columns from `column` in 0..w.
-            let kernels = &weight[o * c_in * k * k..][..c_in * k * k];
-            // The n·l values of the output row that kernel row (c, ky) reaches, and that kernel row's taps.
-            let span = |c: usize, ky: usize| {
-                let start = ((c * h + i * s + ky - pad) * w + column) * l;
-                (start..start + n * l, (c * k + ky) * k + kx0)
-            };
-            if 4 * active <= l {
-                // A seed's own channel before the channels mix: scatter signal by signal.
-                for (b, &v) in values.iter().enumerate().filter(|(_, v)| **v != 0.0) {
-                    for c in 0..c_in {
-                        for ky in ky0..ky1 {
-                            let (outputs, tap0) = span(c, ky);
-                            let slots = out[outputs].chunks_exact_mut(l);
-                            for (slot, &tap) in slots.zip(&kernels[tap0..tap0 + n]) {
-                                slot[b] += tap * v;
-                            }
-                        }
-                    }
-                }
-            } else {
-                for c in 0..c_in {
-                    for ky in ky0..ky1 {
-                        let (outputs, tap0) = span(c, ky);
-                        let slots = out[outputs].chunks_exact_mut(l);
-                        for (slot, &tap) in slots.zip(&kernels[tap0..tap0 + n]) {
-                            axpy(tap, values, slot);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(Lanes::from_dense([c_in, h, w], l, &out))
-    }
+    Ok(reconstructions)
 }
 
 /// One channel's activations projected down to pixel space.
@@ -790,99 +546,6 @@ mod tests {
         assert!(propagate_all(&net, &trace, Vec::new(), ReluRule::Deconvnet)
             .unwrap()
             .is_empty());
-    }
-
-    #[test]
-    fn interleaved_steps_equal_the_layer_backward_steps_lane_by_lane() {
-        use crate::layers::{conv2d, relu};
-        use crate::rng::Rng;
-        let mut rng = Rng::new(7);
-        for &(c, o, k, s, pad, h, w) in &[
-            (1, 6, 5, 1, 2, 28, 28),
-            (6, 16, 5, 1, 0, 14, 14),
-            (2, 3, 3, 2, 1, 9, 7),
-            (3, 2, 4, 3, 2, 10, 11),
-            (1, 1, 3, 1, 2, 3, 3),
-        ] {
-            let p = Conv2dParams {
-                in_channels: c,
-                out_channels: o,
-                kernel_size: k,
-                stride: s,
-                padding: pad,
-            };
-            let (oh, ow) = p.out_dims(h, w).unwrap();
-            let weight: Vec<f32> = (0..o * c * k * k).map(|_| rng.normal()).collect();
-            // Five signals with about two zeros in three, as after unpooling, one of them non-zero in a single
-            // channel (lane-by-lane scatter where it alone is non-zero).
-            let mut signals: Vec<Tensor> = (0..5)
-                .map(|_| {
-                    let values = (0..o * oh * ow)
-                        .map(|_| (rng.uniform() < 0.35) as u8 as f32 * rng.normal())
-                        .collect();
-                    Tensor::from_vec(&[o, oh, ow], values).unwrap()
-                })
-                .collect();
-            signals[4].data_mut()[oh * ow..].fill(0.0);
-            let shape = [o, oh, ow];
-            let lanes = Lanes::interleave(&signals.iter().collect::<Vec<_>>(), &shape).unwrap();
-            let input = [c, h, w];
-            let x =
-                Tensor::from_vec(&input, (0..c * h * w).map(|_| rng.normal()).collect()).unwrap();
-            for rule in [ReluRule::Gradient, ReluRule::Deconvnet, ReluRule::Guided] {
-                let together = lanes
-                    .clone()
-                    .transpose_conv(&p, &weight, &input)
-                    .unwrap()
-                    .relu_backward(rule, &x)
-                    .unwrap()
-                    .split()
-                    .unwrap();
-                for (signal, got) in signals.iter().zip(&together) {
-                    let dense = conv2d::transpose(&p, signal, &weight, h, w).unwrap();
-                    let want = relu::backward(rule, &x, &dense).unwrap();
-                    assert_eq!(got.shape(), want.shape());
-                    for (a, b) in got.data().iter().zip(want.data()) {
-                        assert!(
-                            (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                            "{a} vs {b} for {p:?}"
-                        );
-                    }
-                }
-            }
-            assert!(lanes
-                .clone()
-                .transpose_conv(&p, &weight[1..], &input)
-                .is_err());
-            assert!(lanes
-                .clone()
-                .transpose_conv(&p, &weight, &[c + 1, h, w])
-                .is_err());
-            let wider = Tensor::zeros(&[o, oh, ow + 1]);
-            assert!(lanes.relu_backward(ReluRule::Deconvnet, &wider).is_err());
-        }
-        // Unpooling, against pool::unpool.
-        let x =
-            Tensor::from_vec(&[2, 5, 5], (0..50).map(|i| ((i * 7) % 11) as f32).collect()).unwrap();
-        let pool_params = pool::PoolParams {
-            kernel_size: 3,
-            stride: Some(1),
-        };
-        let (y, switches) = pool::forward(&pool_params, &x).unwrap();
-        let signals: Vec<Tensor> = (0..3)
-            .map(|b| {
-                Tensor::from_vec(
-                    y.shape(),
-                    (0..y.len()).map(|i| (i * b) as f32 - 4.0).collect(),
-                )
-                .unwrap()
-            })
-            .collect();
-        let lanes = Lanes::interleave(&signals.iter().collect::<Vec<_>>(), y.shape()).unwrap();
-        let unpooled = lanes.unpool(&switches).unwrap().split().unwrap();
-        for (signal, got) in signals.iter().zip(&unpooled) {
-            assert_eq!(got, &pool::unpool(signal, &switches).unwrap());
-        }
     }
 
     #[test]

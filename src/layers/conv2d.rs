@@ -3,7 +3,9 @@
 //!
 //! Forward, for input `x: [C, H, W]`, kernels `w: [O, C, K, K]` (OIHW), bias `b: [O]`:
 //! `y[o, i, j] = b[o] + Σ_c Σ_ky Σ_kx w[o, c, ky, kx] · x[c, i·s + ky − p, j·s + kx − p]`, output `[O, H', W']`
-//! with `H' = (H + 2p − K) / s + 1`.
+//! with `H' = (H + 2p − K) / s + 1`. It runs as a register-blocked product of the `[O, C·K·K]` weight matrix
+//! with the input values every tap meets, read from `K` shifted copies of the input for stride 1 and from an
+//! im2col matrix otherwise ([`Kernel`]), four output positions per vector ([`F32x4`]).
 //!
 //! The transpose (`x̂ = convᵀ(ŷ)`, kernels flipped and channels swapped) is at the same time the gradient with
 //! respect to the input and the "filtering" step of the Zeiler & Fergus deconvnet, so there is one function
@@ -109,7 +111,8 @@ fn check_weights(p: &Conv2dParams, weight: &[f32], bias: Option<&[f32]>) -> Resu
     Ok(())
 }
 
-/// Tiles of the blocked product: [`BLOCK`]-ish planes × `V` vectors of four output positions.
+/// Vectors of four output positions per tile of the blocked product ([`Product`]); with four planes that
+/// is eight accumulators, which V8 keeps in registers (three vectors spill).
 const V: usize = 2;
 
 /// Copies `src` to `dst` (same length) four values at a time; lengths of four or more end with one
@@ -165,23 +168,21 @@ fn im2col(
 /// How [`forward`] lays out the product's right-hand side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kernel {
-    /// Stride 1 only: no im2col. The input is copied once, zero-padded, with rows of `pitch` values (the
-    /// padded width rounded up to a multiple of four); tap `(c, ky, kx)` then meets output position
-    /// `(i, j)` at `(c·H_p + i + ky)·pitch + j + kx`, a fixed offset per tap from position `i·pitch + j`. The
-    /// product runs over all `H'·pitch` positions and drops the `pitch − W'` columns of each row that are not
-    /// outputs.
-    Direct,
+    /// Stride 1 only: `K` copies of the zero-padded input, copy `kx` shifted left by `kx` columns and cut
+    /// to rows of `W'` values. Tap `(c, ky, kx)` meets output position `(i, j)` in copy `kx` at
+    /// `(c·H_p + i + ky)·W' + j`, a fixed offset per tap from position `i·W' + j`: the product runs over exactly
+    /// the `H'·W'` outputs, from `K` copies of the input instead of im2col's `K²`.
+    Shifted,
     /// [`im2col`], then the product over the `H'·W'` positions.
     Im2col,
 }
 
 impl Kernel {
-    /// Direct when it wastes at most one position in eight (LeNet's conv1: 28 of 32 columns), im2col
-    /// otherwise (conv2: 10 of 16).
-    fn for_params(p: &Conv2dParams, w: usize, ow: usize) -> Kernel {
-        let pitch = (w + 2 * p.padding).div_ceil(4) * 4;
-        if p.stride == 1 && 8 * ow >= 7 * pitch {
-            Kernel::Direct
+    /// Shifted copies for stride 1 (LeNet-5's two conv layers: 13 and 23 µs in wasm against 19 and 28 with
+    /// im2col), im2col for larger strides.
+    fn for_params(p: &Conv2dParams) -> Kernel {
+        if p.stride == 1 {
+            Kernel::Shifted
         } else {
             Kernel::Im2col
         }
@@ -191,9 +192,7 @@ impl Kernel {
 /// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as a register-blocked product of the `[O, C·K·K]` weight
 /// matrix with the taps of every output position ([`Product`]), laid out by [`Kernel::for_params`].
 pub fn forward(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
-    let (_, h, w) = p.check_input(x)?;
-    let (_, ow) = p.out_dims(h, w)?;
-    forward_with(p, x, weight, bias, Kernel::for_params(p, w, ow))
+    forward_with(p, x, weight, bias, Kernel::for_params(p))
 }
 
 fn forward_with(
@@ -208,33 +207,40 @@ fn forward_with(
     let (oh, ow) = p.out_dims(h, w)?;
     let k = p.kernel_size;
     let tile = 4 * V;
-    let (source, offsets, row_pitch, positions) = match kernel {
-        Kernel::Direct if p.stride == 1 => {
-            let hp = h + 2 * p.padding;
-            let pitch = (w + 2 * p.padding).div_ceil(4) * 4;
-            let positions = oh * pitch;
+    let (source, offsets) = match kernel {
+        Kernel::Shifted if p.stride == 1 => {
+            let (hp, pad) = (h + 2 * p.padding, p.padding);
+            let copy_len = c_in * hp * ow;
             let offsets: Vec<usize> = (0..c_in * k * k)
-                .map(|t| (t / (k * k) * hp + t / k % k) * pitch + t % k)
+                .map(|t| t % k * copy_len + (t / (k * k) * hp + t / k % k) * ow)
                 .collect();
-            // Room for the last tile's reads past the padded planes (they only reach dropped columns).
-            let len = offsets
-                .last()
-                .map_or(0, |o| o + positions.div_ceil(tile) * tile);
-            let mut padded = vec![0.0f32; len.max(c_in * hp * pitch)];
-            for (c, plane) in x.data().chunks_exact(h * w).enumerate() {
-                for (i, row) in plane.chunks_exact(w).enumerate() {
-                    let start = (c * hp + p.padding + i) * pitch + p.padding;
-                    copy(&mut padded[start..start + w], row);
+            // Room for the last tile's reads past the last copy (they only reach positions beyond H'·W').
+            let mut shifted = vec![0.0f32; k * copy_len + tile];
+            for kx in 0..k {
+                // Output column j of copy kx reads input column j + kx − pad, where that lies in 0..w.
+                let (j0, j1) = (pad.saturating_sub(kx), ow.min((w + pad).saturating_sub(kx)));
+                if j0 >= j1 {
+                    continue;
+                }
+                for (c, plane) in x.data().chunks_exact(h * w).enumerate() {
+                    for (i, row) in plane.chunks_exact(w).enumerate() {
+                        let start = kx * copy_len + (c * hp + pad + i) * ow;
+                        let from = j0 + kx - pad;
+                        copy(
+                            &mut shifted[start + j0..start + j1],
+                            &row[from..from + j1 - j0],
+                        );
+                    }
                 }
             }
-            (padded, offsets, pitch, positions)
+            (shifted, offsets)
         }
         _ => {
             let n = oh * ow;
             let pitch = n.div_ceil(tile) * tile;
             let cols = im2col(p, x.data(), (h, w), (oh, ow), pitch);
             let offsets = (0..c_in * k * k).map(|t| t * pitch).collect();
-            (cols, offsets, ow, n)
+            (cols, offsets)
         }
     };
     let mut y = Tensor::zeros(&[p.out_channels, oh, ow]);
@@ -243,9 +249,7 @@ fn forward_with(
         bias,
         source: &source,
         offsets: &offsets,
-        positions,
-        row_pitch,
-        ow,
+        positions: oh * ow,
     }
     .run(y.data_mut());
     Ok(y)
@@ -261,10 +265,9 @@ fn plane_block(out_channels: usize) -> usize {
     }
 }
 
-/// `y[o, ·] = bias[o] + Σ_t kernels[o, t] · source[offsets[t] + position]` over the output positions
-/// `0..positions`: row `r` of `row_pitch` positions holds output row `r`, whose first `ow` positions are
-/// outputs. (Im2col: `offsets[t]` is the start of the matrix row of tap `t` and `row_pitch = ow`; direct: see
-/// [`Kernel::Direct`].)
+/// `y[o, p] = bias[o] + Σ_t kernels[o, t] · source[offsets[t] + p]` for the output positions `p` in
+/// `0..H'·W'` (row-major): `offsets[t]` is where tap `t` meets position 0, in the im2col matrix or in the
+/// shifted copies of the input ([`Kernel`]).
 ///
 /// Register-blocked: a tile of a block of planes × [`V`] vectors of positions is accumulated over every
 /// tap in registers and stored once, so the inner loop does `V` vector loads and one broadcast per plane
@@ -275,8 +278,6 @@ struct Product<'a> {
     source: &'a [f32],
     offsets: &'a [usize],
     positions: usize,
-    row_pitch: usize,
-    ow: usize,
 }
 
 impl Product<'_> {
@@ -340,28 +341,16 @@ impl Product<'_> {
                 }
             }
         }
-        // Where each vector goes: im2col positions are the output indices (a vector may cross rows; the last
-        // one may be partial); direct rows of `row_pitch` (a multiple of 4) positions keep their first `ow`.
-        let places: [(usize, usize); W] = std::array::from_fn(|v| {
-            let p = x0 + 4 * v;
-            if self.row_pitch == self.ow {
-                (p, self.positions.saturating_sub(p).min(4))
-            } else {
-                let (row, column) = (p / self.row_pitch, p % self.row_pitch);
-                (
-                    row * self.ow + column,
-                    self.ow.saturating_sub(column).min(4),
-                )
-            }
-        });
-        let planes = y.len() / self.bias.len().max(1);
+        // The last vector of a plane may be partial.
+        let n = self.positions;
         for (o, sums) in acc.iter().enumerate() {
-            let out = &mut y[(o0 + o) * planes..][..planes];
-            for (sum, &(start, n)) in sums.iter().zip(&places) {
-                if n == 4 {
-                    sum.store(out, start);
-                } else if n > 0 {
-                    out[start..start + n].copy_from_slice(&sum.to_array()[..n]);
+            let out = &mut y[(o0 + o) * n..][..n];
+            for (v, sum) in sums.iter().enumerate() {
+                let p = x0 + 4 * v;
+                if p + 4 <= n {
+                    sum.store(out, p);
+                } else if p < n {
+                    out[p..].copy_from_slice(&sum.to_array()[..n - p]);
                 }
             }
         }
@@ -585,7 +574,7 @@ mod tests {
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn direct_and_im2col_kernels_equal_the_definition() {
+    fn shifted_and_im2col_kernels_equal_the_definition() {
         let mut rng = Rng::new(11);
         // (C, O, K, stride, padding, H, W): LeNet's two layers, odd sizes, every plane block (1 to 4 and
         // remainders), output rows of 1 to 13 columns (partial vectors), padding wider than the kernel.
@@ -607,7 +596,7 @@ mod tests {
             let b = random(&mut rng, &[o]);
             let want = naive(&p, &x, wt.data(), b.data());
             let kernels: &[Kernel] = if s == 1 {
-                &[Kernel::Direct, Kernel::Im2col]
+                &[Kernel::Shifted, Kernel::Im2col]
             } else {
                 &[Kernel::Im2col]
             };

@@ -71,8 +71,24 @@ pub fn forward_batch(
         .collect()
 }
 
-/// `ys[b][o] = bias[o] + ⟨weight[o], xs[b]⟩` for `B` inputs, two rows at a time.
+/// `ys[b][o] = bias[o] + ⟨weight[o], xs[b]⟩` for `B` inputs, `R` rows at a time: four for one or two inputs,
+/// two for more (the `R·B` sums are independent chains of additions, enough of them to hide their latency,
+/// and few enough to stay in registers: eight rows for one input spill and take 50% longer).
 fn rows<const B: usize>(
+    p: &LinearParams,
+    xs: &[&[f32]],
+    weight: &[f32],
+    bias: &[f32],
+    ys: &mut [Vec<f32>],
+) {
+    if B <= 2 {
+        row_blocks::<4, B>(p, xs, weight, bias, ys)
+    } else {
+        row_blocks::<2, B>(p, xs, weight, bias, ys)
+    }
+}
+
+fn row_blocks<const R: usize, const B: usize>(
     p: &LinearParams,
     xs: &[&[f32]],
     weight: &[f32],
@@ -81,22 +97,23 @@ fn rows<const B: usize>(
 ) {
     let n = p.in_features;
     let xs: [&[f32]; B] = std::array::from_fn(|b| &xs[b][..n]);
-    let mut pairs = weight.chunks_exact(2 * n);
+    let mut blocks = weight.chunks_exact(R * n);
     let mut o = 0;
-    for pair in &mut pairs {
-        let (first, second) = pair.split_at(n);
-        let [a, b] = dots::<2, B>([first, second], &xs);
-        for (image, y) in ys.iter_mut().enumerate() {
-            y[o] = bias[o] + a[image];
-            y[o + 1] = bias[o + 1] + b[image];
+    for block in &mut blocks {
+        let sums = dots::<R, B>(std::array::from_fn(|r| &block[r * n..(r + 1) * n]), &xs);
+        for (r, row) in sums.iter().enumerate() {
+            for (y, sum) in ys.iter_mut().zip(row) {
+                y[o + r] = bias[o + r] + sum;
+            }
         }
-        o += 2;
+        o += R;
     }
-    if let Some(last) = pairs.remainder().get(..n) {
-        let [a] = dots::<1, B>([last], &xs);
-        for (image, y) in ys.iter_mut().enumerate() {
-            y[o] = bias[o] + a[image];
+    for row in blocks.remainder().chunks_exact(n) {
+        let [sums] = dots::<1, B>([row], &xs);
+        for (y, sum) in ys.iter_mut().zip(sums) {
+            y[o] = bias[o] + sum;
         }
+        o += 1;
     }
 }
 
@@ -170,7 +187,8 @@ pub fn backward_input_batch(
         .collect()
 }
 
-/// `dxs[b][i] = Σ_o weight[o][i] · gs[b][o]` for `B` signals.
+/// `dxs[b][i] = Σ_o weight[o][i] · gs[b][o]` for `B` signals, in blocks of `4·C` inputs: `C` = 4 for one or
+/// two signals, 2 for more (`B·C` independent sums per block).
 fn columns<const B: usize>(p: &LinearParams, gs: &[&[f32]], weight: &[f32], dxs: &mut [Vec<f32>]) {
     let n = p.in_features;
     // The rows that matter to this block of signals, with each signal's value.
@@ -181,27 +199,44 @@ fn columns<const B: usize>(p: &LinearParams, gs: &[&[f32]], weight: &[f32], dxs:
         .filter(|(_, g)| g.iter().any(|v| *v != 0.0))
         .collect();
     let mut i = 0;
-    while i + 8 <= n {
-        let mut acc = [[F32x4::splat(0.0); 2]; B];
-        for (row, g) in &active {
-            let w = [F32x4::load(row, i), F32x4::load(row, i + 4)];
-            for (sums, &gv) in acc.iter_mut().zip(g) {
-                let gv = F32x4::splat(gv);
-                sums[0] = sums[0].mul_add(w[0], gv);
-                sums[1] = sums[1].mul_add(w[1], gv);
-            }
-        }
-        for (dx, sums) in dxs.iter_mut().zip(&acc) {
-            sums[0].store(dx, i);
-            sums[1].store(dx, i + 4);
-        }
-        i += 8;
+    if B <= 2 {
+        i = column_blocks::<B, 4>(&active, n, i, dxs);
     }
+    i = column_blocks::<B, 2>(&active, n, i, dxs);
+    i = column_blocks::<B, 1>(&active, n, i, dxs);
     for i in i..n {
         for (b, dx) in dxs.iter_mut().enumerate() {
             dx[i] = active.iter().map(|(row, g)| row[i] * g[b]).sum();
         }
     }
+}
+
+/// [`columns`] from input `i` on, in blocks of `4·C` inputs while they fit; returns where it stopped.
+fn column_blocks<const B: usize, const C: usize>(
+    active: &[(&[f32], [f32; B])],
+    n: usize,
+    mut i: usize,
+    dxs: &mut [Vec<f32>],
+) -> usize {
+    while i + 4 * C <= n {
+        let mut acc = [[F32x4::splat(0.0); C]; B];
+        for (row, g) in active {
+            let w: [F32x4; C] = std::array::from_fn(|c| F32x4::load(row, i + 4 * c));
+            for (sums, &gv) in acc.iter_mut().zip(g) {
+                let gv = F32x4::splat(gv);
+                for (sum, w) in sums.iter_mut().zip(&w) {
+                    *sum = sum.mul_add(*w, gv);
+                }
+            }
+        }
+        for (dx, sums) in dxs.iter_mut().zip(&acc) {
+            for (c, sum) in sums.iter().enumerate() {
+                sum.store(dx, i + 4 * c);
+            }
+        }
+        i += 4 * C;
+    }
+    i
 }
 
 /// `dweight += g xᵀ`, `dbias += g`.

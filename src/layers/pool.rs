@@ -60,7 +60,7 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
     let mut y = vec![0.0; c * oh * ow];
     let mut indices = vec![0u32; c * oh * ow];
     if p.kernel_size == 2 && p.stride() == 2 {
-        pool_2x2(x.data(), None, (c, h, w), (oh, ow), &mut y, &mut indices);
+        pool_2x2(x.data(), (c, h, w), (oh, ow), &mut y, &mut indices);
     } else {
         pool_any(p, x.data(), (c, h, w), (oh, ow), &mut y, &mut indices);
     }
@@ -71,33 +71,6 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
             indices,
         },
     ))
-}
-
-/// A ReLU and the max pool after it in one pass: `(relu(x), pool(relu(x)), switches)`, exactly what
-/// [`crate::layers::relu::forward`] followed by [`forward`] return (the switches included: ties, and windows
-/// the ReLU zeroes entirely, go to the window's first position). For 2×2 windows of stride 2 on even-sized
-/// maps the rectified values are pooled while they are in registers.
-pub fn relu_forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Tensor, Switches)> {
-    let (c, h, w) = x.chw()?;
-    let (oh, ow) = p.out_dims(h, w)?;
-    if p.kernel_size == 2 && p.stride() == 2 && h % 2 == 0 && w % 2 == 0 {
-        if c * h * w > u32::MAX as usize {
-            return Err(Error::invalid("feature map too large for 32-bit switches"));
-        }
-        let mut rectified = Tensor::zeros(&[c, h, w]);
-        let mut y = vec![0.0; c * oh * ow];
-        let mut indices = vec![0u32; c * oh * ow];
-        let relu = Some(rectified.data_mut());
-        pool_2x2(x.data(), relu, (c, h, w), (oh, ow), &mut y, &mut indices);
-        let switches = Switches {
-            input_shape: [c, h, w],
-            indices,
-        };
-        return Ok((rectified, Tensor::from_vec(&[c, oh, ow], y)?, switches));
-    }
-    let rectified = crate::layers::relu::forward(x);
-    let (y, switches) = forward(p, &rectified)?;
-    Ok((rectified, y, switches))
 }
 
 /// Any window and stride, one output at a time.
@@ -135,78 +108,66 @@ fn pool_any(
 
 /// 2×2 windows with stride 2, four outputs at a time: the two input rows of a row of windows are split into
 /// their even and odd columns, and the four candidates are compared in row-major window order (strictly
-/// greater wins, so ties keep the first). With `relu`, the inputs are rectified first and written there
-/// (`[C, H, W]`; every input value must lie in a window, i.e. H and W even).
+/// greater wins, so ties keep the first). The last vector of a row ends at `W'` and may overlap the one
+/// before it (computing the same values again); rows of fewer than four windows go one by one.
 fn pool_2x2(
     xd: &[f32],
-    mut relu: Option<&mut [f32]>,
     (c, h, w): (usize, usize, usize),
     (oh, ow): (usize, usize),
     y: &mut [f32],
     indices: &mut [u32],
 ) {
-    let zero = F32x4::splat(0.0);
-    let steps = [
-        U32x4::splat(1),
-        U32x4::splat(w as u32),
-        U32x4::splat(w as u32 + 1),
-    ];
     for ch in 0..c {
         for oy in 0..oh {
             let top = (ch * h + 2 * oy) * w;
             let out = (ch * oh + oy) * ow;
-            let rows = [&xd[top..top + w], &xd[top + w..top + 2 * w]];
-            let mut ox = 0;
-            while ox + 4 <= ow {
-                // Candidates in window order: (0, 0), (0, 1), (1, 0), (1, 1).
-                let mut candidates = [zero; 4];
-                for (r, row) in rows.iter().enumerate() {
-                    let mut a = F32x4::load(row, 2 * ox);
-                    let mut b = F32x4::load(row, 2 * ox + 4);
-                    if let Some(relu) = relu.as_deref_mut() {
-                        a = zero.max(a);
-                        b = zero.max(b);
-                        a.store(relu, top + r * w + 2 * ox);
-                        b.store(relu, top + r * w + 2 * ox + 4);
+            let y = &mut y[out..out + ow];
+            let indices = &mut indices[out..out + ow];
+            if ow < 4 {
+                for ox in 0..ow {
+                    let first = top + 2 * ox;
+                    let mut best = (first, xd[first]);
+                    for at in [first + 1, first + w, first + w + 1] {
+                        if xd[at] > best.1 {
+                            best = (at, xd[at]);
+                        }
                     }
-                    let (even, odd) = F32x4::even_odd(a, b);
-                    candidates[2 * r] = even;
-                    candidates[2 * r + 1] = odd;
+                    y[ox] = best.1;
+                    indices[ox] = best.0 as u32;
                 }
-                let first = (top + 2 * ox) as u32;
-                let mut best = candidates[0];
-                let mut at = U32x4::new(first, first + 2, first + 4, first + 6);
-                let base = at;
-                for (candidate, step) in candidates[1..].iter().zip(&steps) {
-                    let better = candidate.gt(best);
-                    best = F32x4::select(better, *candidate, best);
-                    at = U32x4::select(better, base + *step, at);
-                }
-                best.store(y, out + ox);
-                at.store(indices, out + ox);
-                ox += 4;
+                continue;
             }
-            for ox in ox..ow {
-                let first = top + 2 * ox;
-                let mut best = (first, 0.0f32);
-                for (i, at) in [first, first + 1, first + w, first + w + 1]
-                    .into_iter()
-                    .enumerate()
-                {
-                    let mut v = xd[at];
-                    if let Some(relu) = relu.as_deref_mut() {
-                        v = v.max(0.0);
-                        relu[at] = v;
-                    }
-                    if i == 0 || v > best.1 {
-                        best = (at, v);
-                    }
+            let mut ox = 0;
+            loop {
+                windows(xd, top, w, ox, y, indices);
+                if ox + 4 == ow {
+                    break;
                 }
-                y[out + ox] = best.1;
-                indices[out + ox] = best.0 as u32;
+                ox = (ox + 4).min(ow - 4);
             }
         }
     }
+}
+
+/// Outputs `ox..ox + 4` of the row of windows whose top-left input is `top` (see [`pool_2x2`]).
+#[inline(always)]
+fn windows(xd: &[f32], top: usize, w: usize, ox: usize, y: &mut [f32], indices: &mut [u32]) {
+    // Candidates in window order: (0, 0), (0, 1), (1, 0), (1, 1).
+    let start = top + 2 * ox;
+    let (even, odd) = F32x4::even_odd(F32x4::load(xd, start), F32x4::load(xd, start + 4));
+    let (below, below_odd) =
+        F32x4::even_odd(F32x4::load(xd, start + w), F32x4::load(xd, start + w + 4));
+    let first = start as u32;
+    let base = U32x4::new(first, first + 2, first + 4, first + 6);
+    let mut best = even;
+    let mut at = base;
+    for (candidate, step) in [(odd, 1), (below, w as u32), (below_odd, w as u32 + 1)] {
+        let better = candidate.gt(best);
+        best = F32x4::select(better, candidate, best);
+        at = U32x4::select(better, base + U32x4::splat(step), at);
+    }
+    best.store(y, ox);
+    at.store(indices, ox);
 }
 
 /// Unpooling: `y: [C, H', W']` → `[C, H, W]` with each value at its switch and zeros elsewhere.
@@ -334,6 +295,7 @@ mod tests {
                 (&want[..], &want_at[..]),
                 "{c}×{h}×{w}"
             );
+            // After a ReLU: windows of zeros (ties everywhere) go to their first position.
             let rectified = relu::forward(&x);
             pool_any(
                 &p2(),
@@ -343,22 +305,13 @@ mod tests {
                 &mut want,
                 &mut want_at,
             );
-            let (r, y, sw) = relu_forward(&p2(), &x).unwrap();
-            assert_eq!(r, rectified);
+            let (y, sw) = forward(&p2(), &rectified).unwrap();
             assert_eq!(
                 (y.data(), &sw.indices[..]),
                 (&want[..], &want_at[..]),
                 "relu {c}×{h}×{w}"
             );
         }
-        let p3 = PoolParams {
-            kernel_size: 3,
-            stride: Some(2),
-        };
-        let x =
-            Tensor::from_vec(&[1, 5, 5], (0..25).map(|i| (i % 7) as f32 - 3.0).collect()).unwrap();
-        let (r, y, sw) = relu_forward(&p3, &x).unwrap();
-        assert_eq!((y, sw), forward(&p3, &r).unwrap());
     }
 
     #[test]

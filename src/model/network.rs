@@ -197,9 +197,6 @@ impl Gradients {
     }
 }
 
-/// What [`Network::forward_with`] calls on each layer's output.
-type LayerHook<'a> = &'a mut dyn FnMut(usize, &mut Tensor);
-
 /// Class prediction for one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -481,10 +478,9 @@ impl Network {
         Ok(t)
     }
 
-    /// Runs the network and keeps every intermediate tensor. A ReLU followed by a max-pool runs as one pass
-    /// ([`pool::relu_forward`]); the trace holds both outputs all the same.
+    /// Runs the network and keeps every intermediate tensor.
     pub fn forward(&self, image: &Tensor) -> Result<Trace> {
-        self.run(image, None)
+        self.forward_with(image, &mut |_, _| {})
     }
 
     /// [`Network::forward`], with `after(i, output)` called on the output of layer `i` before layer `i + 1`
@@ -495,30 +491,13 @@ impl Network {
         image: &Tensor,
         after: &mut dyn FnMut(usize, &mut Tensor),
     ) -> Result<Trace> {
-        self.run(image, Some(after))
-    }
-
-    /// The forward pass; layers run one by one when there is an `after` hook (it may change a ReLU's output
-    /// before the pool reads it), else ReLU + max-pool pairs run fused.
-    fn run(&self, image: &Tensor, mut after: Option<LayerHook>) -> Result<Trace> {
         let normalized = self.normalize(image)?;
-        let n = self.layers.len();
-        let mut outputs: Vec<Tensor> = Vec::with_capacity(n);
-        let mut switches = Vec::with_capacity(n);
-        while outputs.len() < n {
-            let i = outputs.len();
+        let mut outputs: Vec<Tensor> = Vec::with_capacity(self.layers.len());
+        let mut switches = Vec::with_capacity(self.layers.len());
+        for i in 0..self.layers.len() {
             let x = outputs.last().unwrap_or(&normalized);
-            if after.is_none() {
-                if let Some((rectified, pooled, sw)) = self.relu_pool(i, x)? {
-                    outputs.extend([rectified, pooled]);
-                    switches.extend([None, Some(sw)]);
-                    continue;
-                }
-            }
             let (mut y, sw) = self.layer_forward(i, x)?;
-            if let Some(after) = after.as_deref_mut() {
-                after(i, &mut y);
-            }
+            after(i, &mut y);
             outputs.push(y);
             switches.push(sw);
         }
@@ -546,13 +525,12 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<Trace>>>()?;
-        let mut i = 0;
-        while i < n {
+        for (i, l) in self.layers.iter().enumerate() {
             if let Layer::Linear {
                 params,
                 weight,
                 bias,
-            } = &self.layers[i].layer
+            } = &l.layer
             {
                 let xs: Vec<&Tensor> = traces.iter().map(|t| t.layer_input(i)).collect();
                 let ys = linear::forward_batch(params, &xs, weight, bias)?;
@@ -560,23 +538,13 @@ impl Network {
                     t.outputs.push(y);
                     t.switches.push(None);
                 }
-                i += 1;
-                continue;
-            }
-            let mut step = 1;
-            for t in &mut traces {
-                let x = t.layer_input(i);
-                if let Some((rectified, pooled, sw)) = self.relu_pool(i, x)? {
-                    t.outputs.extend([rectified, pooled]);
-                    t.switches.extend([None, Some(sw)]);
-                    step = 2;
-                } else {
-                    let (y, sw) = self.layer_forward(i, x)?;
+            } else {
+                for t in &mut traces {
+                    let (y, sw) = self.layer_forward(i, t.layer_input(i))?;
                     t.outputs.push(y);
                     t.switches.push(sw);
                 }
             }
-            i += step;
         }
         Ok(traces)
     }
@@ -621,17 +589,6 @@ impl Network {
             } => (linear::forward(params, x, weight, bias)?, None),
             Layer::LogSoftmax => (softmax::log_softmax(x), None),
         })
-    }
-
-    /// When layer `i` is a ReLU and layer `i + 1` a max-pool: both in one pass ([`pool::relu_forward`]).
-    fn relu_pool(&self, i: usize, x: &Tensor) -> Result<Option<(Tensor, Tensor, Switches)>> {
-        match (
-            &self.layers[i].layer,
-            self.layers.get(i + 1).map(|l| &l.layer),
-        ) {
-            (Layer::Relu, Some(Layer::MaxPool2d(p))) => pool::relu_forward(p, x).map(Some),
-            _ => Ok(None),
-        }
     }
 
     /// Class scores and probabilities for one image.

@@ -419,6 +419,9 @@ pub fn transpose(
     // Windows start at (i·s, j·s) of the padded map and end inside it (that is what out_dims counts).
     let (hp, wp) = (h + 2 * pad, w + 2 * pad);
     let mut padded = vec![0.0f32; c_in * hp * wp];
+    // Every window lies inside the padded map, the last one included (rows (oh − 1)·s + K ≤ hp and columns
+    // (ow − 1)·s + K ≤ wp, as out_dims counts): the scatter needs no bounds checks.
+    assert!(((c_in - 1) * hp + (oh - 1) * s + k - 1) * wp + (ow - 1) * s + k <= padded.len());
     let plane = c_in * k * k;
     for (map, kernels) in y
         .data()
@@ -432,10 +435,10 @@ pub fn transpose(
                 }
                 let value = F32x4::splat(v);
                 for (c, kernel) in kernels.chunks_exact(k * k).enumerate() {
-                    let mut start = (c * hp + i * s) * wp + j * s;
-                    for taps in kernel.chunks_exact(k) {
-                        scatter_row(&mut padded[start..start + k], taps, v, value);
-                        start += wp;
+                    let start = (c * hp + i * s) * wp + j * s;
+                    for (ky, taps) in kernel.chunks_exact(k).enumerate() {
+                        // SAFETY: the window of (i, j) lies inside the padded map (asserted above).
+                        unsafe { scatter_row(&mut padded, start + ky * wp, taps, v, value) };
                     }
                 }
             }
@@ -454,18 +457,22 @@ pub fn transpose(
     Ok(x)
 }
 
-/// `row += v · taps` (same lengths), four lanes at a time (`value` is `v` in every lane).
+/// `map[start..start + K] += v · taps` (`K = taps.len()`), four lanes at a time (`value` is `v` in every
+/// lane).
+///
+/// # Safety
+/// `start + taps.len() <= map.len()`.
 #[inline(always)]
-fn scatter_row(row: &mut [f32], taps: &[f32], v: f32, value: F32x4) {
-    let mut rows = row.chunks_exact_mut(4);
-    let mut kernel = taps.chunks_exact(4);
-    for (r, t) in (&mut rows).zip(&mut kernel) {
-        F32x4::load(r, 0)
-            .mul_add(F32x4::load(t, 0), value)
-            .store(r, 0);
+unsafe fn scatter_row(map: &mut [f32], start: usize, taps: &[f32], v: f32, value: F32x4) {
+    let k = taps.len();
+    let mut t = 0;
+    while t + 4 <= k {
+        let sum = F32x4::load_unchecked(map, start + t).mul_add(F32x4::load(taps, t), value);
+        sum.store_unchecked(map, start + t);
+        t += 4;
     }
-    for (r, t) in rows.into_remainder().iter_mut().zip(kernel.remainder()) {
-        *r += t * v;
+    for (i, &tap) in taps.iter().enumerate().skip(t) {
+        *map.get_unchecked_mut(start + i) += tap * v;
     }
 }
 

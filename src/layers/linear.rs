@@ -122,12 +122,15 @@ fn row_blocks<const R: usize, const B: usize>(
 #[inline(always)]
 fn dots<const R: usize, const B: usize>(rows: [&[f32]; R], xs: &[&[f32]; B]) -> [[f32; B]; R] {
     let n = xs.first().map_or(0, |x| x.len());
+    assert!(xs.iter().chain(&rows).all(|s| s.len() == n));
     let vectors = n / 4;
     let mut acc = [[F32x4::splat(0.0); B]; R];
-    for v in 0..vectors {
-        let inputs: [F32x4; B] = std::array::from_fn(|b| F32x4::load(xs[b], 4 * v));
+    for i in (0..vectors).map(|v| 4 * v) {
+        // SAFETY: i + 4 ≤ n, the length of every row and input (asserted above).
+        let inputs: [F32x4; B] =
+            std::array::from_fn(|b| unsafe { F32x4::load_unchecked(xs[b], i) });
         for (sums, row) in acc.iter_mut().zip(&rows) {
-            let w = F32x4::load(row, 4 * v);
+            let w = unsafe { F32x4::load_unchecked(row, i) };
             for (sum, input) in sums.iter_mut().zip(&inputs) {
                 *sum = sum.mul_add(w, *input);
             }
@@ -218,10 +221,13 @@ fn column_blocks<const B: usize, const C: usize>(
     mut i: usize,
     dxs: &mut [Vec<f32>],
 ) -> usize {
+    assert!(active.iter().all(|(row, _)| row.len() == n));
     while i + 4 * C <= n {
         let mut acc = [[F32x4::splat(0.0); C]; B];
         for (row, g) in active {
-            let w: [F32x4; C] = std::array::from_fn(|c| F32x4::load(row, i + 4 * c));
+            // SAFETY: i + 4·C ≤ n = row.len() (asserted above).
+            let w: [F32x4; C] =
+                std::array::from_fn(|c| unsafe { F32x4::load_unchecked(row, i + 4 * c) });
             for (sums, &gv) in acc.iter_mut().zip(g) {
                 let gv = F32x4::splat(gv);
                 for (sum, w) in sums.iter_mut().zip(&w) {

@@ -54,6 +54,14 @@ mod backend {
         pub unsafe fn load_splat_unchecked(s: &[f32], i: usize) -> F32x4 {
             F32x4(v128_load32_splat(s.as_ptr().add(i).cast()))
         }
+        /// Writes the lanes to `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            v128_store(s.as_mut_ptr().add(i).cast(), self.0)
+        }
         /// `s[i]` in every lane (one `v128.load32_splat`).
         #[inline(always)]
         pub fn load_splat(s: &[f32], i: usize) -> F32x4 {
@@ -205,6 +213,14 @@ mod backend {
         pub unsafe fn load_splat_unchecked(s: &[f32], i: usize) -> F32x4 {
             F32x4([*s.get_unchecked(i); 4])
         }
+        /// Writes the lanes to `s[i..i + 4]` without a bounds check.
+        ///
+        /// # Safety
+        /// `i + 4 <= s.len()`.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            s.get_unchecked_mut(i..i + 4).copy_from_slice(&self.0);
+        }
         /// Writes the lanes to `s[i..i + 4]`.
         #[inline(always)]
         pub fn store(self, s: &mut [f32], i: usize) {
@@ -323,5 +339,11 @@ mod tests {
         let mut s = [0.0f32; 6];
         F32x4::load_splat(&[0.0, 2.5], 1).store(&mut s, 2);
         assert_eq!(s, [0.0, 0.0, 2.5, 2.5, 2.5, 2.5]);
+        // SAFETY: in bounds.
+        unsafe {
+            let v = F32x4::load_unchecked(&s, 1) + F32x4::load_splat_unchecked(&[7.0], 0);
+            v.store_unchecked(&mut s, 0);
+        }
+        assert_eq!(s, [7.0, 9.5, 9.5, 9.5, 2.5, 2.5]);
     }
 }

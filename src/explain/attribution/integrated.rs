@@ -53,8 +53,10 @@ pub fn trapezoid(steps: usize) -> Result<Vec<(f64, f64)>> {
 pub const BATCH: usize = 10;
 
 /// Integrated gradients of the input of `trace` from `baseline` (shaped like the input), calling
-/// `progress(k, steps)` after each path point (a batch of points at a time). The weighted gradients of the
-/// path points are summed by [`GradientSum`]: the trapezoid weight `w_k` scales the seed of point `k`.
+/// `progress(k, steps)` after each path point (a batch of points at a time). The path points run in batches
+/// along a [`crate::model::network::Line`] (the first conv layer is evaluated at the two ends only), and
+/// their weighted gradients are summed by [`GradientSum`]: the trapezoid weight `w_k` scales the seed of
+/// point `k`.
 pub fn integrated_gradients(
     net: &Network,
     trace: &Trace,
@@ -69,35 +71,12 @@ pub fn integrated_gradients(
         return Err(Error::shape("baseline image", x.shape(), baseline.shape()));
     }
     let mut sum = GradientSum::new(net, ReluRule::Gradient);
+    let line = net.line(baseline, x)?;
     let mut score_baseline = 0.0;
     for (batch, chunk) in points.chunks(BATCH).enumerate() {
-        // (1 − α)·b + α·x is exactly b at α = 0 and exactly x at α = 1, whose trace we already have.
-        let images = chunk
-            .iter()
-            .filter(|(alpha, _)| *alpha != 1.0)
-            .map(|&(alpha, _)| {
-                let point = x
-                    .data()
-                    .iter()
-                    .zip(baseline.data())
-                    .map(|(&xi, &bi)| ((1.0 - alpha) * bi as f64 + alpha * xi as f64) as f32)
-                    .collect();
-                Tensor::from_vec(x.shape(), point)
-            })
-            .collect::<Result<Vec<Tensor>>>()?;
-        let owned = net.forward_batch(&images)?;
-        let mut owned = owned.iter();
-        let traces = chunk
-            .iter()
-            .map(|(alpha, _)| {
-                if *alpha == 1.0 {
-                    Some(trace)
-                } else {
-                    owned.next()
-                }
-            })
-            .collect::<Option<Vec<&Trace>>>()
-            .ok_or_else(|| Error::invalid("a path point lost its trace"))?;
+        let alphas: Vec<f64> = chunk.iter().map(|&(alpha, _)| alpha).collect();
+        let traces = line.traces(&alphas)?;
+        let traces: Vec<&Trace> = traces.iter().collect();
         if batch == 0 {
             score_baseline = target.score(traces[0])?;
         }

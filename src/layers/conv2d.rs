@@ -5,7 +5,7 @@
 //! `y[o, i, j] = b[o] + Σ_c Σ_ky Σ_kx w[o, c, ky, kx] · x[c, i·s + ky − p, j·s + kx − p]`, output `[O, H', W']`
 //! with `H' = (H + 2p − K) / s + 1`. It runs as a register-blocked product of the `[O, C·K·K]` weight matrix
 //! with the input values every tap meets, read from `K` shifted copies of the input for stride 1 and from an
-//! im2col matrix otherwise ([`Kernel`]), four output positions per vector ([`F32x4`]).
+//! im2col matrix otherwise (the private `Kernel`), four output positions per vector ([`F32x4`]).
 //!
 //! The transpose (`x̂ = convᵀ(ŷ)`, kernels flipped and channels swapped) is at the same time the gradient with
 //! respect to the input and the "filtering" step of the Zeiler & Fergus deconvnet, so there is one function
@@ -190,7 +190,7 @@ impl Kernel {
 }
 
 /// Forward pass. `x: [C, H, W]` → `[O, H', W']`, as a register-blocked product of the `[O, C·K·K]` weight
-/// matrix with the taps of every output position ([`Product`]), laid out by [`Kernel::for_params`].
+/// matrix with the taps of every output position (see the module header).
 pub fn forward(p: &Conv2dParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     forward_with(p, x, weight, bias, Kernel::for_params(p))
 }

@@ -57,22 +57,23 @@ pub fn forward_batch(
         p.check(x, weight)?;
     }
     let mut ys = vec![vec![0.0f32; p.out_features]; xs.len()];
-    for (inputs, outputs) in xs.chunks(4).zip(ys.chunks_mut(4)) {
+    // Blocks of four inputs, then the rest one by one (fewer instances of the kernel, a smaller wasm).
+    let whole = xs.len() / 4 * 4;
+    let (blocks, rest) = (xs.split_at(whole), ys.split_at_mut(whole));
+    for (inputs, outputs) in blocks.0.chunks(4).zip(rest.0.chunks_mut(4)) {
         let inputs: Vec<&[f32]> = inputs.iter().map(|x| x.data()).collect();
-        match inputs.len() {
-            4 => rows::<4>(p, &inputs, weight, bias, outputs),
-            3 => rows::<3>(p, &inputs, weight, bias, outputs),
-            2 => rows::<2>(p, &inputs, weight, bias, outputs),
-            _ => rows::<1>(p, &inputs, weight, bias, outputs),
-        }
+        rows::<4>(p, &inputs, weight, bias, outputs);
+    }
+    for (input, output) in blocks.1.iter().zip(rest.1.chunks_mut(1)) {
+        rows::<1>(p, &[input.data()], weight, bias, output);
     }
     ys.into_iter()
         .map(|y| Tensor::from_vec(&[p.out_features], y))
         .collect()
 }
 
-/// `ys[b][o] = bias[o] + ⟨weight[o], xs[b]⟩` for `B` inputs, `R` rows at a time: four for one or two inputs,
-/// two for more (the `R·B` sums are independent chains of additions, enough of them to hide their latency,
+/// `ys[b][o] = bias[o] + ⟨weight[o], xs[b]⟩` for `B` inputs (four or one), `R` rows at a time: four for one
+/// input, two for four (the `R·B` sums are independent chains of additions, enough of them to hide their latency,
 /// and few enough to stay in registers: eight rows for one input spill and take 50% longer).
 fn rows<const B: usize>(
     p: &LinearParams,
@@ -81,7 +82,7 @@ fn rows<const B: usize>(
     bias: &[f32],
     ys: &mut [Vec<f32>],
 ) {
-    if B <= 2 {
+    if B == 1 {
         row_blocks::<4, B>(p, xs, weight, bias, ys)
     } else {
         row_blocks::<2, B>(p, xs, weight, bias, ys)
@@ -176,22 +177,22 @@ pub fn backward_input_batch(
         }
     }
     let mut dxs = vec![vec![0.0f32; p.in_features]; gs.len()];
-    for (signals, outputs) in gs.chunks(4).zip(dxs.chunks_mut(4)) {
+    let whole = gs.len() / 4 * 4;
+    let (blocks, rest) = (gs.split_at(whole), dxs.split_at_mut(whole));
+    for (signals, outputs) in blocks.0.chunks(4).zip(rest.0.chunks_mut(4)) {
         let signals: Vec<&[f32]> = signals.iter().map(|g| g.data()).collect();
-        match signals.len() {
-            4 => columns::<4>(p, &signals, weight, outputs),
-            3 => columns::<3>(p, &signals, weight, outputs),
-            2 => columns::<2>(p, &signals, weight, outputs),
-            _ => columns::<1>(p, &signals, weight, outputs),
-        }
+        columns::<4>(p, &signals, weight, outputs);
+    }
+    for (signal, output) in blocks.1.iter().zip(rest.1.chunks_mut(1)) {
+        columns::<1>(p, &[signal.data()], weight, output);
     }
     dxs.into_iter()
         .map(|dx| Tensor::from_vec(&[p.in_features], dx))
         .collect()
 }
 
-/// `dxs[b][i] = Σ_o weight[o][i] · gs[b][o]` for `B` signals, in blocks of `4·C` inputs: `C` = 4 for one or
-/// two signals, 2 for more (`B·C` independent sums per block).
+/// `dxs[b][i] = Σ_o weight[o][i] · gs[b][o]` for `B` signals (four or one), in blocks of `4·C` inputs: `C` =
+/// 4 for one signal, 2 for four (`B·C` independent sums per block).
 fn columns<const B: usize>(p: &LinearParams, gs: &[&[f32]], weight: &[f32], dxs: &mut [Vec<f32>]) {
     let n = p.in_features;
     // The rows that matter to this block of signals, with each signal's value.
@@ -202,7 +203,7 @@ fn columns<const B: usize>(p: &LinearParams, gs: &[&[f32]], weight: &[f32], dxs:
         .filter(|(_, g)| g.iter().any(|v| *v != 0.0))
         .collect();
     let mut i = 0;
-    if B <= 2 {
+    if B == 1 {
         i = column_blocks::<B, 4>(&active, n, i, dxs);
     }
     i = column_blocks::<B, 2>(&active, n, i, dxs);

@@ -1,5 +1,7 @@
 //! The layer operations, one file each, forward beside backward and beside the transposed operation the
-//! deconvnet uses. All work on one image at a time (CHW feature maps, `[n]` vectors); a batch is a loop.
+//! deconvnet uses. They work on one image at a time (CHW feature maps, `[n]` vectors), except the linear
+//! layer, which also takes a batch (its weights are the one operand too large for the L1 cache). The hot
+//! loops are written on four-lane vectors ([`simd`]), WebAssembly SIMD128 in the page's build.
 
 pub mod conv2d;
 pub mod linear;

@@ -5,6 +5,11 @@
 //! Input: raw pixels `[C, H, W]` in `[0, 1]` (ink = 1 for MNIST). The manifest's normalization
 //! `(x − mean_c) / std_c` is the first step of the forward pass, so every gradient and reconstruction the
 //! backward pass returns is with respect to the raw pixels.
+//!
+//! Several images or signals can run together ([`Network::forward_batch`], [`Network::backward_batch`],
+//! [`Line`] for the points of a straight path): results equal the single passes, and the linear layers run
+//! as one product for the batch. The deconvnet sends all the channels of a layer down one trace that way,
+//! integrated gradients and SmoothGrad their path points and noisy samples.
 
 use crate::error::{Error, Result};
 use crate::io::safetensors::{self, SafeTensors};

@@ -66,16 +66,19 @@ if (monitorFile) {
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`\nwasm: ${kb(wasmBytes.length)} raw, ${kb(gzipSync(wasmBytes, { level: 9 }).length)} gzipped`);
-// Page weight: everything under www/ that the first screen loads (all but the other model and its gallery).
+// Page weight: everything under www/ that the first screen loads (all but the other model and its gallery),
+// with the module from the package being timed.
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (path === join(www, 'pkg')) continue;
     if (statSync(path).isDirectory()) walk(path);
     else files.push(path);
   }
 };
 walk(www);
+files.push(...['convscope.js', 'convscope_bg.wasm'].map((name) => join(pkg, name)));
 const skip = (p) => /fashion|\.d\.ts$|package\.json$|README|\.gitignore$/.test(p);
 const loaded = files.filter((p) => !skip(p));
 const raw = loaded.reduce((s, p) => s + statSync(p).size, 0);

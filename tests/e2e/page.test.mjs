@@ -355,11 +355,10 @@ test('the page works at phone width', async () => {
   await page.screenshot({ path: path.join(screenshots, 'phone.png'), fullPage: true });
 
   // Keyboard only: pick a test image, then project the strongest unit of the selected map.
-  await page.focus('.thumb >> nth=5');
-  await page.keyboard.press('Enter');
+  // locator.press focuses and presses in one step, so a thumbnail redrawn in between cannot swallow the key.
+  await page.locator('.thumb').nth(5).press('Enter');
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #5'));
-  await page.focus('#panel-deconv .source-map');
-  await page.keyboard.press('Enter');
+  await page.locator('#panel-deconv .source-map').press('Enter');
   await settle(page);
   assert.equal(await page.inputValue('#panel-deconv .unit'), 'max');
   assert.deepEqual(problems.errors, [], 'console errors');

@@ -97,6 +97,77 @@ impl Tensor {
     }
 }
 
+/// Several signals on one map (shape `shape`), interleaved and kept sparse: the listed flat positions (each
+/// at most once, in any order), with the values of the signals at `positions[r]` in
+/// `values[r·lanes..(r + 1)·lanes]`; every other position is zero in all signals.
+///
+/// Backward passes that send several signals down one forward pass (the deconvnet's channels) travel this
+/// way: unpooling moves rows to their switches, a ReLU touches only listed rows, and a transposed convolution
+/// scatters each row with one multiply-add over all the lanes (`pool::unpool_lanes`,
+/// `relu::backward_lanes`, `conv2d::transpose_lanes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lanes {
+    pub shape: Vec<usize>,
+    pub lanes: usize,
+    pub positions: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+impl Lanes {
+    /// The rows of a dense interleaved buffer (`dense[p·lanes + b]` = signal `b` at position `p`) where any
+    /// signal is non-zero.
+    pub fn from_dense(shape: &[usize], lanes: usize, dense: &[f32]) -> Lanes {
+        let mut out = Lanes {
+            shape: shape.to_vec(),
+            lanes,
+            positions: Vec::new(),
+            values: Vec::new(),
+        };
+        for (p, row) in dense.chunks_exact(lanes.max(1)).enumerate() {
+            if row.iter().any(|v| *v != 0.0) {
+                out.positions.push(p);
+                out.values.extend_from_slice(row);
+            }
+        }
+        out
+    }
+
+    /// Interleaves signals of one shape.
+    pub fn interleave(signals: &[Tensor]) -> Result<Lanes> {
+        let shape = signals.first().map_or(&[][..], |s| s.shape());
+        let lanes = signals.len();
+        let mut dense = vec![0.0; shape.iter().product::<usize>() * lanes];
+        for (b, signal) in signals.iter().enumerate() {
+            if signal.shape() != shape {
+                return Err(Error::shape("interleaved signal", shape, signal.shape()));
+            }
+            for (slot, &v) in dense.iter_mut().skip(b).step_by(lanes).zip(signal.data()) {
+                *slot = v;
+            }
+        }
+        Ok(Lanes::from_dense(shape, lanes, &dense))
+    }
+
+    /// The signals as separate dense tensors.
+    pub fn split(self) -> Result<Vec<Tensor>> {
+        let mut maps = vec![Tensor::zeros(&self.shape); self.lanes];
+        for (&p, row) in self
+            .positions
+            .iter()
+            .zip(self.values.chunks_exact(self.lanes.max(1)))
+        {
+            for (map, &v) in maps.iter_mut().zip(row) {
+                let slot = map
+                    .data_mut()
+                    .get_mut(p)
+                    .ok_or_else(|| Error::invalid("a signal position lies outside its map"))?;
+                *slot = v;
+            }
+        }
+        Ok(maps)
+    }
+}
+
 /// Smallest and largest finite value of a slice (0, 0 when there is none).
 pub fn min_max(values: &[f32]) -> (f32, f32) {
     let mut lo = f32::INFINITY;
@@ -157,6 +228,18 @@ mod tests {
                 .sum();
             assert!((dot(&a, &b) as f64 - naive).abs() < 1e-5, "n={n}");
         }
+    }
+
+    #[test]
+    fn lanes_interleave_and_split_back() {
+        let a = Tensor::from_vec(&[2, 2], vec![0.0, 1.0, 0.0, 2.0]).unwrap();
+        let b = Tensor::from_vec(&[2, 2], vec![0.0, 0.0, 0.0, -3.0]).unwrap();
+        let lanes = Lanes::interleave(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(lanes.positions, vec![1, 3]);
+        assert_eq!(lanes.values, vec![1.0, 0.0, 2.0, -3.0]);
+        assert_eq!(lanes.split().unwrap(), vec![a.clone(), b]);
+        assert!(Lanes::interleave(&[a, Tensor::zeros(&[4])]).is_err());
+        assert!(Lanes::interleave(&[]).unwrap().split().unwrap().is_empty());
     }
 
     #[test]

@@ -220,9 +220,10 @@ impl Seed {
 }
 
 /// Sends several seeds of the same conv layer down to the pixels at once, as [`Seed::propagate`] does one:
-/// [`Network::backward_batch`] with the one forward pass shared by every seed. The deconvnet's signals are
-/// mostly zeros (a seed has one non-zero channel; an unpooled map is zero off its switches), and the
-/// transposed convolutions scatter only their non-zero values ([`crate::layers::conv2d::transpose`]).
+/// [`Network::backward_batch`] with the one forward pass shared by every seed, so the seeds travel
+/// interleaved ([`crate::tensor::Lanes`]). The deconvnet's signals are mostly zeros (a seed has one
+/// non-zero channel; an unpooled map is zero off its switches): the lanes keep only the positions where
+/// some seed is non-zero, and the transposed convolutions scatter each of them once for all the seeds.
 pub fn propagate_all(
     net: &Network,
     trace: &Trace,

@@ -13,7 +13,7 @@
 
 use super::simd::F32x4;
 use crate::error::{Error, Result};
-use crate::tensor::{axpy, Tensor};
+use crate::tensor::{axpy, Lanes, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of a square-kernel convolution.
@@ -476,6 +476,81 @@ unsafe fn scatter_row(map: &mut [f32], start: usize, taps: &[f32], v: f32, value
     }
 }
 
+/// [`transpose`] for interleaved signals (`g: [O, H', W']` per lane → `[C, H, W]`), written as a scatter:
+/// each row adds `value · w[o, c, ·, ·]` to the input window its position was computed from, one multiply-add
+/// over all the lanes per tap. Rows where few signals are non-zero (a deconvnet seed's own channel, before
+/// the channels mix) are scattered signal by signal.
+pub fn transpose_lanes(
+    p: &Conv2dParams,
+    g: Lanes,
+    weight: &[f32],
+    h: usize,
+    w: usize,
+) -> Result<Lanes> {
+    check_weights(p, weight, None)?;
+    let (oh, ow) = p.out_dims(h, w)?;
+    if g.shape != [p.out_channels, oh, ow] {
+        return Err(Error::shape(
+            "conv2d transpose input",
+            &[p.out_channels, oh, ow],
+            &g.shape,
+        ));
+    }
+    let (c_in, k, s, pad, l) = (p.in_channels, p.kernel_size, p.stride, p.padding, g.lanes);
+    let mut out = vec![0.0; c_in * h * w * l];
+    for (&at, values) in g.positions.iter().zip(g.values.chunks_exact(l.max(1))) {
+        let active = values.iter().filter(|v| **v != 0.0).count();
+        let (o, i, j) = (at / (oh * ow), at / ow % oh, at % ow);
+        let (ky0, ky1) = tap_range(i, s, pad, h, k);
+        let (kx0, kx1) = tap_range(j, s, pad, w, k);
+        if active == 0 || o >= p.out_channels || kx0 >= kx1 {
+            continue;
+        }
+        let (n, column) = (kx1 - kx0, j * s + kx0 - pad);
+        let kernels = &weight[o * c_in * k * k..][..c_in * k * k];
+        // The n·l values of the input row that kernel row (c, ky) reaches, and that kernel row's first tap.
+        let span = |c: usize, ky: usize| {
+            let start = ((c * h + i * s + ky - pad) * w + column) * l;
+            (start..start + n * l, (c * k + ky) * k + kx0)
+        };
+        if l == 1 {
+            // One signal: the rows of `out` are the map's rows, scattered four taps at a time.
+            let (v, value) = (values[0], F32x4::splat(values[0]));
+            for c in 0..c_in {
+                for ky in ky0..ky1 {
+                    let (inputs, tap0) = span(c, ky);
+                    let row = &mut out[inputs];
+                    // SAFETY: `row` holds the n = taps.len() values the taps reach (one lane).
+                    unsafe { scatter_row(row, 0, &kernels[tap0..tap0 + n], v, value) };
+                }
+            }
+        } else if 4 * active <= l {
+            for (b, &v) in values.iter().enumerate().filter(|(_, v)| **v != 0.0) {
+                for c in 0..c_in {
+                    for ky in ky0..ky1 {
+                        let (inputs, tap0) = span(c, ky);
+                        let slots = out[inputs].chunks_exact_mut(l);
+                        for (slot, &tap) in slots.zip(&kernels[tap0..tap0 + n]) {
+                            slot[b] += tap * v;
+                        }
+                    }
+                }
+            }
+        } else {
+            for c in 0..c_in {
+                for ky in ky0..ky1 {
+                    let (inputs, tap0) = span(c, ky);
+                    let slots = out[inputs].chunks_exact_mut(l);
+                    for (slot, &tap) in slots.zip(&kernels[tap0..tap0 + n]) {
+                        axpy(tap, values, slot);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Lanes::from_dense(&[c_in, h, w], l, &out))
+}
+
 /// Accumulates the parameter gradients: `dweight += ∂L/∂w`, `dbias += ∂L/∂b` given the forward input `x` and
 /// the output gradient `dy: [O, H', W']`.
 pub fn accumulate_param_grads(
@@ -677,6 +752,58 @@ mod tests {
                 (lhs - rhs).abs() <= 1e-4 * lhs.abs().max(1.0),
                 "{lhs} vs {rhs} for {p:?}"
             );
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn transposed_lanes_equal_each_signal() {
+        let mut rng = Rng::new(7);
+        for &(c, o, k, s, pad, h, w) in &[
+            (1, 6, 5, 1, 2, 28, 28),
+            (6, 16, 5, 1, 0, 14, 14),
+            (2, 3, 3, 2, 1, 9, 7),
+            (3, 2, 4, 3, 2, 10, 11),
+            (1, 1, 3, 1, 2, 3, 3),
+        ] {
+            let p = params(c, o, k, s, pad);
+            let (oh, ow) = p.out_dims(h, w).unwrap();
+            let weight = random(&mut rng, &p.weight_shape()).into_data();
+            // Five signals with about two zeros in three, as after unpooling, one of them non-zero in a single
+            // channel (scattered lane by lane where it alone is non-zero).
+            let mut signals: Vec<Tensor> = (0..5)
+                .map(|_| {
+                    let values = (0..o * oh * ow)
+                        .map(|_| (rng.uniform() < 0.35) as u8 as f32 * rng.normal())
+                        .collect();
+                    Tensor::from_vec(&[o, oh, ow], values).unwrap()
+                })
+                .collect();
+            signals[4].data_mut()[oh * ow..].fill(0.0);
+            let lanes = Lanes::interleave(&signals).unwrap();
+            let together = transpose_lanes(&p, lanes.clone(), &weight, h, w)
+                .unwrap()
+                .split()
+                .unwrap();
+            for (signal, got) in signals.iter().zip(&together) {
+                let want = transpose(&p, signal, &weight, h, w).unwrap();
+                assert_eq!(got.shape(), want.shape());
+                for (a, b) in got.data().iter().zip(want.data()) {
+                    assert!(
+                        (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                        "{a} vs {b} for {p:?}"
+                    );
+                }
+            }
+            // One lane adds the same products in the same order as the plain transpose.
+            let one = Lanes::interleave(&signals[..1]).unwrap();
+            let alone = transpose_lanes(&p, one, &weight, h, w)
+                .unwrap()
+                .split()
+                .unwrap();
+            assert_eq!(alone[0], transpose(&p, &signals[0], &weight, h, w).unwrap());
+            assert!(transpose_lanes(&p, lanes.clone(), &weight[1..], h, w).is_err());
+            assert!(transpose_lanes(&p, lanes, &weight, h, w + 1 + s).is_err());
         }
     }
 

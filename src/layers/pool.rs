@@ -10,7 +10,7 @@
 
 use super::simd::{F32x4, U32x4};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{Lanes, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Window and stride of a max pool (stride defaults to the window, as in PyTorch).
@@ -190,6 +190,40 @@ pub fn unpool(y: &Tensor, switches: &Switches) -> Result<Tensor> {
     Ok(x)
 }
 
+/// [`unpool`] for interleaved signals: every row moves to its position's switch; rows meeting at one switch
+/// (overlapping windows) are summed.
+pub fn unpool_lanes(y: Lanes, switches: &Switches) -> Result<Lanes> {
+    if y.shape.iter().product::<usize>() != switches.indices.len() {
+        return Err(Error::shape(
+            "unpool input",
+            &[switches.indices.len()],
+            &y.shape,
+        ));
+    }
+    let l = y.lanes;
+    let mut row_at = vec![usize::MAX; switches.input_shape.iter().product()];
+    let mut out = Lanes {
+        shape: switches.input_shape.to_vec(),
+        lanes: l,
+        positions: Vec::with_capacity(y.positions.len()),
+        values: Vec::with_capacity(y.values.len()),
+    };
+    for (&p, row) in y.positions.iter().zip(y.values.chunks_exact(l.max(1))) {
+        let outside = || Error::invalid("a pooling switch points outside its map");
+        let target = *switches.indices.get(p).ok_or_else(outside)? as usize;
+        let existing = row_at.get_mut(target).ok_or_else(outside)?;
+        if *existing == usize::MAX {
+            *existing = out.positions.len();
+            out.positions.push(target);
+            out.values.extend_from_slice(row);
+        } else {
+            let sum = &mut out.values[*existing * l..][..l];
+            sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +346,36 @@ mod tests {
                 "relu {c}×{h}×{w}"
             );
         }
+    }
+
+    #[test]
+    fn unpooling_lanes_equals_unpooling_each_signal() {
+        let x =
+            Tensor::from_vec(&[2, 5, 5], (0..50).map(|i| ((i * 7) % 11) as f32).collect()).unwrap();
+        let p = PoolParams {
+            kernel_size: 3,
+            stride: Some(1),
+        };
+        let (y, switches) = forward(&p, &x).unwrap();
+        let signals: Vec<Tensor> = (0..3)
+            .map(|b| {
+                let values = (0..y.len()).map(|i| ((i * b) % 5) as f32 - 2.0).collect();
+                Tensor::from_vec(y.shape(), values).unwrap()
+            })
+            .collect();
+        let lanes = Lanes::interleave(&signals).unwrap();
+        let unpooled = unpool_lanes(lanes.clone(), &switches)
+            .unwrap()
+            .split()
+            .unwrap();
+        for (signal, got) in signals.iter().zip(&unpooled) {
+            assert_eq!(got, &unpool(signal, &switches).unwrap());
+        }
+        let other = Switches {
+            input_shape: [1, 2, 2],
+            indices: vec![0; 3],
+        };
+        assert!(unpool_lanes(lanes, &other).is_err());
     }
 
     #[test]

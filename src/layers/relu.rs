@@ -6,7 +6,7 @@
 
 use super::simd::F32x4;
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{Lanes, Tensor};
 
 /// How a backward pass goes through ReLU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,26 @@ pub fn backward_in_place(rule: ReluRule, x: &Tensor, g: &mut Tensor) -> Result<(
         *g = step(F32x4::splat(x), F32x4::splat(*g)).to_array()[0];
     }
     Ok(())
+}
+
+/// [`backward`] for interleaved signals: only the listed rows are touched.
+pub fn backward_lanes(rule: ReluRule, x: &Tensor, mut g: Lanes) -> Result<Lanes> {
+    if x.shape() != g.shape.as_slice() {
+        return Err(Error::shape("relu backward signal", x.shape(), &g.shape));
+    }
+    let rows = g.values.chunks_exact_mut(g.lanes.max(1));
+    for (&p, row) in g.positions.iter().zip(rows) {
+        let open = x.data().get(p).is_some_and(|&v| v > 0.0);
+        for v in row {
+            *v = match rule {
+                ReluRule::Deconvnet => v.max(0.0),
+                ReluRule::Gradient if open => *v,
+                ReluRule::Guided if open => v.max(0.0),
+                ReluRule::Gradient | ReluRule::Guided => 0.0,
+            };
+        }
+    }
+    Ok(g)
 }
 
 #[cfg(test)]
@@ -119,6 +139,26 @@ mod tests {
                 "{rule:?}"
             );
         }
+    }
+
+    #[test]
+    fn lanes_equal_each_signal() {
+        let x = Tensor::from_vec(&[2, 3], vec![1.0, -1.0, 0.0, 2.0, -3.0, 0.5]).unwrap();
+        let signals: Vec<Tensor> = (0..3)
+            .map(|b| {
+                let values = (0..6).map(|i| ((i + 2 * b) % 5) as f32 - 2.0).collect();
+                Tensor::from_vec(&[2, 3], values).unwrap()
+            })
+            .collect();
+        for rule in [ReluRule::Gradient, ReluRule::Deconvnet, ReluRule::Guided] {
+            let lanes = Lanes::interleave(&signals).unwrap();
+            let got = backward_lanes(rule, &x, lanes).unwrap().split().unwrap();
+            for (signal, got) in signals.iter().zip(&got) {
+                assert_eq!(got, &backward(rule, &x, signal).unwrap(), "{rule:?}");
+            }
+        }
+        let lanes = Lanes::interleave(&signals).unwrap();
+        assert!(backward_lanes(ReluRule::Gradient, &Tensor::zeros(&[6]), lanes).is_err());
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -20,7 +20,7 @@ use crate::layers::relu::{self, ReluRule};
 use crate::layers::softmax;
 use crate::model::manifest::{LayerKind, Manifest};
 use crate::rng::Rng;
-use crate::tensor::Tensor;
+use crate::tensor::{Lanes, Tensor};
 use std::collections::BTreeMap;
 
 /// Limits that keep a hostile manifest from exhausting memory.
@@ -226,6 +226,12 @@ impl Line<'_> {
         self.net.continue_batch(&mut traces)?;
         Ok(traces)
     }
+}
+
+/// The signals of a batched backward pass, one tensor each or interleaved.
+enum Signals {
+    Apart(Vec<Tensor>),
+    Lanes(Lanes),
 }
 
 /// Per-layer parameter gradients, `None` for layers without parameters.
@@ -788,10 +794,12 @@ impl Network {
     }
 
     /// [`Network::backward`] for several signals at once, without parameter gradients: signal `b` goes down
-    /// through `traces[b]` (one trace may serve several signals — the deconvnet sends every channel of a
-    /// layer down through one forward pass). Linear layers run as one product for the batch
-    /// ([`linear::backward_input_batch`]); the other layers signal by signal. Each result equals what
-    /// [`Network::backward`] returns for its signal.
+    /// through `traces[b]`. Linear layers run as one product for the batch
+    /// ([`linear::backward_input_batch`]). When one trace serves every signal (the deconvnet sends all the
+    /// channels of a layer down one forward pass) the signals cross the conv, ReLU and max-pool layers
+    /// interleaved as [`Lanes`], which skip the rows that are zero in every signal and scatter each tap once
+    /// for all of them; otherwise those layers run signal by signal. Each result equals what
+    /// [`Network::backward`] returns for its signal, up to the order of additions in the lanes.
     pub fn backward_batch(
         &self,
         traces: &[&Trace],
@@ -808,23 +816,77 @@ impl Network {
             )));
         }
         let stop = self.check_backward(traces, from, &grads, until)?;
-        let mut gs = grads;
+        let shared = traces
+            .first()
+            .filter(|first| traces.iter().all(|t| std::ptr::eq(*t, **first)))
+            .copied();
+        let mut signals = Signals::Apart(grads);
         for i in (stop..=from).rev() {
-            gs = match &self.layers[i].layer {
-                Layer::Linear { params, weight, .. } => {
-                    linear::backward_input_batch(params, &gs.iter().collect::<Vec<_>>(), weight)?
+            let l = &self.layers[i];
+            signals = match (signals, &l.layer, shared) {
+                (Signals::Apart(gs), Layer::Linear { params, weight, .. }, _) => Signals::Apart(
+                    linear::backward_input_batch(params, &gs.iter().collect::<Vec<_>>(), weight)?,
+                ),
+                (
+                    signals,
+                    Layer::Conv2d { .. } | Layer::Relu | Layer::MaxPool2d(_),
+                    Some(trace),
+                ) => {
+                    let lanes = match signals {
+                        Signals::Apart(gs) => Lanes::interleave(&gs)?,
+                        Signals::Lanes(lanes) => lanes,
+                    };
+                    Signals::Lanes(self.layer_backward_lanes(i, trace, lanes, rule)?)
                 }
-                _ => gs
-                    .into_iter()
-                    .zip(traces)
-                    .map(|(g, trace)| self.layer_backward(i, trace, g, rule))
-                    .collect::<Result<Vec<Tensor>>>()?,
+                (signals, _, _) => {
+                    let gs = match signals {
+                        Signals::Apart(gs) => gs,
+                        Signals::Lanes(lanes) => lanes.split()?,
+                    };
+                    Signals::Apart(
+                        gs.into_iter()
+                            .zip(traces)
+                            .map(|(g, trace)| self.layer_backward(i, trace, g, rule))
+                            .collect::<Result<Vec<Tensor>>>()?,
+                    )
+                }
             };
         }
+        let mut gs = match signals {
+            Signals::Apart(gs) => gs,
+            Signals::Lanes(lanes) => lanes.split()?,
+        };
         if until.is_none() {
             gs.iter_mut().for_each(|g| self.denormalize(g));
         }
         Ok(gs)
+    }
+
+    /// Sends interleaved signals back through conv, ReLU or max-pool layer `i` of the pass `trace` recorded.
+    fn layer_backward_lanes(
+        &self,
+        i: usize,
+        trace: &Trace,
+        g: Lanes,
+        rule: ReluRule,
+    ) -> Result<Lanes> {
+        let l = &self.layers[i];
+        match &l.layer {
+            Layer::Conv2d { params, weight, .. } => {
+                conv2d::transpose_lanes(params, g, weight, l.input_shape[1], l.input_shape[2])
+            }
+            Layer::Relu => relu::backward_lanes(rule, trace.layer_input(i), g),
+            Layer::MaxPool2d(_) => {
+                let sw = trace.switches[i]
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("the trace lacks pooling switches"))?;
+                pool::unpool_lanes(g, sw)
+            }
+            _ => Err(Error::invalid(format!(
+                "layer {:?} has no interleaved backward step",
+                l.name
+            ))),
+        }
     }
 
     /// Checks the arguments of a backward pass; returns the first layer it goes through (the last one run).
@@ -1035,29 +1097,36 @@ mod tests {
                 }
             }
         }
-        // One trace shared by every signal.
+        // One trace shared by every signal: interleaved lanes, the same up to the order of additions.
         let shared = vec![&traces[0]; 3];
-        let batch = net
-            .backward_batch(
-                &shared,
-                logits,
-                seeds[..3].to_vec(),
-                ReluRule::Gradient,
-                None,
-            )
-            .unwrap();
-        for (seed, got) in seeds.iter().zip(&batch) {
-            let want = net
-                .backward(
-                    &traces[0],
-                    logits,
-                    seed.clone(),
-                    ReluRule::Gradient,
-                    None,
-                    None,
-                )
-                .unwrap();
-            assert_eq!(got, &want);
+        for rule in [ReluRule::Gradient, ReluRule::Deconvnet] {
+            for (from, until) in [(logits, None), (5, None), (5, Some(1))] {
+                let seeds: Vec<Tensor> = (0..3)
+                    .map(|b| {
+                        let shape = &net.layers()[from].output_shape;
+                        let n = shape.iter().product();
+                        let values =
+                            (0..n).map(|i| if (i + b) % 3 == 0 { rng.normal() } else { 0.0 });
+                        Tensor::from_vec(shape, values.collect()).unwrap()
+                    })
+                    .collect();
+                let batch = net
+                    .backward_batch(&shared, from, seeds.clone(), rule, until)
+                    .unwrap();
+                for (seed, got) in seeds.iter().zip(&batch) {
+                    let want = net
+                        .backward(&traces[0], from, seed.clone(), rule, until, None)
+                        .unwrap();
+                    assert_eq!(got.shape(), want.shape());
+                    let scale = want.data().iter().fold(1f32, |m, v| m.max(v.abs()));
+                    for (a, b) in got.data().iter().zip(want.data()) {
+                        assert!(
+                            (a - b).abs() <= 1e-5 * scale,
+                            "{a} vs {b}, {rule:?} from {from}"
+                        );
+                    }
+                }
+            }
         }
         assert!(net
             .backward_batch(&refs[..2], logits, seeds.clone(), ReluRule::Gradient, None)

@@ -117,9 +117,10 @@ def integrated_gradients(model, x, target, output="logit", steps=50, baseline=0.
     return attr, gap, f_x, f_b
 
 
-def routing(model, x):
-    """Per batch element, the discrete decisions of a forward pass: every ReLU's on/off state and every
-    max-pool's switch (argmax position), flattened into one integer row."""
+def routing(model, x, kinds=("relu", "max_pool2d")):
+    """Per batch element, the discrete decisions of a forward pass, flattened into one integer row: the
+    on/off state of every ReLU and the switch (argmax position) of every max-pool, for the layer types
+    in `kinds`."""
     found = []
     with torch.no_grad():
         h = model.normalize(x)
@@ -127,9 +128,10 @@ def routing(model, x):
             if spec["type"] == "max_pool2d":
                 pool = model.layer(name)
                 h, where = F.max_pool2d_with_indices(h, pool.kernel_size, pool.stride)
-                found.append(where.reshape(len(x), -1))
+                if "max_pool2d" in kinds:
+                    found.append(where.reshape(len(x), -1))
             else:
-                if spec["type"] == "relu":
+                if spec["type"] == "relu" and "relu" in kinds:
                     found.append((h > 0).reshape(len(x), -1).long())
                 h = model.layer(name)(h)
     return torch.cat(found, dim=1)
@@ -341,22 +343,11 @@ def self_checks(model, x):
 def pool_switch_mismatches(manifest_path, images):
     """Number of max-pool switches (argmax positions) that differ between a float32 and the
     float64 forward pass on `images`; non-zero means f32 implementations may route differently."""
-    models = [lenet.load_model(manifest_path, dtype=dtype) for dtype in (torch.float32, torch.float64)]
-    switches = []
-    for model in models:
-        x = images.to(next(model.parameters()).dtype)
-        found = []
-        with torch.no_grad():
-            h = model.normalize(x)
-            for name, spec in zip(model.layer_names, model.layer_specs):
-                if spec["type"] == "max_pool2d":
-                    pool = model.layer(name)
-                    h, where = F.max_pool2d_with_indices(h, pool.kernel_size, pool.stride)
-                    found.append(where)
-                else:
-                    h = model.layer(name)(h)
-        switches.append(found)
-    return sum(int((a != b).sum().item()) for a, b in zip(*switches))
+    switches = [
+        routing(lenet.load_model(manifest_path, dtype=dtype), images.to(dtype), kinds=("max_pool2d",))
+        for dtype in (torch.float32, torch.float64)
+    ]
+    return int((switches[0] != switches[1]).sum().item())
 
 
 def captum_crosscheck(model, x, target, cases):

@@ -22,8 +22,25 @@ pub enum Error {
     BadIdx { reason: String },
     /// A monitor file is malformed or does not fit the model.
     BadMonitor { reason: String },
-    /// A caller-supplied argument is out of range (layer, channel, class, parameter).
+    /// A caller-supplied number lies outside what is allowed (a channel, class, index, step count, size...).
+    OutOfRange {
+        what: String,
+        value: String,
+        allowed: String,
+    },
+    /// A name that is not one of the known ones (a layer, technique, colormap, command...).
+    Unknown {
+        what: String,
+        name: String,
+        known: Vec<String>,
+    },
+    /// An option is missing, does not apply, conflicts with another, or its value cannot be read.
+    BadOption { option: String, reason: String },
+    /// TRANSITIONAL catch-all, being split into the structured variants above (issue "One catalogue of
+    /// techniques…", scope 7). New code must not use it; it is removed when the last call is converted.
     InvalidArgument { reason: String },
+    /// A bug in convscope, not in the input (an invariant the code itself maintains was broken).
+    Internal { reason: String },
     /// A numeric computation produced a non-finite value (for instance, NaN weights or a diverging step size).
     NonFinite { context: String },
     /// Reading or writing a file failed.
@@ -56,6 +73,44 @@ impl Error {
             reason: reason.into(),
         }
     }
+    /// `what` = `value` is outside `allowed` (e.g. `("channel of conv2", 20, "0 to 15")`).
+    pub fn out_of_range(
+        what: impl Into<String>,
+        value: impl fmt::Display,
+        allowed: impl Into<String>,
+    ) -> Self {
+        Error::OutOfRange {
+            what: what.into(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+    /// `name` is no known `what`; `known` lists the names that are (may be empty when there are too many).
+    pub fn unknown<S: AsRef<str>>(
+        what: impl Into<String>,
+        name: impl Into<String>,
+        known: &[S],
+    ) -> Self {
+        Error::Unknown {
+            what: what.into(),
+            name: name.into(),
+            known: known.iter().map(|k| k.as_ref().to_string()).collect(),
+        }
+    }
+    /// Option `option` (a CLI flag or JS key, without dashes) is wrong for `reason`.
+    pub fn option(option: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::BadOption {
+            option: option.into(),
+            reason: reason.into(),
+        }
+    }
+    /// A broken invariant of convscope's own code: a bug to report, never the user's input.
+    pub fn internal(reason: impl Into<String>) -> Self {
+        Error::Internal {
+            reason: reason.into(),
+        }
+    }
+    /// TRANSITIONAL: see [`Error::InvalidArgument`]. Use a structured constructor instead.
     pub fn invalid(reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             reason: reason.into(),
@@ -103,7 +158,23 @@ impl fmt::Display for Error {
                 f,
                 "bad monitor file: {reason} (rebuild it with `convscope monitor build`)"
             ),
+            Error::OutOfRange {
+                what,
+                value,
+                allowed,
+            } => write!(f, "{what} {value} is out of range (allowed: {allowed})"),
+            Error::Unknown { what, name, known } if known.is_empty() => {
+                write!(f, "unknown {what} {name:?}")
+            }
+            Error::Unknown { what, name, known } => {
+                write!(f, "unknown {what} {name:?} (known: {})", known.join(", "))
+            }
+            Error::BadOption { option, reason } => write!(f, "option {option}: {reason}"),
             Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
+            Error::Internal { reason } => write!(
+                f,
+                "internal error (a bug in convscope, please report it): {reason}"
+            ),
             Error::NonFinite { context } => write!(f, "non-finite value (NaN or infinity) in {context}"),
             Error::Io { path, reason } => write!(f, "cannot access {path}: {reason}"),
         }

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::layers::conv2d::Conv2dParams;
 use crate::layers::linear::LinearParams;
 use crate::layers::pool::PoolParams;
+use crate::layers::Layer;
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "convscope-manifest";
@@ -66,36 +67,12 @@ pub struct Normalization {
     pub std: Vec<f32>,
 }
 
+/// One entry of the manifest's `layers`: a name and the layer, as `{"name": ..., "type": ..., params...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerSpec {
     pub name: String,
     #[serde(flatten)]
-    pub kind: LayerKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum LayerKind {
-    Conv2d(Conv2dParams),
-    Relu,
-    MaxPool2d(PoolParams),
-    Flatten,
-    Linear(LinearParams),
-    LogSoftmax,
-}
-
-impl LayerKind {
-    /// The manifest's `type` string.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            LayerKind::Conv2d(_) => "conv2d",
-            LayerKind::Relu => "relu",
-            LayerKind::MaxPool2d(_) => "max_pool2d",
-            LayerKind::Flatten => "flatten",
-            LayerKind::Linear(_) => "linear",
-            LayerKind::LogSoftmax => "log_softmax",
-        }
-    }
+    pub layer: Layer,
 }
 
 impl Manifest {
@@ -149,9 +126,9 @@ impl Manifest {
         let (h, w) = c2.out_dims(h, w)?;
         let (h, w) = pool.out_dims(h, w)?;
         let flat = 16 * h * w;
-        let layer = |name: &str, kind| LayerSpec {
+        let layer = |name: &str, layer| LayerSpec {
             name: name.to_string(),
-            kind,
+            layer,
         };
         Ok(Manifest {
             format: format_name(),
@@ -160,37 +137,37 @@ impl Manifest {
             input,
             normalization: None,
             layers: vec![
-                layer("conv1", LayerKind::Conv2d(c1)),
-                layer("relu1", LayerKind::Relu),
-                layer("pool1", LayerKind::MaxPool2d(pool)),
-                layer("conv2", LayerKind::Conv2d(c2)),
-                layer("relu2", LayerKind::Relu),
-                layer("pool2", LayerKind::MaxPool2d(pool)),
-                layer("flatten", LayerKind::Flatten),
+                layer("conv1", Layer::conv2d(c1)),
+                layer("relu1", Layer::Relu),
+                layer("pool1", Layer::MaxPool2d(pool)),
+                layer("conv2", Layer::conv2d(c2)),
+                layer("relu2", Layer::Relu),
+                layer("pool2", Layer::MaxPool2d(pool)),
+                layer("flatten", Layer::Flatten),
                 layer(
                     "fc1",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: flat,
                         out_features: 120,
                     }),
                 ),
-                layer("relu3", LayerKind::Relu),
+                layer("relu3", Layer::Relu),
                 layer(
                     "fc2",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: 120,
                         out_features: 84,
                     }),
                 ),
-                layer("relu4", LayerKind::Relu),
+                layer("relu4", Layer::Relu),
                 layer(
                     "fc3",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: 84,
                         out_features: labels.len(),
                     }),
                 ),
-                layer("log_softmax", LayerKind::LogSoftmax),
+                layer("log_softmax", Layer::LogSoftmax),
             ],
             labels,
             weights: format!("{name}.safetensors"),
@@ -223,11 +200,14 @@ mod tests {
         let back = Manifest::parse(&text).unwrap();
         assert_eq!(back, m);
         assert!(matches!(
-            back.layers[7].kind,
-            LayerKind::Linear(LinearParams {
-                in_features: 400,
-                out_features: 120
-            })
+            back.layers[7].layer,
+            Layer::Linear {
+                params: LinearParams {
+                    in_features: 400,
+                    out_features: 120
+                },
+                ..
+            }
         ));
     }
 

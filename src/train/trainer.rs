@@ -6,6 +6,7 @@
 //! core computes a shard, so results do not depend on the machine.
 
 use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
 use crate::model::network::{argmax, Gradients, Network};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -115,13 +116,13 @@ fn shard_step(
             Some(a) => a.apply(&image, &mut rng),
             None => image,
         };
-        let (trace, masks) = dropout.forward(net, &image, &mut rng)?;
-        let log_probs = &trace.outputs[out_layer];
+        let trace = dropout.forward(net, &image, &mut rng)?;
+        let log_probs = trace.output(out_layer)?;
         loss -= log_probs.data()[label] as f64;
         correct += usize::from(argmax(log_probs.data()) == label);
         let mut seed = Tensor::zeros(log_probs.shape());
         seed.data_mut()[label] = -scale;
-        Dropout::backward(net, &trace, &masks, out_layer, seed, &mut grads)?;
+        trace.backward(out_layer, seed, ReluRule::Gradient, None, Some(&mut grads))?;
     }
     Ok(ShardResult {
         grads,

@@ -75,9 +75,32 @@ pub struct LayerSpec {
     pub layer: Layer,
 }
 
+/// Errors when a layer's `"type"` is not a string: serde reads a number there as the index of a variant
+/// (`"type": 5` would be the sixth layer type), which no manifest means.
+fn check_layer_types(text: &str) -> Result<()> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::manifest(format!("not a valid manifest: {e}")))?;
+    let layers = value.get("layers").and_then(|l| l.as_array());
+    for (i, layer) in layers.into_iter().flatten().enumerate() {
+        match layer.get("type") {
+            Some(t) if !t.is_string() => {
+                return Err(Error::manifest(format!(
+                    "layer {} has \"type\": {t}; a type is a name such as \"conv2d\" or \"relu\"",
+                    i + 1
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl Manifest {
     /// Parses manifest JSON; the network checks the architecture when it is built.
     pub fn parse(text: &str) -> Result<Manifest> {
+        // A byte-order mark is not JSON, but some editors write one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        check_layer_types(text)?;
         let manifest: Manifest = serde_json::from_str(text)
             .map_err(|e| Error::manifest(format!("not a valid manifest: {e}")))?;
         if manifest.format != FORMAT {
@@ -223,5 +246,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("format"), "{err}");
+    }
+
+    #[test]
+    fn numeric_layer_types_are_refused_and_a_byte_order_mark_is_accepted() {
+        let text = |kind: &str| {
+            format!(
+                r#"{{"name":"x","input":{{"channels":1,"height":2,"width":2}},"layers":[{{"name":"a","type":{kind}}}],"weights":"w"}}"#
+            )
+        };
+        // Serde alone reads 5 as the sixth variant (log_softmax).
+        let err = Manifest::parse(&text("5")).unwrap_err().to_string();
+        assert!(err.contains("layer 1 has \"type\": 5"), "{err}");
+        assert!(Manifest::parse(&text("null")).is_err());
+        let relu = Manifest::parse(&text("\"relu\"")).unwrap();
+        assert_eq!(relu.layers[0].layer, Layer::Relu);
+        let with_bom = format!("\u{feff}{}", text("\"relu\""));
+        assert_eq!(Manifest::parse(&with_bom).unwrap(), relu);
     }
 }

@@ -24,9 +24,7 @@ impl Dropout {
     /// network's last linear layer (the ReLUs of the hidden fully connected layers). `p = 0` turns it off.
     pub fn new(net: &Network, p: f32) -> Result<Dropout> {
         if !(0.0..1.0).contains(&p) {
-            return Err(Error::invalid(format!(
-                "dropout probability must be in [0, 1), got {p}"
-            )));
+            return Err(Error::out_of_range("dropout probability", p, "0 ≤ p < 1"));
         }
         let kinds = net.layers();
         let layers = if p == 0.0 {

@@ -140,20 +140,27 @@ pub fn train(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<EpochReport>> {
     if cfg.batch_size == 0 || cfg.epochs == 0 || data.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "batch-size",
             "training needs a positive batch size, at least one epoch and some data",
         ));
     }
     if !(cfg.lr.is_finite() && cfg.lr > 0.0 && cfg.lr_decay.is_finite() && cfg.lr_decay > 0.0) {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "lr",
             "learning rate and its decay must be positive numbers",
         ));
     }
     let classes = net.labels().len();
     if let Some(&bad) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::invalid(format!(
-            "label {bad} is out of range for a model with {classes} classes"
-        )));
+        return Err(Error::out_of_range(
+            "label",
+            bad,
+            format!(
+                "0 to {} (the model has {classes} classes)",
+                classes.saturating_sub(1)
+            ),
+        ));
     }
     let dropout = Dropout::new(net, cfg.dropout)?;
     let mut optimizer = Optimizer::new(cfg.optimizer, net);

@@ -1,4 +1,5 @@
-//! File formats: safetensors weights, IDX data sets, images.
+//! File formats: safetensors weights, IDX data sets, images; and the preprocessing of digit pictures.
 pub mod idx;
 pub mod image;
+pub mod preprocess;
 pub mod safetensors;

@@ -113,7 +113,7 @@ fn the_objective_gradient_matches_finite_differences() {
         .expect("image")
     };
     let (x0, x1) = (noisy(0), noisy(1));
-    let target = net.forward(&x1).expect("forward").outputs[2].clone();
+    let target = net.forward(&x1).expect("forward").outputs()[2].clone();
     let terms = [
         Objective::channel("conv2", 5),
         0.3 * Objective::unit("relu1", 2, 10, 12),
@@ -141,7 +141,7 @@ fn check_directional_derivative(net: &Network, objective: &Objective, batch: &[T
     };
     let traces = net.forward_batch(batch).expect("forward");
     let (_, signals) = bound.evaluate(net, &traces).expect("evaluate");
-    let grads = input_gradients(net, &traces, signals).expect("gradients");
+    let grads = input_gradients(&traces, signals).expect("gradients");
     let mut rng = convscope::rng::Rng::new(6);
     let direction: Vec<Vec<f32>> = (0..2)
         .map(|_| (0..784).map(|_| rng.normal()).collect())
@@ -275,7 +275,7 @@ fn a_term_behind_a_dead_relu_climbs_its_pre_activation_until_it_lives() {
     // fallback the optimizer would never move them.
     let net = mnist();
     let black = Tensor::zeros(&[1, 28, 28]);
-    let fc1 = net.forward(&black).expect("forward").outputs[7].clone();
+    let fc1 = net.forward(&black).expect("forward").outputs()[7].clone();
     let dead: Vec<usize> = (0..120).filter(|&i| fc1.data()[i] < 0.0).take(3).collect();
     assert_eq!(
         dead.len(),
@@ -347,7 +347,7 @@ fn every_conv2_channel_image_beats_the_test_digits() {
     let digits =
         idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
     let channel_means = |x: &Tensor| -> Vec<f64> {
-        let a = net.forward(x).expect("forward").outputs[conv2].clone();
+        let a = net.forward(x).expect("forward").outputs()[conv2].clone();
         a.data()
             .chunks_exact(100)
             .map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / 100.0)

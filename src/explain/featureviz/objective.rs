@@ -25,7 +25,9 @@
 
 use crate::error::{Error, Result};
 use crate::explain::gram;
-use crate::model::network::{Layer, Network, Trace};
+use crate::layers::Layer;
+use crate::model::network::Network;
+use crate::model::trace::Trace;
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
 use std::ops::{Add, Mul, Neg, Sub};
@@ -495,20 +497,21 @@ impl Bound {
         let mut value = 0.0;
         for term in &self.terms {
             if term.kind == Kind::Diversity {
-                let outputs: Vec<&Tensor> = traces.iter().map(|t| &t.outputs[term.layer]).collect();
+                let outputs: Vec<&Tensor> =
+                    traces.iter().map(|t| &t.outputs()[term.layer]).collect();
                 let grads = layer_signals(&mut signals, net, term.layer, traces.len());
                 value += diversity(&outputs, term.weight, grads)?;
                 continue;
             }
             for (b, trace) in traces.iter().enumerate() {
-                let a = &trace.outputs[term.layer];
+                let a = &trace.outputs()[term.layer];
                 let dead = selection(&term.kind, a).is_some_and(|s| s.iter().all(|&v| v <= 0.0));
                 let (layer, kind) = match &term.fallback {
                     Some((pre, kind)) if dead => (*pre, kind),
                     _ => (term.layer, &term.kind),
                 };
                 let grads = layer_signals(&mut signals, net, layer, traces.len());
-                value += per_image(kind, &trace.outputs[layer], term.weight, &mut grads[b])?;
+                value += per_image(kind, &trace.outputs()[layer], term.weight, &mut grads[b])?;
             }
         }
         Ok((value, signals))
@@ -528,17 +531,13 @@ fn layer_signals<'s>(
 
 /// The gradient with respect to the raw input pixels of each image, from the signals at several layers:
 /// one backward pass per image from the deepest layer, adding each shallower layer's signal on the way down.
-pub fn input_gradients(
-    net: &Network,
-    traces: &[Trace],
-    mut signals: Signals,
-) -> Result<Vec<Tensor>> {
+pub fn input_gradients(traces: &[Trace], mut signals: Signals) -> Result<Vec<Tensor>> {
     use crate::layers::relu::ReluRule;
     let mut carried: Option<(usize, Vec<Tensor>)> = None;
     while let Some((layer, mut gs)) = signals.pop_last() {
         if let Some((from, above)) = carried.take() {
             for ((g, a), trace) in gs.iter_mut().zip(above).zip(traces) {
-                let back = net.backward(trace, from, a, ReluRule::Gradient, Some(layer), None)?;
+                let back = trace.backward(from, a, ReluRule::Gradient, Some(layer), None)?;
                 crate::tensor::axpy(1.0, back.data(), g.data_mut());
             }
         }
@@ -547,6 +546,6 @@ pub fn input_gradients(
     let (from, gs) = carried.ok_or_else(|| Error::internal("an objective without signals"))?;
     gs.into_iter()
         .zip(traces)
-        .map(|(g, trace)| net.backward(trace, from, g, ReluRule::Gradient, None, None))
+        .map(|(g, trace)| trace.backward(from, g, ReluRule::Gradient, None, None))
         .collect()
 }

@@ -314,7 +314,7 @@ impl<'n> Render<'n> {
             .collect::<Result<Vec<_>>>()?;
         let traces = self.net.forward_batch(&warped)?;
         let (mut value, signals) = self.objective.evaluate(self.net, &traces)?;
-        let grads = input_gradients(self.net, &traces, signals)?;
+        let grads = input_gradients(&traces, signals)?;
         let mut steps = Vec::with_capacity(grads.len());
         for ((g, warp), x) in grads.into_iter().zip(&warps).zip(&pixels) {
             let mut g = warp

@@ -144,10 +144,7 @@ struct LayerInfo<'a> {
 
 /// The layers with their manifest `type` string (the network has one layer per manifest entry, in order).
 fn typed_layers(net: &Network) -> impl Iterator<Item = (&NamedLayer, &'static str)> {
-    net.layers()
-        .iter()
-        .zip(&net.manifest().layers)
-        .map(|(layer, spec)| (layer, spec.kind.type_name()))
+    net.layers().iter().map(|l| (l, l.layer.type_name()))
 }
 
 /// A loaded network, kept alive between calls (free it with `model.free()`).
@@ -259,7 +256,7 @@ impl Model {
     ) -> Result<Array, JsError> {
         let trace = self.trace(&image)?;
         typed_layers(&self.net)
-            .zip(&trace.outputs)
+            .zip(trace.outputs())
             .enumerate()
             .map(|(i, ((layer, kind), output))| {
                 Ok(JsValue::from(
@@ -336,7 +333,7 @@ impl Model {
         Ok(self.net.image(pixels)?)
     }
 
-    fn trace(&self, data: &JsValue) -> Result<Trace, JsError> {
+    fn trace(&self, data: &JsValue) -> Result<Trace<'_>, JsError> {
         Ok(self.net.forward(&self.image(data)?)?)
     }
 

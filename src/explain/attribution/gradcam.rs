@@ -147,10 +147,7 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
         .layers()
         .get(layer)
         .ok_or_else(|| Error::internal(format!("layer index {layer} out of range")))?;
-    let activation = trace
-        .outputs
-        .get(layer)
-        .ok_or_else(|| Error::internal("the trace does not come from this network"))?;
+    let activation = trace.output(layer)?;
     let (_, h, w) = activation.chw()?;
     if layer >= target.logits {
         return Err(Error::option(
@@ -161,8 +158,7 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
             ),
         ));
     }
-    let grad = net.backward(
-        trace,
+    let grad = trace.backward(
         target.logits,
         target.logit_gradient(trace)?,
         ReluRule::Gradient,
@@ -203,7 +199,7 @@ pub fn guided_grad_cam(
     target: &TargetScore,
 ) -> Result<Tensor> {
     let heat = cam.upsampled(net)?;
-    let mut guided = target.input_gradient(net, trace, ReluRule::Guided)?;
+    let mut guided = target.input_gradient(trace, ReluRule::Guided)?;
     for channel in guided.data_mut().chunks_exact_mut(heat.len()) {
         for (g, c) in channel.iter_mut().zip(heat.data()) {
             *g *= c;

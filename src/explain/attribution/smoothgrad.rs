@@ -151,7 +151,7 @@ pub fn smoothgrad(
     }
     SAMPLES.check_int(TECHNIQUE.id, params.samples as u64)?;
     SIGMA.check_float(TECHNIQUE.id, f64::from(params.sigma))?;
-    let x = &trace.input;
+    let x = trace.input();
     let std = noise_std(x, params.sigma);
     let mut rng = Rng::new(params.seed);
     let rule = params.base.relu_rule().unwrap_or(ReluRule::Gradient);

@@ -4,5 +4,7 @@
 
 pub mod attribution;
 pub mod deconvnet;
+pub mod featureviz;
+pub mod gram;
 pub mod inspect;
 pub mod monitor;

@@ -6,6 +6,16 @@
 
 use crate::error::{Error, Result};
 
+/// The most values one tensor, weight matrix or kernel buffer may hold (2^26, 256 MiB of `f32`). Shapes are
+/// checked against it when a network is built, so every size and offset the kernels compute stays far below
+/// `usize::MAX`, also in 32-bit WebAssembly where that is 2^32.
+pub const MAX_VALUES: usize = 1 << 26;
+
+/// `Π factors`, or `None` when it overflows `usize`.
+pub fn checked_product(factors: &[usize]) -> Option<usize> {
+    factors.iter().try_fold(1usize, |n, &f| n.checked_mul(f))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     shape: Vec<usize>,
@@ -23,12 +33,8 @@ impl Tensor {
 
     /// Wraps `data` as a tensor of `shape`; errors when the element count differs.
     pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Self> {
-        let want: usize = shape.iter().product();
-        if want != data.len() {
-            return Err(Error::invalid(format!(
-                "a tensor of shape {shape:?} needs {want} values, got {}",
-                data.len()
-            )));
+        if checked_product(shape) != Some(data.len()) {
+            return Err(Error::shape("tensor data", shape, &[data.len()]));
         }
         Ok(Tensor {
             shape: shape.to_vec(),
@@ -64,10 +70,14 @@ impl Tensor {
     pub fn chw(&self) -> Result<(usize, usize, usize)> {
         match self.shape[..] {
             [c, h, w] => Ok((c, h, w)),
-            _ => Err(Error::invalid(format!(
-                "expected a CHW feature map, got shape {:?}",
-                self.shape
-            ))),
+            _ => Err(Error::out_of_range(
+                format!(
+                    "number of dimensions of the feature map of shape {:?}:",
+                    self.shape
+                ),
+                self.shape.len(),
+                "3 (C×H×W)",
+            )),
         }
     }
 
@@ -75,9 +85,11 @@ impl Tensor {
     pub fn channel(&self, c: usize) -> Result<&[f32]> {
         let (channels, h, w) = self.chw()?;
         if c >= channels {
-            return Err(Error::invalid(format!(
-                "channel {c} out of range: the map has {channels} channels"
-            )));
+            return Err(Error::out_of_range(
+                "channel",
+                c,
+                format!("0 to {} (the map has {channels} channels)", channels - 1),
+            ));
         }
         Ok(&self.data[c * h * w..(c + 1) * h * w])
     }
@@ -160,7 +172,7 @@ impl Lanes {
                 let slot = map
                     .data_mut()
                     .get_mut(p)
-                    .ok_or_else(|| Error::invalid("a signal position lies outside its map"))?;
+                    .ok_or_else(|| Error::internal("a signal position lies outside its map"))?;
                 *slot = v;
             }
         }

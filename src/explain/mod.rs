@@ -2,4 +2,6 @@
 
 pub mod attribution;
 pub mod deconvnet;
+pub mod featureviz;
+pub mod gram;
 pub mod monitor;

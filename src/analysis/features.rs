@@ -38,10 +38,7 @@ pub fn layer_features(
             None => image.data().to_vec(),
             Some(index) => {
                 let trace = net.forward(&image)?;
-                let output = trace.outputs.get(index).ok_or_else(|| {
-                    Error::internal("the forward trace lacks one of the network's layers")
-                })?;
-                output.data().to_vec()
+                trace.output(index)?.data().to_vec()
             }
         };
         width = values.len();

@@ -16,6 +16,7 @@
 
 pub mod analysis;
 pub mod bindings;
+pub mod catalogue;
 pub mod error;
 pub mod explain;
 pub mod io;

@@ -14,7 +14,9 @@
 //!
 //! Layouts: feature maps CHW, conv kernels OIHW, linear weights `[out, in]`, all row-major `f32`.
 
+pub mod analysis;
 pub mod bindings;
+pub mod catalogue;
 pub mod error;
 pub mod explain;
 pub mod io;

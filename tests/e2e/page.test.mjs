@@ -175,6 +175,11 @@ function expectedLabel(labelIndex) {
   return modelFiles.info().labels[labelIndex];
 }
 
+/** The catalogue's label of a technique (the page shows the catalogue's words). */
+function techniqueLabel(id) {
+  return wasm.catalogue().find((technique) => technique.id === id).label;
+}
+
 test('the page analyses a drawing, reconstructs a feature map, takes an upload, and keeps its state in the URL', async () => {
   const { page, problems } = await openPage('index.html');
   await ready(page);
@@ -241,11 +246,11 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
   await page.waitForFunction(() => /completeness gap/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
   await page.selectOption('#panel-attribution .method', 'occlusion');
-  await page.waitForFunction(() => /^Occlusion · class/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  await page.waitForFunction((label) => document.querySelector('#panel-attribution .attribution-caption').textContent.startsWith(`${label} · class`), techniqueLabel('occlusion'));
   assert.match(await attributionCaption(), new RegExp(`class ${expectedLabel(label)} `));
   assert.ok((await distinctColours(page, '[data-testid="attribution-output"]')) > 1, 'the attribution overlay is blank');
   await page.click('#panel-attribution .chip[data-method="saliency"]');
-  await page.waitForFunction(() => document.querySelector('#panel-attribution .compare-tile figcaption')?.textContent === 'Saliency |∂f/∂x|');
+  await page.waitForFunction((label) => document.querySelector('#panel-attribution .compare-tile figcaption')?.textContent === label, techniqueLabel('saliency'));
   assert.ok((await distinctColours(page, '#panel-attribution .compare-tile canvas')) > 1);
 
   // Show all 22 reconstructions at once.
@@ -366,6 +371,126 @@ test('the page works at phone width', async () => {
   await page.close();
 });
 
+test('a link made before the catalogue opens the same view', async () => {
+  // Version 1 (no `v`): SmoothGrad's σ in percent, a bare `samples` key, Grad-CAM's layer as `camlayer`.
+  const { page, problems } = await openPage('index.html#model=mnist&sample=4&method=smoothgrad&sigma=20&samples=8&camlayer=pool1&layer=3');
+  await ready(page);
+  await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  await page.waitForFunction((label) => document.querySelector('#panel-attribution .attribution-caption').textContent.startsWith(`${label} · class`), techniqueLabel('smoothgrad'));
+  assert.equal(await page.inputValue('#panel-attribution .method'), 'smoothgrad');
+  assert.equal(await page.inputValue('#panel-attribution [data-key="smoothgrad.sigma"]'), '0.2');
+  assert.equal(await page.inputValue('#panel-attribution [data-key="smoothgrad.samples"]'), '8');
+  // The panel's controls are the catalogue's: one field per option of the technique that is not shared.
+  const own = wasm.catalogue().find((t) => t.id === 'smoothgrad').options.filter((o) => !o.common);
+  assert.equal(await page.locator('#panel-attribution .attribution-params .option').count(), own.length);
+  await page.selectOption('#panel-attribution .method', 'grad-cam');
+  await page.waitForFunction(() => / · layer pool1 · /.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  assert.equal(await page.getAttribute('#panel-layers .layer-chip[data-layer="3"]', 'aria-pressed'), 'true');
+  // The page writes current links: versioned, the new keys.
+  await page.waitForFunction(() => location.hash.startsWith('#v=2&') && location.hash.includes('smoothgrad.sigma=0.2') && location.hash.includes('grad-cam.layer=pool1'));
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('a long technique shows its progress and stops at once for a newer request', async () => {
+  const { page, problems } = await openPage('index.html#v=2&model=mnist&sample=2&integrated-gradients.steps=1000');
+  await ready(page);
+  await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  // Integrated gradients with 1000 steps runs step by step in the worker, reporting progress.
+  await page.waitForFunction(() => /^\S.* · [1-9]\d?%$/.test(document.querySelector('#panel-attribution .progress-text')?.textContent ?? '') && !document.querySelector('#panel-attribution .attribution-progress').hidden);
+  await page.selectOption('#panel-attribution .method', 'saliency');
+  await page.waitForFunction((label) => document.querySelector('#panel-attribution .attribution-caption').textContent.startsWith(`${label} · class`), techniqueLabel('saliency'));
+  // Cancelled, not finished first: the integrated-gradients map was never computed.
+  const finished = await page.evaluate(async () => {
+    const { viewer } = await import('./js/main.js');
+    const ig = viewer.app.techniques('attribution').find((t) => t.id === 'integrated-gradients');
+    const { techniqueOptions } = await import('./js/controls.js');
+    return viewer.app.computed(ig.id, techniqueOptions(ig, viewer.app.view)) !== null;
+  });
+  assert.equal(finished, false, 'integrated gradients ran to the end after a newer request');
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+/** Makes the wasm instance behind `app` trap: an allocation no layout allows aborts (`unreachable`). */
+function provokeTrap(app) {
+  try {
+    app.engine.call(() => app.engine.exports.__wbindgen_malloc(-16, 8));
+    return 'no trap';
+  } catch (error) {
+    return `${error.constructor.name}: ${error.message}`;
+  }
+}
+
+test('the page survives a wasm trap: a new instance, the model reloaded, the error reported once', async () => {
+  const { page, problems } = await openPage('index.html');
+  await ready(page);
+  const trapped = await page.evaluate(async (provoke) => {
+    const { viewer } = await import('./js/main.js');
+    const { app } = viewer;
+    window.problems = [];
+    app.addEventListener('problem', (event) => window.problems.push(event.detail));
+    window.before = app.engine.exports;
+    const healed = new Promise((resolve) => app.engine.addEventListener('healed', resolve, { once: true }));
+    const result = new Function('app', `return (${provoke})(app)`)(app);
+    await healed;
+    return result;
+  }, provokeTrap.toString());
+  assert.match(trapped, /^RuntimeError: unreachable/);
+  assert.match(await page.textContent('#status'), /WebAssembly module failed and is restarting/);
+  // The page keeps working on the new instance: draw, predict as the module in Node does.
+  await page.click('[data-testid="clear"]');
+  await draw(page, [[[0.3, 0.2], [0.7, 0.2], [0.45, 0.85]]]);
+  await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent === 'Your drawing');
+  await settle(page);
+  const rgba = await page.$eval('[data-testid="draw-canvas"]', (canvas) => Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data));
+  const { label } = modelFiles.predict(modelFiles.preprocessRgba(new Uint8Array(rgba), 280, 280));
+  assert.ok((await predictionText(page)).startsWith(`${expectedLabel(label)} `));
+  const after = await page.evaluate(async () => {
+    const { viewer } = await import('./js/main.js');
+    return { fresh: viewer.app.engine.exports !== window.before, problems: window.problems };
+  });
+  assert.ok(after.fresh, 'the engine runs on a new instance');
+  assert.equal(after.problems.length, 1, `reported once: ${JSON.stringify(after.problems)}`);
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('widgets on one page do not share fate: one traps and heals, the other never notices', async () => {
+  const { page, problems } = await openPage('embed.html');
+  await page.waitForSelector('#demo-deconv[data-ready="true"]', { timeout: 30000 });
+  await page.waitForSelector('#demo-predict[data-ready="true"]', { timeout: 30000 });
+  const result = await page.evaluate(async (provoke) => {
+    const [sick, well] = ['#demo-deconv', '#demo-predict'].map((id) => document.querySelector(id).app);
+    const wellExports = well.engine.exports;
+    const healed = new Promise((resolve) => sick.engine.addEventListener('healed', resolve, { once: true }));
+    const trapped = new Function('app', `return (${provoke})(app)`)(sick);
+    // While the first widget restarts, the second one computes on its own instance.
+    const label = well.classify(well.gallery.image(1));
+    await healed;
+    return { trapped, label, same: well.engine.exports === wellExports, separate: sick.engine.exports !== wellExports, status: document.querySelector('#demo-deconv').shadowRoot.querySelector('.widget-status').textContent };
+  }, provokeTrap.toString());
+  assert.match(result.trapped, /^RuntimeError: unreachable/);
+  assert.ok(result.same && result.separate, 'each widget has its own instance, the second one untouched');
+  assert.match(result.status, /failed and is restarting/);
+  // The healed widget draws again: a new sample, a new reconstruction.
+  await page.evaluate(() => {
+    const { app } = document.querySelector('#demo-deconv');
+    app.setImage(app.gallery.image(5), { kind: 'gallery', index: 5, label: app.gallery.labels[5] });
+  });
+  const output = page.locator('#demo-deconv [data-testid="deconv-output"]');
+  await output.scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.ok((await output.evaluate((canvas) => new Set(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data).size)) > 2);
+  const labels = await page.evaluate(() => {
+    const [sick, well] = ['#demo-deconv', '#demo-predict'].map((id) => document.querySelector(id).app);
+    return [sick.prediction().label, well.classify(sick.gallery.image(5))];
+  });
+  assert.equal(labels[0], labels[1], 'the healed widget predicts as the other one');
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
 test('the embeddable widget renders its views', async () => {
   const { page, problems } = await openPage('embed.html');
   await page.waitForSelector('#demo-deconv[data-ready="true"]', { timeout: 30000 });
@@ -393,10 +518,10 @@ test('the widget works embedded in a page of another origin, worker included', a
   await page.goto(`${origin.replace('127.0.0.1', 'localhost')}/__course-page.html`);
   await page.waitForSelector('#remote[data-ready="true"]', { timeout: 30000 });
   // The attribution panel needs the Web Worker, which a cross-origin script can only start through a shim.
-  await page.waitForFunction(() => {
+  await page.waitForFunction((label) => {
     const caption = document.querySelector('#remote').shadowRoot.querySelector('.attribution-caption');
-    return /^Integrated gradients · class/.test(caption?.textContent ?? '');
-  });
+    return (caption?.textContent ?? '').startsWith(`${label} · class`);
+  }, techniqueLabel('integrated-gradients'));
   assert.deepEqual(errors, [], 'console errors');
   await page.close();
 });

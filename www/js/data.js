@@ -44,7 +44,7 @@ export function weightsUrl(manifestUrl, manifest) {
  * Loads a model's files: `{ text, manifest, bytes, monitor }` — the manifest text and its parsed JSON, the
  * weights, and the runtime-monitor file its `"monitor"` entry names (null when it has none).
  */
-export async function fetchModelFiles(manifestUrl) {
+export async function fetchModelFiles(manifestUrl, glue) {
   const response = await fetch(manifestUrl);
   if (!response.ok) throw new Error(`cannot load ${manifestUrl}: HTTP ${response.status}`);
   const text = await response.text();
@@ -57,15 +57,8 @@ export async function fetchModelFiles(manifestUrl) {
   return { text, manifest, bytes, monitor };
 }
 
-/** A wasm `Model` from fetched files, with its runtime monitor loaded when there is one. */
-export function loadModel(Model, files) {
-  const model = Model.load(files.text, files.bytes);
-  if (files.monitor) model.loadMonitor(files.monitor);
-  return model;
-}
-
 /** Loads a gallery written by scripts/make-gallery.py: `{ count, height, width, labels, image(i) }`. */
-export async function fetchGallery(prefix) {
+export async function fetchGallery(prefix, glue) {
   const [imageBytes, labelBytes] = await Promise.all([
     fetchBytes(`${prefix}-images.idx3.gz`).then(maybeGunzip),
     fetchBytes(`${prefix}-labels.idx1.gz`).then(maybeGunzip),

@@ -191,3 +191,10 @@ export function downloadCanvas(canvas, filename) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }, 'image/png');
 }
+
+/** Paints channel `c` of a `[C, H, W]` tensor into `canvas`, over `range` (default: the channel's own). */
+export function paintChannel(canvas, { shape, data }, c, colormap, range = null) {
+  const [, height, width] = shape;
+  const offset = c * height * width;
+  return paintMap(canvas, data, { offset, height, width, colormap, range: range ?? displayRange(colormap, valueRange(data, offset, height * width)) });
+}

@@ -77,7 +77,7 @@ export function createPanel(root, app) {
     pending = 0;
     const rgba = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
     try {
-      const image = app.timed('preprocess', () => app.model.preprocessRgba(rgba, canvas.width, canvas.height));
+      const image = app.preprocessRgba(rgba, canvas.width, canvas.height);
       message.textContent = '';
       app.setImage(image, { kind: 'drawn' });
     } catch {
@@ -127,7 +127,7 @@ export function createPanel(root, app) {
     if (!file) return;
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const image = app.timed('preprocess', () => app.model.preprocessFile(bytes));
+      const image = app.preprocessFile(bytes);
       message.textContent = '';
       app.setImage(image, { kind: 'upload', name: file.name });
     } catch (error) {

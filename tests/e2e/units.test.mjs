@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION } from '../../www/js/hash.js';
 import { viewSchema, defaultView, completeView } from '../../www/js/view.js';
-import { parseIdx, weightsUrl } from '../../www/js/data.js';
-import { lut, COLORMAPS } from '../../www/js/visual.js';
+import { readGallery } from '../../www/js/data.js';
+import { lut, installColormaps, colormapChoices } from '../../www/js/visual.js';
 import { valueRange, displayRange, vectorGrid, formatValue, describeDistance } from '../../www/js/render.js';
 import { kernelMosaic } from '../../www/js/panels/filters.js';
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,24 @@ import * as deconvPanel from '../../www/js/panels/deconv.js';
 import * as layersPanel from '../../www/js/panels/layers.js';
 import * as monitorPanel from '../../www/js/panels/monitor.js';
 import { optionKey, techniqueOptions } from '../../www/js/controls.js';
+
+// The wasm module in Node: the catalogue the page builds its controls from, and the shipped model's layers.
+const wasm = await import('../../www/pkg/convscope.js');
+await wasm.default({ module_or_path: readFileSync(new URL('../../www/pkg/convscope_bg.wasm', import.meta.url)) });
+const manifestText = readFileSync(new URL('../../www/models/lenet5-mnist.json', import.meta.url), 'utf8');
+const manifest = JSON.parse(manifestText);
+const model = wasm.Model.load(manifestText, readFileSync(new URL(`../../www/models/${manifest.weights}`, import.meta.url)));
+const info = model.info();
+const catalogue = wasm.catalogue();
+installColormaps(wasm.colormaps()); // as js/engine.js does
+/** What the panels' view declarations read from the app (js/app.js), without a browser. */
+const app = {
+  labels: info.labels,
+  layers: info.layers,
+  deconvLayers: info.convBlocks,
+  monitor: manifest.monitor,
+  techniques: (family) => catalogue.filter((t) => t.family === family),
+};
 
 test('images in links round-trip at 8-bit precision and reject the wrong size', () => {
   const image = Float32Array.from({ length: 784 }, (_, i) => (i % 29) / 28);
@@ -89,34 +107,6 @@ test('a view key missing from an edited hash goes back to its default', () => {
   assert.deepEqual(parseHash('', SCHEMA).view, DEFAULTS);
 });
 
-test('IDX files parse, and truncated or foreign files are refused', () => {
-  const bytes = Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 40);
-  const { dims, data } = parseIdx(bytes);
-  assert.deepEqual(dims, [2, 1, 2]);
-  assert.deepEqual(Array.from(data), [10, 20, 30, 40]);
-  assert.throws(() => parseIdx(bytes.subarray(0, 19)), /truncated/);
-  assert.throws(() => parseIdx(Uint8Array.of(0x89, 0x50, 0x4e, 0x47)), /not an unsigned-byte IDX/);
-});
-
-test('weights are found next to the manifest', () => {
-  const manifest = 'https://example.org/site/models/lenet5-mnist.json';
-  assert.equal(weightsUrl(manifest, { weights: 'lenet5-mnist.safetensors' }), 'https://example.org/site/models/lenet5-mnist.safetensors');
-  assert.equal(weightsUrl(manifest, { weights: '../w/x.safetensors' }), 'https://example.org/site/w/x.safetensors');
-  assert.equal(weightsUrl(manifest, {}), 'https://example.org/site/models/lenet5-mnist.safetensors');
-});
-
-test('colormaps hit their anchor colours and the diverging one is white at zero', () => {
-  const rgb = (name, k) => Array.from(lut(name).subarray(k * 3, k * 3 + 3));
-  assert.deepEqual(rgb('viridis', 0), [0x44, 0x01, 0x54]);
-  assert.deepEqual(rgb('viridis', 255), [0xfd, 0xe7, 0x25]);
-  assert.deepEqual(rgb('gray', 0), [0, 0, 0]);
-  assert.deepEqual(rgb('gray', 255), [255, 255, 255]);
-  for (const c of rgb('diverging', 128)) assert.ok(c >= 240, 'near white in the middle');
-  assert.ok(rgb('diverging', 0)[2] > rgb('diverging', 0)[0], 'negative end is blue');
-  assert.ok(rgb('diverging', 255)[0] > rgb('diverging', 255)[2], 'positive end is red');
-  assert.deepEqual(COLORMAPS.map(([name]) => name), ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'diverging']);
-});
-
 test('value ranges: signed maps are symmetric around zero', () => {
   const data = Float32Array.of(3, -1, 0.5, 2);
   assert.deepEqual(valueRange(data), [-1, 3]);
@@ -155,22 +145,32 @@ test('attribution maps reduce to one plane', () => {
   assert.deepEqual(displayMap(cam, false), { height: 1, width: 2, data: Float32Array.of(0.5, 0) });
 });
 
-// The wasm module in Node: the catalogue the page builds its controls from, and the shipped model's layers.
-const wasm = await import('../../www/pkg/convscope.js');
-await wasm.default({ module_or_path: readFileSync(new URL('../../www/pkg/convscope_bg.wasm', import.meta.url)) });
-const manifestText = readFileSync(new URL('../../www/models/lenet5-mnist.json', import.meta.url), 'utf8');
-const manifest = JSON.parse(manifestText);
-const model = wasm.Model.load(manifestText, readFileSync(new URL(`../../www/models/${manifest.weights}`, import.meta.url)));
-const info = model.info();
-const catalogue = wasm.catalogue();
-/** What the panels' view declarations read from the app (js/app.js), without a browser. */
-const app = {
-  labels: info.labels,
-  layers: info.layers,
-  deconvLayers: info.convBlocks,
-  monitor: manifest.monitor,
-  techniques: (family) => catalogue.filter((t) => t.family === family),
-};
+test('colormaps are the module\'s tables, and the diverging one is white at zero', () => {
+  const rgb = (name, k) => Array.from(lut(name).subarray(k * 3, k * 3 + 3));
+  assert.deepEqual(rgb('viridis', 0), [0x44, 0x01, 0x54]); // matplotlib's first viridis entry
+  assert.deepEqual(rgb('viridis', 255), [0xfd, 0xe7, 0x25]);
+  assert.deepEqual(rgb('gray', 0), [0, 0, 0]);
+  assert.deepEqual(rgb('gray', 255), [255, 255, 255]);
+  for (const c of rgb('diverging', 128)) assert.ok(c >= 240, 'near white in the middle');
+  assert.ok(rgb('diverging', 0)[2] > rgb('diverging', 0)[0], 'negative end is blue');
+  assert.ok(rgb('diverging', 255)[0] > rgb('diverging', 255)[2], 'positive end is red');
+  assert.deepEqual(colormapChoices().map(([name]) => name), wasm.colormaps().map((c) => c.name));
+  assert.equal(lut('no such map'), lut('viridis'));
+});
+
+test('the shipped gallery decodes through the module\'s IDX decoder', () => {
+  const read = (name) => new Uint8Array(readFileSync(new URL(`../../www/data/${name}`, import.meta.url)));
+  const gallery = readGallery({ images: read('mnist-gallery-images.idx3.gz'), labels: read('mnist-gallery-labels.idx1.gz') }, wasm);
+  assert.deepEqual([gallery.count, gallery.height, gallery.width], [300, 28, 28]);
+  const image = gallery.image(7);
+  assert.equal(image.length, 784);
+  assert.equal(image[100], gallery.pixels[7 * 784 + 100] / 255);
+  for (let k = 0; k < 10; k++) assert.equal(gallery.labels.filter((l) => l === k).length, 30, `30 images of class ${k}`);
+  // A labels file of another length is refused.
+  const plain = (dims, data) => Uint8Array.of(0, 0, 8, dims.length, ...dims.flatMap((d) => [0, 0, 0, d]), ...data);
+  assert.throws(() => readGallery({ images: plain([2, 1, 1], [1, 2]), labels: plain([3], [0, 1, 2]) }, wasm), /2 images but 3 labels/);
+});
+
 const PAGE = viewSchema([layersPanel, deconvPanel, attributionPanel, monitorPanel], app);
 const technique = (id) => catalogue.find((t) => t.id === id);
 
@@ -223,7 +223,7 @@ test('links made before the catalogue (version 1) open the same view', () => {
   // The same state written now, and read back: the same view.
   const now = formatHash({ model: 'mnist', source: { kind: 'gallery', index: 3 }, image: null, view }, PAGE);
   assert.match(now, /^#v=2&model=mnist&sample=3&/);
-  assert.match(now, /smoothgrad\.sigma=0\.15/);
+  assert.match(now, /&integrated-gradients\.baseline=0\.5&.*&occlusion\.fill=1&/);
   assert.deepEqual(parseHash(now, PAGE).view, view);
   // A version-1 link without attribution keys opens the defaults; a current link is not upgraded again.
   assert.deepEqual(parseHash('#model=mnist&sample=3', PAGE).view, defaultView(PAGE));

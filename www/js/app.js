@@ -45,7 +45,7 @@ export class App extends EventTarget {
     // activations (its max-pool for LeNet-5), numbered from 1, and that output's shape.
     this.deconvLayers = this.info.convBlocks.map((block) => ({ ...block, shape: this.layers[block.activations - 1].shape }));
     /** Every technique the module offers (the wasm `catalogue()`: ids, labels, options, explanations). */
-    this.catalogue = engine.call((model, glue) => glue.catalogue?.() ?? []); // TEMP until the catalogue lands
+    this.catalogue = engine.call((model, glue) => glue.catalogue());
     this.panels = panels.filter((panel) => this.offers(panel));
     this.schema = viewSchema(this.panels, this);
     this.view = completeView(this.schema, view);

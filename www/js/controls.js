@@ -104,26 +104,23 @@ export function optionControl(technique, option, app) {
 }
 
 /**
- * "How to read this" for a technique: its one-line summary, and behind a toggle its explanation and paper.
+ * "How to read this" for a technique: its one-line summary, which opens onto its explanation and paper.
  * Returns `{ element, show(technique) }`.
  */
 export function techniqueHelp() {
   const summary = el('span');
   const explanation = el('p');
-  const paper = el('p', { className: 'muted' });
-  const details = el('details', {}, el('summary', { textContent: 'What it computes' }), explanation, paper);
-  const element = el('div', { className: 'technique-help' }, el('p', {}, el('strong', { textContent: 'How to read this: ' }), summary), details);
+  const paper = el('p', { className: 'technique-paper' });
+  const head = el('summary', {}, el('strong', { textContent: 'How to read this: ' }), summary);
+  const element = el('details', { className: 'technique-help' }, head, explanation, paper);
   return {
     element,
     show(technique) {
       summary.textContent = technique.summary;
       explanation.textContent = technique.explanation;
       const source = technique.paper;
-      paper.replaceChildren(
-        ...(source
-          ? [`${source.authors} (${source.year}), `, el('a', { href: source.url, textContent: source.title, target: '_blank', rel: 'noopener' })]
-          : []),
-      );
+      paper.hidden = !source;
+      paper.replaceChildren(...(source ? [`${source.authors} (${source.year}): `, el('a', { href: source.url, textContent: source.title, target: '_blank', rel: 'noopener' })] : []));
     },
   };
 }

@@ -7,6 +7,7 @@
 import { WASM_MODULE, WASM_BINARY } from './config.js';
 import { isTrap } from './trap.js';
 import { fetchModelFiles } from './data.js';
+import { installColormaps } from './visual.js';
 
 /** Traps in a row (without a good call between them) after which the engine stops restarting. */
 const MAX_RESTARTS = 3;
@@ -36,6 +37,7 @@ function compiledModule() {
 async function instantiate() {
   const [module, glue] = await Promise.all([compiledModule(), import(`${WASM_MODULE}?instance=${++instances}`)]);
   const exports = await glue.default({ module_or_path: module });
+  installColormaps(glue.colormaps());
   return { glue, exports };
 }
 

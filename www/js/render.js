@@ -166,8 +166,8 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
     const bar = ctx.createLinearGradient(pad + 90, 0, pad + 330, 0);
     const table = lut(legend.colormap);
     for (let i = 0; i <= 16; i++) {
-      const k = Math.round((i / 16) * 255);
-      bar.addColorStop(i / 16, `rgb(${table[k * 3]},${table[k * 3 + 1]},${table[k * 3 + 2]})`);
+      const k = Math.round((i / 16) * 255) * 3;
+      bar.addColorStop(i / 16, `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`);
     }
     ctx.fillStyle = COLORS.text;
     ctx.fillText(formatValue(legend.range[0]), pad, y + 2);

@@ -4,7 +4,7 @@
 
 import { MODELS, DEFAULT_MODEL } from './config.js';
 import { Engine } from './engine.js';
-import { fetchGallery } from './data.js';
+import { fetchGallery, readGallery } from './data.js';
 import { App } from './app.js';
 import { completeView } from './view.js';
 import { PANELS, panelById } from './panels/index.js';
@@ -23,6 +23,16 @@ export function galleryInput(app, index) {
   if (!app.gallery) return [null, null];
   const i = Math.min(Math.max(0, index), app.gallery.count - 1);
   return [app.gallery.image(i), { kind: 'gallery', index: i, label: app.gallery.labels[i] }];
+}
+
+/** The gallery of `files` (a promise of js/data.js fetchGallery's result), or null when it is missing or broken. */
+async function openGallery(files, engine) {
+  try {
+    const fetched = await files;
+    return fetched && engine.call((model, glue) => readGallery(fetched, glue));
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -44,7 +54,9 @@ export function startApp(root, { panels = null, onStatus = () => {}, onOpen = ()
       const run = ++opening;
       const spec = modelSpec(model);
       onStatus(`Loading the ${spec.title} model…`);
-      const [engine, gallery] = await Promise.all([Engine.open(spec.manifest), spec.gallery ? fetchGallery(spec.gallery).catch(() => null) : null]);
+      const galleryFiles = spec.gallery ? fetchGallery(spec.gallery).catch(() => null) : null;
+      const engine = await Engine.open(spec.manifest);
+      const gallery = await openGallery(galleryFiles, engine);
       if (run !== opening) {
         engine.free(); // a newer open() superseded this one
         return null;

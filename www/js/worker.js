@@ -63,7 +63,9 @@ const handlers = {
   async run({ id, image, technique, options }) {
     if (!model) throw new Error('no model loaded in the worker');
     const started = performance.now();
-    const result = longRunning.has(technique) ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options);
+    // TEMP: until the step-wise API lands, the long techniques run in one call with a progress callback.
+    const report = (done, total) => self.postMessage({ id, type: 'progress', progress: done / total });
+    const result = longRunning.has(technique) && model.start ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options, report);
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },

@@ -2,7 +2,7 @@
 // vectors (flatten, linear, softmax) as a grid of units. Layers are numbered from 1 over the manifest's list.
 // Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel.
 
-import { COLORMAPS } from '../visual.js';
+import { colormapChoices } from '../visual.js';
 import { el, escapeHtml, optionsHtml } from '../dom.js';
 import { paintMap, paintChannel, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
 import { featureTile } from '../tiles.js';
@@ -21,7 +21,7 @@ export const meta = {
   view: (app) => ({
     layer: { default: 1, valid: (v) => Number.isInteger(v) && v >= 1 && v <= app.layers.length }, // 1-based layer number
     channel: 0, // highlighted channel
-    cmap: { default: 'viridis', valid: (v) => COLORMAPS.some(([name]) => name === v) },
+    cmap: { default: 'viridis', valid: (v) => colormapChoices().some(([name]) => name === v) },
     range: { default: 'map', valid: (v) => RANGES.some(([value]) => value === v) }, // 'map': each map its own range
   }),
 };
@@ -60,7 +60,7 @@ export function createPanel(root, app) {
         .join('')}
     </div>
     <div class="toolbar">
-      <label class="field">Colormap <select class="cmap">${optionsHtml(COLORMAPS, app.view.cmap)}</select></label>
+      <label class="field">Colormap <select class="cmap">${optionsHtml(colormapChoices(), app.view.cmap)}</select></label>
       <label class="field">Range
         <select class="range">${optionsHtml(RANGES, app.view.range)}</select>
       </label>

@@ -235,3 +235,64 @@ test('monitor verdicts read as distance against γ', () => {
   assert.equal(describeDistance({ distance: 5, gamma: 2, warn: true }), 'distance 5 > γ 2');
   assert.equal(describeDistance({ distance: Infinity, gamma: 2, warn: true }), 'no training pattern of this class');
 });
+
+/** A stand-in for the browser's Worker running js/worker.js: records messages, answers as `reply` says. */
+class FakeWorker {
+  static started = [];
+  constructor(url) {
+    this.url = url;
+    this.posted = [];
+    FakeWorker.started.push(this);
+  }
+  postMessage(message) {
+    this.posted.push(message);
+    if (message.type === 'load') queueMicrotask(() => this.onmessage({ data: { id: message.id, type: 'result', result: true } }));
+  }
+  answer(data) {
+    this.onmessage({ data });
+  }
+  terminate() {
+    this.terminated = true;
+  }
+}
+
+test('the worker side: a newer task cancels the running one, a trapped worker is replaced once', async () => {
+  globalThis.Worker = FakeWorker;
+  globalThis.location = { origin: 'http://page.example' };
+  const { RemoteModel, isCancelled } = await import('../../www/js/remote.js');
+  const traps = [];
+  const remote = new RemoteModel({ text: '{}', bytes: new Uint8Array(1) }, (error) => traps.push(error.message));
+  const first = FakeWorker.started.at(-1);
+  await remote.loaded;
+  const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  // A long run is under way; a newer task asks for the worker: the run is cancelled at once.
+  const slow = remote.latest(() => remote.run(new Float32Array(4), 'long', {}, () => {}));
+  await flush();
+  const run = first.posted.find((m) => m.type === 'run');
+  const newer = remote.latest(() => 'newer result');
+  await flush();
+  assert.deepEqual(first.posted.at(-1), { type: 'cancel', id: run.id });
+  first.answer({ id: run.id, type: 'cancelled' });
+  await assert.rejects(slow, (error) => isCancelled(error));
+  assert.equal(await newer, 'newer result');
+
+  // The worker's instance traps: the request fails, the app hears it once, a new worker loads the model.
+  const failed = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  await flush();
+  const second = first.posted.filter((m) => m.type === 'run').at(-1);
+  first.answer({ id: second.id, type: 'error', message: 'RuntimeError: unreachable', trap: true });
+  await assert.rejects(failed, /unreachable/);
+  assert.deepEqual(traps, ['RuntimeError: unreachable']);
+  assert.ok(first.terminated);
+  const replacement = FakeWorker.started.at(-1);
+  assert.notEqual(replacement, first);
+  assert.equal(replacement.posted[0].type, 'load');
+  await remote.loaded;
+  const again = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  await flush();
+  const third = replacement.posted.find((m) => m.type === 'run');
+  replacement.answer({ id: third.id, type: 'result', result: { micros: 1 } });
+  assert.deepEqual(await again, { micros: 1 });
+  remote.terminate();
+});

@@ -2,7 +2,7 @@
 // view key (js/view.js) with the catalogue's default and range, an input or a select with its label and help,
 // and a key of the options object handed back to the module. Nothing here knows a technique or an option by
 // name. An option `common` to a family is one view key shared by its techniques (`target`); the others are
-// qualified by the technique (`smoothgrad.sigma`). An option whose default is null (the predicted class, the
+// qualified by the technique (`<technique id>.<key>`). An option whose default is null (the predicted class, the
 // technique's own layer) is '' in the view.
 
 import { el, selectOf } from './dom.js';

@@ -24,10 +24,16 @@ export function createPerfFooter(root, app) {
       text.textContent = 'Pick an input to measure.';
       return;
     }
-    const parts = [`forward ${formatMicros(app.measure('predict'))}`, `all activations ${formatMicros(app.measure('activations'))}`];
-    if (app.deconvLayers.length) {
-      const total = app.deconvLayers.reduce((n, g) => n + g.channels, 0);
-      parts.push(`deconvnet, all ${total} maps ${formatMicros(app.measure('deconvAll'))}`);
+    const parts = [];
+    try {
+      parts.push(`forward ${formatMicros(app.measure('predict'))}`, `all activations ${formatMicros(app.measure('activations'))}`);
+      if (app.deconvLayers.length) {
+        const total = app.deconvLayers.reduce((n, g) => n + g.channels, 0);
+        parts.push(`deconvnet, all ${total} maps ${formatMicros(app.measure('deconvAll'))}`);
+      }
+    } catch (error) {
+      text.textContent = `Could not measure: ${error.message}`;
+      return;
     }
     const size = wasmSize();
     if (size) parts.push(size);

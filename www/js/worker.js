@@ -1,6 +1,5 @@
-// Web Worker that hosts its own wasm instance and `Model` for the background techniques (integrated gradients,
-// SmoothGrad, occlusion, ...), so the page keeps drawing while they run. The techniques the catalogue marks
-// long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
+// Web Worker that hosts its own wasm instance and `Model` for the background techniques (the attribution
+// methods), so the page keeps drawing while they run. The techniques the catalogue marks long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
 // between steps the worker reports progress and reads its messages, so a newer request stops the job at once
 // (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
 // `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`. Messages out:

@@ -4,6 +4,7 @@
 
 import { el } from '../dom.js';
 import { paintMap, mapCanvas, valueRange, createLegend, formatValue } from '../render.js';
+import { optionKey } from '../controls.js';
 
 /** One `[H, W]` map from a result: channels summed (LeNet's inputs have one), absolute values if asked. */
 export function displayMap(result, absolute) {
@@ -57,7 +58,11 @@ export function createOverlay(app) {
     show(technique, result) {
       const style = paintResult(top, result, app.view.aview === 'absolute', true);
       legend.update(style.colormap, style.range, 'attribution');
-      const score = app.view.output === 'log_prob' ? 'log-probability' : 'logit';
+      // What the score is: the labels of the shared choices (the catalogue's "Logit", "Log-probability").
+      const score = technique.options
+        .filter((o) => o.common && o.type === 'choice')
+        .map((o) => o.choices.find((choice) => choice.value === app.view[optionKey(technique, o)])?.label)
+        .join(' ');
       const parts = [`${technique.label} · class ${app.label(result.target)}`, `${score} ${formatValue(result.score)}`];
       if (result.completenessGap !== undefined) parts.push(`completeness gap ${formatValue(result.completenessGap)}`);
       if (result.camLayer) parts.push(`layer ${result.camLayer}`);

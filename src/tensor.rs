@@ -6,6 +6,16 @@
 
 use crate::error::{Error, Result};
 
+/// The most values one tensor, weight matrix or kernel buffer may hold (2^26, 256 MiB of `f32`). Shapes are
+/// checked against it when a network is built, so every size and offset the kernels compute stays far below
+/// `usize::MAX`, also in 32-bit WebAssembly where that is 2^32.
+pub const MAX_VALUES: usize = 1 << 26;
+
+/// `Π factors`, or `None` when it overflows `usize`.
+pub fn checked_product(factors: &[usize]) -> Option<usize> {
+    factors.iter().try_fold(1usize, |n, &f| n.checked_mul(f))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     shape: Vec<usize>,

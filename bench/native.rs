@@ -5,8 +5,7 @@ use convscope::explain::attribution::{attribute, Method, Options};
 use convscope::explain::deconvnet::deconv_all;
 use convscope::io::idx;
 use convscope::layers::relu::ReluRule;
-use convscope::model::network::{Layer, Network};
-use convscope::Tensor;
+use convscope::model::network::Network;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -51,27 +50,6 @@ fn time(name: &str, filter: &str, mut f: impl FnMut()) {
     );
 }
 
-/// One layer's forward step on its recorded input (per-layer costs of the forward pass).
-fn layer_forward(layer: &Layer, x: &Tensor) -> Option<Tensor> {
-    use convscope::layers::{conv2d, linear, pool, relu, softmax};
-    match layer {
-        Layer::Conv2d {
-            params,
-            weight,
-            bias,
-        } => conv2d::forward(params, x, weight, bias).ok(),
-        Layer::Relu => Some(relu::forward(x)),
-        Layer::MaxPool2d(p) => pool::forward(p, x).ok().map(|(y, _)| y),
-        Layer::Flatten => Some(x.clone()),
-        Layer::Linear {
-            params,
-            weight,
-            bias,
-        } => linear::forward(params, x, weight, bias).ok(),
-        Layer::LogSoftmax => Some(softmax::log_softmax(x)),
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = std::env::args()
         .skip(1)
@@ -92,14 +70,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, l) in net.layers().iter().enumerate() {
         let x = trace.layer_input(i);
         time(&format!("  layer {}", l.name), &filter, || {
-            black_box(layer_forward(&l.layer, black_box(x)));
+            black_box(l.layer.forward(black_box(x)).ok());
         });
     }
     time("gradient backward (given the trace)", &filter, || {
-        black_box(
-            net.target_backward(&trace, 7, false, ReluRule::Gradient)
-                .ok(),
-        );
+        black_box(trace.target_backward(7, false, ReluRule::Gradient).ok());
     });
     time("deconvnet: all 22 reconstructions", &filter, || {
         black_box(deconv_all(&net, &trace).ok());

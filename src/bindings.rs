@@ -134,10 +134,7 @@ struct LayerInfo<'a> {
 
 /// The layers with their manifest `type` string (the network has one layer per manifest entry, in order).
 fn typed_layers(net: &Network) -> impl Iterator<Item = (&NamedLayer, &'static str)> {
-    net.layers()
-        .iter()
-        .zip(&net.manifest().layers)
-        .map(|(layer, spec)| (layer, spec.kind.type_name()))
+    net.layers().iter().map(|l| (l, l.layer.type_name()))
 }
 
 /// A loaded network, kept alive between calls (free it with `model.free()`).
@@ -227,7 +224,7 @@ impl Model {
     pub fn activations(&self, image: &[f32]) -> Result<Array, JsError> {
         let trace = self.trace(image)?;
         typed_layers(&self.net)
-            .zip(&trace.outputs)
+            .zip(trace.outputs())
             .enumerate()
             .map(|(i, ((layer, kind), output))| {
                 Ok(JsValue::from(
@@ -309,7 +306,7 @@ impl Model {
         self.net.image(data.to_vec()).map_err(js_error)
     }
 
-    fn trace(&self, data: &[f32]) -> Result<Trace, JsError> {
+    fn trace(&self, data: &[f32]) -> Result<Trace<'_>, JsError> {
         self.net.forward(&self.image(data)?).map_err(js_error)
     }
 

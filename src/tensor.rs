@@ -33,12 +33,8 @@ impl Tensor {
 
     /// Wraps `data` as a tensor of `shape`; errors when the element count differs.
     pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Result<Self> {
-        let want: usize = shape.iter().product();
-        if want != data.len() {
-            return Err(Error::invalid(format!(
-                "a tensor of shape {shape:?} needs {want} values, got {}",
-                data.len()
-            )));
+        if checked_product(shape) != Some(data.len()) {
+            return Err(Error::shape("tensor data", shape, &[data.len()]));
         }
         Ok(Tensor {
             shape: shape.to_vec(),
@@ -74,10 +70,14 @@ impl Tensor {
     pub fn chw(&self) -> Result<(usize, usize, usize)> {
         match self.shape[..] {
             [c, h, w] => Ok((c, h, w)),
-            _ => Err(Error::invalid(format!(
-                "expected a CHW feature map, got shape {:?}",
-                self.shape
-            ))),
+            _ => Err(Error::out_of_range(
+                format!(
+                    "number of dimensions of the feature map of shape {:?}:",
+                    self.shape
+                ),
+                self.shape.len(),
+                "3 (C×H×W)",
+            )),
         }
     }
 
@@ -85,9 +85,11 @@ impl Tensor {
     pub fn channel(&self, c: usize) -> Result<&[f32]> {
         let (channels, h, w) = self.chw()?;
         if c >= channels {
-            return Err(Error::invalid(format!(
-                "channel {c} out of range: the map has {channels} channels"
-            )));
+            return Err(Error::out_of_range(
+                "channel",
+                c,
+                format!("0 to {} (the map has {channels} channels)", channels - 1),
+            ));
         }
         Ok(&self.data[c * h * w..(c + 1) * h * w])
     }
@@ -170,7 +172,7 @@ impl Lanes {
                 let slot = map
                     .data_mut()
                     .get_mut(p)
-                    .ok_or_else(|| Error::invalid("a signal position lies outside its map"))?;
+                    .ok_or_else(|| Error::internal("a signal position lies outside its map"))?;
                 *slot = v;
             }
         }

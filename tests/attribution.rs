@@ -100,7 +100,7 @@ fn routing(net: &Network, trace: &Trace) -> (Vec<bool>, Vec<u32>) {
         }
     }
     let switches = trace
-        .switches
+        .switches()
         .iter()
         .flatten()
         .flat_map(|s| s.indices.clone())

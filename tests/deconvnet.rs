@@ -144,7 +144,7 @@ fn linear_piece(net: &Network, trace: &Trace, last: usize) -> Piece {
         if layer.layer == Layer::Relu {
             masks.extend(trace.layer_input(i).data().iter().map(|&v| v > 0.0));
         }
-        if let Some(s) = &trace.switches[i] {
+        if let Some(s) = &trace.switches()[i] {
             switches.extend(&s.indices);
         }
     }
@@ -212,7 +212,7 @@ fn with_the_gradient_rule_the_pass_is_the_gradient_of_the_seeded_activations() {
                     continue;
                 }
                 let f = |t: &Trace| -> f64 {
-                    t.outputs[last]
+                    t.outputs()[last]
                         .data()
                         .iter()
                         .zip(seed.signal.data())
@@ -259,15 +259,8 @@ fn the_sparse_pass_equals_the_network_backward_pass() {
         for channel in 0..block.channels {
             for rule in [ReluRule::Deconvnet, ReluRule::Gradient, ReluRule::Guided] {
                 let seed = Seed::new(&net, &trace, &block.name, channel, Unit::All).unwrap();
-                let dense = net
-                    .backward(
-                        &trace,
-                        seed.activations,
-                        seed.signal.clone(),
-                        rule,
-                        None,
-                        None,
-                    )
+                let dense = trace
+                    .backward(seed.activations, seed.signal.clone(), rule, None, None)
                     .unwrap();
                 let sparse = seed.propagate(&net, &trace, rule).unwrap();
                 let scale = dense.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -327,8 +320,8 @@ fn ties_give_deterministic_switches_and_reconstructions() {
     let first = net.forward(&blank).unwrap();
     let second = net.forward(&blank).unwrap();
     let pool1 = net.layer_index("pool1").unwrap();
-    let relu1 = first.outputs[pool1 - 1].data();
-    let switches = first.switches[pool1].as_ref().unwrap();
+    let relu1 = first.outputs()[pool1 - 1].data();
+    let switches = first.switches()[pool1].as_ref().unwrap();
     let mut ties = 0;
     for (out, &switch) in switches.indices.iter().enumerate() {
         let (c, oy, ox) = (out / 196, out / 14 % 14, out % 14);
@@ -340,7 +333,7 @@ fn ties_give_deterministic_switches_and_reconstructions() {
         }
     }
     assert!(ties > 6 * 14 * 14 / 2, "only {ties} tied windows");
-    assert_eq!(first.switches, second.switches);
+    assert_eq!(first.switches(), second.switches());
     assert_eq!(
         deconv_all(&net, &first).unwrap(),
         deconv_all(&net, &second).unwrap()
@@ -364,7 +357,9 @@ fn deconv_all_is_every_conv_channel_in_order() {
             &deconv(&net, &trace, &r.layer, r.channel, Unit::All).unwrap()
         );
         let block = deconvnet::ConvBlock::find(&net, &r.layer).unwrap();
-        let plane = trace.outputs[block.activations].channel(r.channel).unwrap();
+        let plane = trace.outputs()[block.activations]
+            .channel(r.channel)
+            .unwrap();
         assert_eq!(r.strength, plane.iter().copied().fold(f32::MIN, f32::max));
         assert_eq!(r.shape(), vec![28, 28]);
     }

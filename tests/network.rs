@@ -45,7 +45,7 @@ fn random_image(rng: &mut Rng, shape: [usize; 3]) -> Tensor {
 /// The score whose gradient is checked: log-probability of class 1 (through every layer type).
 fn score(net: &Network, x: &Tensor) -> f64 {
     let t = net.forward(x).unwrap();
-    t.outputs.last().unwrap().data()[1] as f64
+    t.outputs().last().unwrap().data()[1] as f64
 }
 
 #[test]
@@ -54,9 +54,7 @@ fn input_gradient_matches_finite_differences() {
     let mut rng = Rng::new(4);
     let mut x = random_image(&mut rng, net.input_shape());
     let trace = net.forward(&x).unwrap();
-    let g = net
-        .target_backward(&trace, 1, true, ReluRule::Gradient)
-        .unwrap();
+    let g = trace.target_backward(1, true, ReluRule::Gradient).unwrap();
     let eps = 1e-3;
     let mut worst = 0.0f64;
     for i in (0..x.len()).step_by(7) {
@@ -82,15 +80,9 @@ fn parameter_gradients_match_finite_differences() {
     let mut seed = Tensor::zeros(&net.layers()[from].output_shape);
     seed.data_mut()[1] = 1.0;
     let mut grads = net.zero_gradients();
-    net.backward(
-        &trace,
-        from,
-        seed,
-        ReluRule::Gradient,
-        None,
-        Some(&mut grads),
-    )
-    .unwrap();
+    trace
+        .backward(from, seed, ReluRule::Gradient, None, Some(&mut grads))
+        .unwrap();
     let eps = 1e-3f32;
     let layer_ids: Vec<usize> = net.parameters_mut().map(|(i, _, _)| i).collect();
     assert_eq!(layer_ids.len(), 5);

@@ -179,7 +179,7 @@ fn activations_are_every_layer_output_in_order() {
     assert_eq!(activations.length(), 13);
     let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
     let trace = net.forward(&net.image(image).unwrap()).unwrap();
-    for (i, (layer, expected)) in activations.iter().zip(&trace.outputs).enumerate() {
+    for (i, (layer, expected)) in activations.iter().zip(trace.outputs()).enumerate() {
         assert_eq!(get(&layer, "index").as_f64(), Some((i + 1) as f64));
         let shape: Vec<usize> = numbers(get(&layer, "shape"))
             .iter()
@@ -271,7 +271,7 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
     assert_eq!(numbers(get(&one, "shape")), vec![28.0, 28.0]);
     assert_eq!(floats(get(&one, "data")), core.data());
     // The strength is the largest activation of pool2 (layer 6), channel 5.
-    let pool2 = trace.outputs[5].channel(5).unwrap();
+    let pool2 = trace.outputs()[5].channel(5).unwrap();
     let strongest = pool2.iter().cloned().fold(f32::MIN, f32::max);
     assert_eq!(get(&one, "strength").as_f64(), Some(f64::from(strongest)));
     assert!(get(&one, "position").is_undefined());
@@ -279,7 +279,7 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
     // "max" keeps the strongest unit and says where it is; "y,x" picks one unit.
     let max = m.deconv(&image, "conv1", 0, Some("max".into())).unwrap();
     let position = numbers(get(&max, "position"));
-    let pool1 = trace.outputs[2].channel(0).unwrap();
+    let pool1 = trace.outputs()[2].channel(0).unwrap();
     let at = pool1
         .iter()
         .position(|&v| v == pool1.iter().cloned().fold(f32::MIN, f32::max))

@@ -172,10 +172,7 @@ impl Seed {
                 block.channels - 1
             )));
         }
-        let pooled = trace
-            .outputs
-            .get(block.activations)
-            .ok_or_else(|| Error::invalid("the trace does not come from this network"))?;
+        let pooled = trace.output(block.activations)?;
         let (_, h, w) = pooled.chw()?;
         let plane = pooled.channel(channel)?;
         let strength = plane.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -240,8 +237,12 @@ pub fn propagate_all(
         ));
     }
     let layers = net.layers();
-    if from >= layers.len() || trace.outputs.len() != layers.len() {
-        return Err(Error::invalid("the trace does not come from this network"));
+    if from >= layers.len() {
+        return Err(Error::out_of_range(
+            "seed layer index",
+            from,
+            format!("0 to {}", layers.len() - 1),
+        ));
     }
     if let Some(l) = layers[..=from].iter().find(|l| {
         !matches!(

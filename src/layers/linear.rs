@@ -34,7 +34,8 @@ impl LinearParams {
 
 pub fn forward(p: &LinearParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     let mut y = forward_batch(p, &[x], weight, bias)?;
-    y.pop().ok_or_else(|| Error::invalid("no output"))
+    y.pop()
+        .ok_or_else(|| Error::internal("a batch of one input gave no output"))
 }
 
 /// [`forward`] for a batch of inputs `xs[b]: [in]` → `[out]`, as one product: every weight row is read once
@@ -149,7 +150,8 @@ fn dots<const R: usize, const B: usize>(rows: [&[f32]; R], xs: &[&[f32]; B]) -> 
 /// `∂L/∂x = Wᵀ g` for `g: [out]`.
 pub fn backward_input(p: &LinearParams, g: &Tensor, weight: &[f32]) -> Result<Tensor> {
     let mut dx = backward_input_batch(p, &[g], weight)?;
-    dx.pop().ok_or_else(|| Error::invalid("no gradient"))
+    dx.pop()
+        .ok_or_else(|| Error::internal("a batch of one signal gave no gradient"))
 }
 
 /// [`backward_input`] for a batch of signals `gs[b]: [out]` → `[in]`: eight input positions × up to four

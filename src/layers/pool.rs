@@ -55,7 +55,11 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
     let (c, h, w) = x.chw()?;
     let (oh, ow) = p.out_dims(h, w)?;
     if c * h * w > u32::MAX as usize {
-        return Err(Error::invalid("feature map too large for 32-bit switches"));
+        return Err(Error::out_of_range(
+            "max_pool2d input size",
+            c * h * w,
+            "at most 2^32 values (the switches are 32-bit)",
+        ));
     }
     let mut y = vec![0.0; c * oh * ow];
     let mut indices = vec![0u32; c * oh * ow];
@@ -184,7 +188,7 @@ pub fn unpool(y: &Tensor, switches: &Switches) -> Result<Tensor> {
     for (&v, &i) in y.data().iter().zip(&switches.indices) {
         let slot = xd
             .get_mut(i as usize)
-            .ok_or_else(|| Error::invalid("a pooling switch points outside its map"))?;
+            .ok_or_else(|| Error::internal("a pooling switch points outside its map"))?;
         *slot += v;
     }
     Ok(x)
@@ -209,7 +213,7 @@ pub fn unpool_lanes(y: Lanes, switches: &Switches) -> Result<Lanes> {
         values: Vec::with_capacity(y.values.len()),
     };
     for (&p, row) in y.positions.iter().zip(y.values.chunks_exact(l.max(1))) {
-        let outside = || Error::invalid("a pooling switch points outside its map");
+        let outside = || Error::internal("a pooling switch points outside its map");
         let target = *switches.indices.get(p).ok_or_else(outside)? as usize;
         let existing = row_at.get_mut(target).ok_or_else(outside)?;
         if *existing == usize::MAX {

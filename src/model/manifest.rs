@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::layers::conv2d::Conv2dParams;
 use crate::layers::linear::LinearParams;
 use crate::layers::pool::PoolParams;
+use crate::layers::Layer;
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "convscope-manifest";
@@ -66,41 +67,40 @@ pub struct Normalization {
     pub std: Vec<f32>,
 }
 
+/// One entry of the manifest's `layers`: a name and the layer, as `{"name": ..., "type": ..., params...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerSpec {
     pub name: String,
     #[serde(flatten)]
-    pub kind: LayerKind,
+    pub layer: Layer,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum LayerKind {
-    Conv2d(Conv2dParams),
-    Relu,
-    MaxPool2d(PoolParams),
-    Flatten,
-    Linear(LinearParams),
-    LogSoftmax,
-}
-
-impl LayerKind {
-    /// The manifest's `type` string.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            LayerKind::Conv2d(_) => "conv2d",
-            LayerKind::Relu => "relu",
-            LayerKind::MaxPool2d(_) => "max_pool2d",
-            LayerKind::Flatten => "flatten",
-            LayerKind::Linear(_) => "linear",
-            LayerKind::LogSoftmax => "log_softmax",
+/// Errors when a layer's `"type"` is not a string: serde reads a number there as the index of a variant
+/// (`"type": 5` would be the sixth layer type), which no manifest means.
+fn check_layer_types(text: &str) -> Result<()> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::manifest(format!("not a valid manifest: {e}")))?;
+    let layers = value.get("layers").and_then(|l| l.as_array());
+    for (i, layer) in layers.into_iter().flatten().enumerate() {
+        match layer.get("type") {
+            Some(t) if !t.is_string() => {
+                return Err(Error::manifest(format!(
+                    "layer {} has \"type\": {t}; a type is a name such as \"conv2d\" or \"relu\"",
+                    i + 1
+                )))
+            }
+            _ => {}
         }
     }
+    Ok(())
 }
 
 impl Manifest {
     /// Parses manifest JSON; the network checks the architecture when it is built.
     pub fn parse(text: &str) -> Result<Manifest> {
+        // A byte-order mark is not JSON, but some editors write one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        check_layer_types(text)?;
         let manifest: Manifest = serde_json::from_str(text)
             .map_err(|e| Error::manifest(format!("not a valid manifest: {e}")))?;
         if manifest.format != FORMAT {
@@ -149,9 +149,9 @@ impl Manifest {
         let (h, w) = c2.out_dims(h, w)?;
         let (h, w) = pool.out_dims(h, w)?;
         let flat = 16 * h * w;
-        let layer = |name: &str, kind| LayerSpec {
+        let layer = |name: &str, layer| LayerSpec {
             name: name.to_string(),
-            kind,
+            layer,
         };
         Ok(Manifest {
             format: format_name(),
@@ -160,37 +160,37 @@ impl Manifest {
             input,
             normalization: None,
             layers: vec![
-                layer("conv1", LayerKind::Conv2d(c1)),
-                layer("relu1", LayerKind::Relu),
-                layer("pool1", LayerKind::MaxPool2d(pool)),
-                layer("conv2", LayerKind::Conv2d(c2)),
-                layer("relu2", LayerKind::Relu),
-                layer("pool2", LayerKind::MaxPool2d(pool)),
-                layer("flatten", LayerKind::Flatten),
+                layer("conv1", Layer::conv2d(c1)),
+                layer("relu1", Layer::Relu),
+                layer("pool1", Layer::MaxPool2d(pool)),
+                layer("conv2", Layer::conv2d(c2)),
+                layer("relu2", Layer::Relu),
+                layer("pool2", Layer::MaxPool2d(pool)),
+                layer("flatten", Layer::Flatten),
                 layer(
                     "fc1",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: flat,
                         out_features: 120,
                     }),
                 ),
-                layer("relu3", LayerKind::Relu),
+                layer("relu3", Layer::Relu),
                 layer(
                     "fc2",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: 120,
                         out_features: 84,
                     }),
                 ),
-                layer("relu4", LayerKind::Relu),
+                layer("relu4", Layer::Relu),
                 layer(
                     "fc3",
-                    LayerKind::Linear(LinearParams {
+                    Layer::linear(LinearParams {
                         in_features: 84,
                         out_features: labels.len(),
                     }),
                 ),
-                layer("log_softmax", LayerKind::LogSoftmax),
+                layer("log_softmax", Layer::LogSoftmax),
             ],
             labels,
             weights: format!("{name}.safetensors"),
@@ -223,11 +223,14 @@ mod tests {
         let back = Manifest::parse(&text).unwrap();
         assert_eq!(back, m);
         assert!(matches!(
-            back.layers[7].kind,
-            LayerKind::Linear(LinearParams {
-                in_features: 400,
-                out_features: 120
-            })
+            back.layers[7].layer,
+            Layer::Linear {
+                params: LinearParams {
+                    in_features: 400,
+                    out_features: 120
+                },
+                ..
+            }
         ));
     }
 
@@ -243,5 +246,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("format"), "{err}");
+    }
+
+    #[test]
+    fn numeric_layer_types_are_refused_and_a_byte_order_mark_is_accepted() {
+        let text = |kind: &str| {
+            format!(
+                r#"{{"name":"x","input":{{"channels":1,"height":2,"width":2}},"layers":[{{"name":"a","type":{kind}}}],"weights":"w"}}"#
+            )
+        };
+        // Serde alone reads 5 as the sixth variant (log_softmax).
+        let err = Manifest::parse(&text("5")).unwrap_err().to_string();
+        assert!(err.contains("layer 1 has \"type\": 5"), "{err}");
+        assert!(Manifest::parse(&text("null")).is_err());
+        let relu = Manifest::parse(&text("\"relu\"")).unwrap();
+        assert_eq!(relu.layers[0].layer, Layer::Relu);
+        let with_bom = format!("\u{feff}{}", text("\"relu\""));
+        assert_eq!(Manifest::parse(&with_bom).unwrap(), relu);
     }
 }

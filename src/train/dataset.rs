@@ -37,10 +37,13 @@ impl Dataset {
 
     /// Image `i` as `[1, H, W]` in `[0, 1]` and its label.
     pub fn get(&self, i: usize) -> Result<(Tensor, usize)> {
-        let label = *self
-            .labels
-            .get(i)
-            .ok_or_else(|| Error::invalid(format!("sample {i} out of range")))?;
+        let label = *self.labels.get(i).ok_or_else(|| {
+            Error::out_of_range(
+                "sample",
+                i,
+                format!("0 to {}", self.len().saturating_sub(1)),
+            )
+        })?;
         Ok((self.images.image(i)?, label as usize))
     }
 

@@ -7,8 +7,7 @@
 //! runtime monitor (`explain::monitor`) reads. docs/monitor.md has the measurements.
 
 use crate::error::{Error, Result};
-use crate::layers::relu::ReluRule;
-use crate::model::network::{Gradients, Layer, Network, Trace};
+use crate::model::network::{Layer, Network, Trace};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -20,17 +19,12 @@ pub struct Dropout {
     layers: Vec<usize>,
 }
 
-/// The masks drawn for one sample: `(layer index, per-unit multiplier 0 or 1/(1 − p))`, ascending by layer.
-pub type Masks = Vec<(usize, Vec<f32>)>;
-
 impl Dropout {
     /// Dropout with probability `p` after every ReLU that follows a linear layer whose output is not the
     /// network's last linear layer (the ReLUs of the hidden fully connected layers). `p = 0` turns it off.
     pub fn new(net: &Network, p: f32) -> Result<Dropout> {
         if !(0.0..1.0).contains(&p) {
-            return Err(Error::invalid(format!(
-                "dropout probability must be in [0, 1), got {p}"
-            )));
+            return Err(Error::out_of_range("dropout probability", p, "0 ≤ p < 1"));
         }
         let kinds = net.layers();
         let layers = if p == 0.0 {
@@ -50,53 +44,41 @@ impl Dropout {
         &self.layers
     }
 
-    /// Runs the network forward with fresh masks drawn from `rng` applied after the dropout layers.
-    pub fn forward(&self, net: &Network, image: &Tensor, rng: &mut Rng) -> Result<(Trace, Masks)> {
-        let mut masks = Masks::new();
+    /// Runs the network forward with fresh masks drawn from `rng` (in layer order, one uniform per unit)
+    /// applied after the dropout layers. The masks are part of the trace: its backward pass
+    /// ([`Trace::backward`]) goes through them.
+    pub fn forward<'n>(
+        &self,
+        net: &'n Network,
+        image: &Tensor,
+        rng: &mut Rng,
+    ) -> Result<Trace<'n>> {
         let keep = 1.0 / (1.0 - self.p);
-        let trace = net.forward_with(image, &mut |i, y| {
-            if self.layers.contains(&i) {
-                let mask: Vec<f32> = (0..y.len())
+        let masks = self
+            .layers
+            .iter()
+            .map(|&i| {
+                // A layer the network lacks gets an empty mask, which forward_masked refuses.
+                let units = net
+                    .layers()
+                    .get(i)
+                    .map_or(0, |l| l.output_shape.iter().product());
+                let mask = (0..units)
                     .map(|_| if rng.uniform() < self.p { 0.0 } else { keep })
                     .collect();
-                apply(y, &mask);
-                masks.push((i, mask));
-            }
-        })?;
-        Ok((trace, masks))
-    }
-
-    /// [`Network::backward`] with true gradients from layer `from` down to the input, through the masks of
-    /// the forward pass that made `trace`; parameter gradients accumulate into `grads`.
-    pub fn backward(
-        net: &Network,
-        trace: &Trace,
-        masks: &Masks,
-        from: usize,
-        grad: Tensor,
-        grads: &mut Gradients,
-    ) -> Result<()> {
-        let (mut at, mut g) = (from, grad);
-        for (layer, mask) in masks.iter().rev().filter(|(layer, _)| *layer <= from) {
-            g = net.backward(trace, at, g, ReluRule::Gradient, Some(*layer), Some(grads))?;
-            apply(&mut g, mask);
-            at = *layer;
-        }
-        net.backward(trace, at, g, ReluRule::Gradient, None, Some(grads))?;
-        Ok(())
-    }
-}
-
-fn apply(t: &mut Tensor, mask: &[f32]) {
-    for (v, m) in t.data_mut().iter_mut().zip(mask) {
-        *v *= m;
+                (i, mask)
+            })
+            .collect();
+        net.forward_masked(image, masks)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::relu::ReluRule;
     use crate::model::manifest::{InputShape, Manifest};
+    use crate::model::network::Masks;
 
     fn small_net(seed: u64) -> Network {
         let shape = InputShape {
@@ -118,14 +100,8 @@ mod tests {
 
     /// Loss −log_softmax[label] of the network with the given masks applied after the dropout layers.
     fn masked_loss(net: &Network, x: &Tensor, masks: &Masks, label: usize) -> f64 {
-        let trace = net
-            .forward_with(x, &mut |i, y| {
-                if let Some((_, m)) = masks.iter().find(|(l, _)| *l == i) {
-                    apply(y, m);
-                }
-            })
-            .expect("forward");
-        -(trace.outputs.last().expect("output").data()[label] as f64)
+        let trace = net.forward_masked(x, masks.clone()).expect("forward");
+        -(trace.outputs().last().expect("output").data()[label] as f64)
     }
 
     #[test]
@@ -151,13 +127,13 @@ mod tests {
         let mut rng = Rng::new(7);
         let (mut dropped, mut total) = (0usize, 0usize);
         for s in 0..200 {
-            let (trace, masks) = dropout
+            let trace = dropout
                 .forward(&net, &image(&net, s), &mut rng)
                 .expect("forward");
-            assert_eq!(masks.len(), 2);
-            for (layer, mask) in &masks {
+            assert_eq!(trace.masks().len(), 2);
+            for (layer, mask) in trace.masks() {
                 let before = trace.layer_input(*layer).data();
-                let after = trace.outputs[*layer].data();
+                let after = trace.outputs()[*layer].data();
                 for ((&m, &a), &b) in mask.iter().zip(after).zip(before) {
                     assert!(m == 0.0 || (m - 1.0 / 0.7).abs() < 1e-6, "multiplier {m}");
                     assert_eq!(a, b.max(0.0) * m);
@@ -177,15 +153,19 @@ mod tests {
         let dropout = Dropout::new(&net, 0.5).expect("dropout");
         let x = image(&net, 11);
         let label = 1;
-        let (trace, masks) = dropout
+        let trace = dropout
             .forward(&net, &x, &mut Rng::new(5))
             .expect("forward");
+        let masks = trace.masks().clone();
         assert!(masks.iter().any(|(_, m)| m.contains(&0.0)));
-        let out = trace.outputs.len() - 1;
-        let mut seed = Tensor::zeros(trace.outputs[out].shape());
+        let out = trace.outputs().len() - 1;
+        let mut seed = Tensor::zeros(trace.outputs()[out].shape());
         seed.data_mut()[label] = -1.0;
         let mut grads = net.zero_gradients();
-        Dropout::backward(&net, &trace, &masks, out, seed, &mut grads).expect("backward");
+        trace
+            .backward(out, seed, ReluRule::Gradient, None, Some(&mut grads))
+            .expect("backward");
+        drop(trace);
 
         let eps = 1e-3f32;
         let mut checked = 0;

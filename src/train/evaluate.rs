@@ -23,9 +23,14 @@ impl Evaluation {
 pub fn evaluate(net: &Network, data: &Dataset) -> Result<Evaluation> {
     let classes = net.labels().len();
     if let Some(&bad) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::invalid(format!(
-            "label {bad} is out of range for a model with {classes} classes"
-        )));
+        return Err(Error::out_of_range(
+            "label",
+            bad,
+            format!(
+                "0 to {} (the model has {classes} classes)",
+                classes.saturating_sub(1)
+            ),
+        ));
     }
     const SHARDS: usize = 8;
     let chunk = data.len().div_ceil(SHARDS).max(1);

@@ -34,9 +34,7 @@ impl OptimizerKind {
                 eps: 1e-8,
                 weight_decay,
             }),
-            other => Err(Error::invalid(format!(
-                "unknown optimizer {other:?}: use sgd or adam"
-            ))),
+            other => Err(Error::unknown("optimizer", other, &["sgd", "adam"])),
         }
     }
 }
@@ -70,7 +68,7 @@ impl Optimizer {
                 self.first.layers.get_mut(i).and_then(Option::as_mut),
                 self.second.layers.get_mut(i).and_then(Option::as_mut),
             ) else {
-                return Err(Error::invalid("gradients do not match the network"));
+                return Err(Error::internal("gradients do not match the network"));
             };
             for (p, g, m, v) in [(weight, gw, m_w, v_w), (bias, gb, m_b, v_b)] {
                 update(self.kind, t, lr, p, g, m, v);

@@ -6,6 +6,7 @@
 //! core computes a shard, so results do not depend on the machine.
 
 use crate::error::{Error, Result};
+use crate::layers::relu::ReluRule;
 use crate::model::network::{argmax, Gradients, Network};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -115,13 +116,13 @@ fn shard_step(
             Some(a) => a.apply(&image, &mut rng),
             None => image,
         };
-        let (trace, masks) = dropout.forward(net, &image, &mut rng)?;
-        let log_probs = &trace.outputs[out_layer];
+        let trace = dropout.forward(net, &image, &mut rng)?;
+        let log_probs = trace.output(out_layer)?;
         loss -= log_probs.data()[label] as f64;
         correct += usize::from(argmax(log_probs.data()) == label);
         let mut seed = Tensor::zeros(log_probs.shape());
         seed.data_mut()[label] = -scale;
-        Dropout::backward(net, &trace, &masks, out_layer, seed, &mut grads)?;
+        trace.backward(out_layer, seed, ReluRule::Gradient, None, Some(&mut grads))?;
     }
     Ok(ShardResult {
         grads,
@@ -139,20 +140,27 @@ pub fn train(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<EpochReport>> {
     if cfg.batch_size == 0 || cfg.epochs == 0 || data.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "batch-size",
             "training needs a positive batch size, at least one epoch and some data",
         ));
     }
     if !(cfg.lr.is_finite() && cfg.lr > 0.0 && cfg.lr_decay.is_finite() && cfg.lr_decay > 0.0) {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "lr",
             "learning rate and its decay must be positive numbers",
         ));
     }
     let classes = net.labels().len();
     if let Some(&bad) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::invalid(format!(
-            "label {bad} is out of range for a model with {classes} classes"
-        )));
+        return Err(Error::out_of_range(
+            "label",
+            bad,
+            format!(
+                "0 to {} (the model has {classes} classes)",
+                classes.saturating_sub(1)
+            ),
+        ));
     }
     let dropout = Dropout::new(net, cfg.dropout)?;
     let mut optimizer = Optimizer::new(cfg.optimizer, net);

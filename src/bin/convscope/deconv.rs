@@ -75,7 +75,7 @@ pub fn run(argv: &[String]) -> Result<()> {
         Output::Png(path) => {
             let block = ConvBlock::find(&net, layer)?;
             let [_, h, w] = net.input_shape();
-            let input = flat(&trace.input)?;
+            let input = flat(trace.input())?;
             let recon = flat(&r.map)?;
             let options = GridOptions {
                 title: format!("image {index}: {layer} channel {channel}, unit {unit}"),
@@ -216,7 +216,7 @@ fn digits_figure(args: &Args, net: &Network, digits: &str, display: Colormap) ->
                 continue;
             }
             let trace = net.forward(&images.image(index)?)?;
-            if net.prediction(&trace).label == wanted {
+            if trace.prediction().label == wanted {
                 found = Some((index, trace));
                 break;
             }
@@ -236,7 +236,7 @@ fn digits_figure(args: &Args, net: &Network, digits: &str, display: Colormap) ->
 
 /// "t10k[3], label 0, predicted 0 (99.9%)".
 fn caption(net: &Network, trace: &Trace, index: usize, label: Option<usize>) -> String {
-    let p = net.prediction(trace);
+    let p = trace.prediction();
     let name = |k: usize| {
         net.labels()
             .get(k)
@@ -289,7 +289,7 @@ fn digit_block(
     display: Colormap,
 ) -> Result<Vec<RgbImage>> {
     let [_, h, w] = net.input_shape();
-    let input = flat(&trace.input)?;
+    let input = flat(trace.input())?;
     let mut grids = Vec::new();
     for (b, block) in conv_blocks(net).iter().enumerate() {
         let map_scale = Scale::range(0.0, activations(trace, block)?.min_max().1.max(0.0));
@@ -379,10 +379,7 @@ fn upsampled(
 
 /// The pooled maps `P` of a conv block.
 fn activations<'a>(trace: &'a Trace, block: &ConvBlock) -> Result<&'a Tensor> {
-    trace
-        .outputs
-        .get(block.activations)
-        .ok_or_else(|| Error::invalid("the trace does not come from this network"))
+    trace.output(block.activations)
 }
 
 /// A `[C, H, W]` map as `H × W` values for display: the sum over channels (the map itself for one channel).

@@ -113,11 +113,11 @@ pub fn activations(argv: &[String]) -> Result<()> {
         .unwrap_or("viridis")
         .parse::<render::colormap::Colormap>()?;
     let trace = net.forward(&image)?;
-    let maps = &trace.outputs[number - 1];
+    let maps = trace.output(number - 1)?;
     let title = format!(
         "layer {number}: {} ({}) {:?}",
         layer.name,
-        net.manifest().layers[number - 1].kind.type_name(),
+        layer.layer.type_name(),
         layer.output_shape
     );
     let img = render::grid::feature_grid(maps, &title, colormap)?;

@@ -87,10 +87,7 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
         .layers()
         .get(layer)
         .ok_or_else(|| Error::invalid(format!("layer index {layer} out of range")))?;
-    let activation = trace
-        .outputs
-        .get(layer)
-        .ok_or_else(|| Error::invalid("the trace does not come from this network"))?;
+    let activation = trace.output(layer)?;
     let (_, h, w) = activation.chw()?;
     if layer >= target.logits {
         return Err(Error::invalid(format!(
@@ -98,8 +95,7 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
             named.name
         )));
     }
-    let grad = net.backward(
-        trace,
+    let grad = trace.backward(
         target.logits,
         target.logit_gradient(trace)?,
         ReluRule::Gradient,
@@ -140,7 +136,7 @@ pub fn guided_grad_cam(
     target: &TargetScore,
 ) -> Result<Tensor> {
     let heat = cam.upsampled(net)?;
-    let mut guided = target.input_gradient(net, trace, ReluRule::Guided)?;
+    let mut guided = target.input_gradient(trace, ReluRule::Guided)?;
     for channel in guided.data_mut().chunks_exact_mut(heat.len()) {
         for (g, c) in channel.iter_mut().zip(heat.data()) {
             *g *= c;

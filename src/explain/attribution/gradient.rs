@@ -16,12 +16,7 @@ use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
 
 /// The map of a single-pass `method` for the input of `trace`; errors for the other methods.
-pub fn attribution(
-    net: &Network,
-    trace: &Trace,
-    target: &TargetScore,
-    method: Method,
-) -> Result<Tensor> {
+pub fn attribution(trace: &Trace, target: &TargetScore, method: Method) -> Result<Tensor> {
     let rule = method.relu_rule().ok_or_else(|| {
         Error::invalid(format!(
             "{} is not a single-backward-pass method; those are {}",
@@ -29,8 +24,8 @@ pub fn attribution(
             method_names()
         ))
     })?;
-    let mut map = target.input_gradient(net, trace, rule)?;
-    finish(method, &mut map, &trace.input);
+    let mut map = target.input_gradient(trace, rule)?;
+    finish(method, &mut map, trace.input());
     Ok(map)
 }
 
@@ -111,7 +106,7 @@ impl<'n> GradientSum<'n> {
             Some(j) => {
                 let shape = &self.net.layers()[j].output_shape;
                 let signal = Tensor::from_vec(shape, scaled.map(|s| s as f32).collect())?;
-                let input = self.net.backward(trace, j, signal, self.rule, None, None)?;
+                let input = trace.backward(j, signal, self.rule, None, None)?;
                 Ok(input.data().iter().map(|&v| v as f64).collect())
             }
         }
@@ -162,13 +157,13 @@ mod tests {
         let trace = net.forward(&x).unwrap();
         let target = TargetScore::new(&net, &trace, None, Output::Logit).unwrap();
         assert_eq!(target.score(&trace).unwrap(), -6.0);
-        let map = |m| attribution(&net, &trace, &target, m).unwrap().into_data();
+        let map = |m| attribution(&trace, &target, m).unwrap().into_data();
         assert_eq!(map(Method::Gradient), [-2.0, -2.0]);
         assert_eq!(map(Method::Saliency), [2.0, 2.0]);
         assert_eq!(map(Method::GuidedBackprop), [0.0, 0.0]);
         assert_eq!(map(Method::Deconvnet), [1.0, -1.0]);
         assert_eq!(map(Method::GradientXInput), [-2.0, -4.0]);
-        let err = attribution(&net, &trace, &target, Method::Occlusion).unwrap_err();
+        let err = attribution(&trace, &target, Method::Occlusion).unwrap_err();
         assert!(err.to_string().contains("guided-backprop"), "{err}");
     }
 }

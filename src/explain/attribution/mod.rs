@@ -259,7 +259,7 @@ impl TargetScore {
             .map_or(0, |l| l.output_shape.iter().product());
         let class = match class {
             Some(c) => c,
-            None => net.prediction(trace).label,
+            None => trace.prediction().label,
         };
         if class >= classes {
             return Err(Error::invalid(format!(
@@ -276,12 +276,15 @@ impl TargetScore {
 
     /// The logits of a forward pass of the same network.
     fn logit_values<'t>(&self, trace: &'t Trace) -> Result<&'t [f32]> {
-        trace
-            .outputs
-            .get(self.logits)
-            .map(|t| t.data())
-            .filter(|z| self.class < z.len())
-            .ok_or_else(|| Error::invalid("the trace does not come from this network"))
+        let z = trace.output(self.logits)?.data();
+        if self.class >= z.len() {
+            return Err(Error::out_of_range(
+                "target class",
+                self.class,
+                format!("0 to {}", z.len().saturating_sub(1)),
+            ));
+        }
+        Ok(z)
     }
 
     /// `f(x)` from a forward pass of the same network.
@@ -309,15 +312,8 @@ impl TargetScore {
     }
 
     /// `∂f/∂x` with respect to the raw input of `trace`, the ReLUs passing the signal by `rule`.
-    pub fn input_gradient(&self, net: &Network, trace: &Trace, rule: ReluRule) -> Result<Tensor> {
-        net.backward(
-            trace,
-            self.logits,
-            self.logit_gradient(trace)?,
-            rule,
-            None,
-            None,
-        )
+    pub fn input_gradient(&self, trace: &Trace, rule: ReluRule) -> Result<Tensor> {
+        trace.backward(self.logits, self.logit_gradient(trace)?, rule, None, None)
     }
 }
 
@@ -390,7 +386,7 @@ pub fn attribute_with_progress(
         | Method::Saliency
         | Method::GuidedBackprop
         | Method::Deconvnet
-        | Method::GradientXInput => gradient::attribution(net, &trace, &target, method)?,
+        | Method::GradientXInput => gradient::attribution(&trace, &target, method)?,
         Method::IntegratedGradients => {
             let baseline = options.baseline.image(net.input_shape())?;
             let ig = integrated::integrated_gradients(

@@ -59,7 +59,7 @@ pub fn occlusion(
     params: &Params,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
-    let x = &trace.input;
+    let x = trace.input();
     let (channels, h, w) = x.chw()?;
     let (ys, xs) = params.corners(h, w)?;
     let (win, fill) = (params.window, params.fill);

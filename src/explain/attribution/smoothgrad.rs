@@ -69,7 +69,7 @@ pub fn smoothgrad(
             params.sigma
         )));
     }
-    let x = &trace.input;
+    let x = trace.input();
     let std = noise_std(x, params.sigma);
     let mut rng = Rng::new(params.seed);
     let rule = params.base.relu_rule().unwrap_or(ReluRule::Gradient);

@@ -203,9 +203,9 @@ pub fn fingerprint(net: &Network) -> u64 {
             feed(&v.to_le_bytes());
         }
     }
-    for (layer, spec) in net.layers().iter().zip(&net.manifest().layers) {
+    for layer in net.layers() {
         feed(layer.name.as_bytes());
-        feed(spec.kind.type_name().as_bytes());
+        feed(layer.layer.type_name().as_bytes());
         if let Some((weight, bias)) = layer.layer.params() {
             for v in weight.iter().chain(bias) {
                 feed(&v.to_le_bytes());
@@ -293,12 +293,8 @@ impl Monitor {
                 )));
             }
             let trace = net.forward(&images.image(i)?)?;
-            let predicted = net.prediction(&trace).label;
-            let values = trace
-                .outputs
-                .get(index)
-                .ok_or_else(|| Error::invalid("the forward pass lacks the monitored layer"))?
-                .data();
+            let predicted = trace.prediction().label;
+            let values = trace.output(index)?.data();
             if held_out(i) {
                 kept_apart.push((predicted, pattern::pack(values), predicted == label));
             }
@@ -442,11 +438,7 @@ impl Monitor {
     /// The monitored layer's values in a forward trace of `net`.
     pub fn activations<'t>(&self, net: &Network, trace: &'t Trace) -> Result<&'t [f32]> {
         let index = self.layer_index(net)?;
-        trace
-            .outputs
-            .get(index)
-            .map(|t| t.data())
-            .ok_or_else(|| Error::invalid("the trace does not come from this network"))
+        trace.output(index).map(|t| t.data())
     }
 
     /// The nearest recorded pattern of `class` to a packed pattern.
@@ -473,14 +465,14 @@ impl Monitor {
     /// The pattern monitor's verdict on a forward trace of `net`.
     pub fn check(&self, net: &Network, trace: &Trace, gamma: Option<u32>) -> Result<Check> {
         let values = self.activations(net, trace)?;
-        let label = net.prediction(trace).label;
+        let label = trace.prediction().label;
         Ok(self.check_pattern(label, pattern::pack(values), gamma))
     }
 
     /// Every detector's score on a forward trace of `net` (larger = more unusual; see [`eval::Detector`]).
     pub fn scores(&self, net: &Network, trace: &Trace) -> Result<Scores> {
         let values = self.activations(net, trace)?;
-        let prediction = net.prediction(trace);
+        let prediction = trace.prediction();
         let label = prediction.label;
         let distance = self
             .nearest(label, &pattern::pack(values))

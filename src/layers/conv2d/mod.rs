@@ -277,14 +277,15 @@ mod tests {
 
     #[test]
     fn absurd_sizes_are_errors_not_wrapped_sizes() {
-        // Padding 2^62 (and 2^30, which wraps in 32-bit wasm) overflow or exceed the buffer bound.
-        for padding in [1usize << 62, usize::MAX / 2, 1 << 30, 1 << 31] {
+        // Padding 2^62 (2^30 in 32-bit wasm) and 2^31 overflow or exceed the buffer bound.
+        for padding in [usize::MAX / 4 + 1, usize::MAX / 2, 1 << 30, 1 << 31] {
             let p = params(1, 1, 5, 1, padding);
             assert!(p.check_size(28, 28).is_err(), "padding {padding}");
         }
-        // A huge stride keeps the output small ((2 + 2^41 − 1) / 2^40 + 1 = 3) but not the padded map of the
+        // A huge stride keeps the output small ((2 + 2s − 1) / s + 1 = 3) but not the padded map of the
         // transpose.
-        let p = params(1, 1, 1, 1 << 40, 1 << 40);
+        let huge = usize::MAX / 8;
+        let p = params(1, 1, 1, huge, huge);
         assert_eq!(p.out_dims(2, 2).unwrap(), (3, 3));
         assert!(p.check_size(2, 2).is_err());
         assert!(params(1 << 20, 1 << 20, 1, 1, 0).check_size(1, 1).is_err());

@@ -96,8 +96,9 @@ pub fn from_rgba(rgba: &[u8], width: usize, height: usize) -> Result<GrayImage> 
     from_samples(width, height, 4, rgba.iter().map(|&b| unit8(b)))
 }
 
-/// Checks declared dimensions and returns the pixel count.
-fn check_dimensions(width: usize, height: usize) -> Result<usize> {
+/// Checks declared dimensions (both sides at least 1, at most [`MAX_PIXELS`] pixels) and returns the pixel
+/// count.
+pub fn check_dimensions(width: usize, height: usize) -> Result<usize> {
     if width == 0 || height == 0 {
         return Err(Error::image(format!(
             "the image is {width}×{height} pixels; both sides must be at least 1"

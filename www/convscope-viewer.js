@@ -71,7 +71,7 @@ class ConvscopeViewer extends HTMLElement {
     const model = this.getAttribute('model') ? new URL(this.getAttribute('model'), document.baseURI).href : undefined;
     const sample = Number(this.getAttribute('sample')) || 0;
     try {
-      await this.viewer.open(model, { input: (app) => galleryInput(app, sample) });
+      if (!(await this.viewer.open(model, { input: (app) => galleryInput(app, sample) }))) return; // superseded
       this.dataset.ready = 'true';
       this.dispatchEvent(new Event('ready'));
     } catch (error) {

@@ -65,7 +65,7 @@ export function startApp(root, { panels = null, onStatus = () => {}, onOpen = ()
       const app = new App({ engine, spec, gallery, panels: modules, view: previous?.view ?? {} });
       app.view = completeView(app.schema, { ...app.view, ...(typeof view === 'function' ? view(app) : view) });
       const [image, source] = input(app, previous);
-      viewer.close();
+      unmount();
       viewer.app = app;
       app.addEventListener('problem', (event) => onStatus(event.detail, true));
       mounted = app.panels.map((panel) => mountPanel(root, panel, app));
@@ -75,13 +75,17 @@ export function startApp(root, { panels = null, onStatus = () => {}, onOpen = ()
       onOpen(app);
       return app;
     },
-    /** Removes the panels and frees the model. */
+    /** Removes the panels and frees the model; a model still loading is dropped when it arrives. */
     close() {
-      for (const panel of mounted) panel.destroy();
-      mounted = [];
-      viewer.app?.dispose();
-      viewer.app = null;
+      opening++;
+      unmount();
     },
   };
+  function unmount() {
+    for (const panel of mounted) panel.destroy();
+    mounted = [];
+    viewer.app?.dispose();
+    viewer.app = null;
+  }
   return viewer;
 }

@@ -28,11 +28,22 @@ function yieldToMessages() {
   });
 }
 
+/** `report(fraction)` for request `id`: posts progress at most every 50 ms. */
+function progressOf(id) {
+  let last = 0;
+  return (fraction) => {
+    const now = performance.now();
+    if (now - last < 50) return;
+    last = now;
+    self.postMessage({ id, type: 'progress', progress: fraction });
+  };
+}
+
 /** Runs a long technique step by step; null when cancelled. Batches grow or shrink to about SLICE_MS. */
 async function stepwise(id, image, technique, options) {
   const job = model.start(technique, image, options);
+  const report = progressOf(id);
   let steps = 1;
-  let reported = 0;
   try {
     for (;;) {
       const started = performance.now();
@@ -40,10 +51,7 @@ async function stepwise(id, image, technique, options) {
       if (state.done) return state.result;
       const elapsed = performance.now() - started;
       steps = Math.max(1, Math.min(steps * 2, Math.round((steps * SLICE_MS) / Math.max(elapsed, 0.1))));
-      if (started - reported > 50) {
-        reported = started;
-        self.postMessage({ id, type: 'progress', progress: state.progress });
-      }
+      report(state.progress);
       await yieldToMessages();
       if (cancelled.has(id)) return null;
     }
@@ -62,9 +70,11 @@ const handlers = {
   async run({ id, image, technique, options }) {
     if (!model) throw new Error('no model loaded in the worker');
     const started = performance.now();
-    // TEMP: until the step-wise API lands, the long techniques run in one call with a progress callback.
-    const report = (done, total) => self.postMessage({ id, type: 'progress', progress: done / total });
-    const result = longRunning.has(technique) && model.start ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options, report);
+    // TEMP until the core's step-wise API (model.start) lands: a long technique runs in one call, reporting
+    // its progress through the callback, and a newer request waits for it.
+    const report = progressOf(id);
+    const stepped = longRunning.has(technique) && model.start;
+    const result = stepped ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options, (done, total) => report(done / total));
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },

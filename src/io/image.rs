@@ -79,8 +79,10 @@ pub fn decode(bytes: &[u8]) -> Result<GrayImage> {
 /// Reads and decodes an image file.
 pub fn read(path: impl AsRef<Path>) -> Result<GrayImage> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-    decode(&bytes)
+    decode(&super::files::read_capped(
+        path,
+        super::files::MAX_IMAGE_BYTES,
+    )?)
 }
 
 /// Luminance of RGBA pixels (a canvas's `ImageData`: 4 bytes per pixel, row-major), alpha over white.

@@ -2,7 +2,9 @@
 # Runs every test of convscope on a fresh machine, installing what is missing first (scripts/setup.sh):
 # formatting and lints (native and wasm32), the native unit and integration tests (layers, network, parsers,
 # deconvnet, attribution, monitor, shipped model accuracy), then the wasm build, the wasm-bindgen tests in Node
-# and headless Chromium, and the end-to-end page test (scripts/test-web.sh).
+# and headless Chromium, and the end-to-end page test (scripts/test-web.sh); last, the shipped MNIST model is
+# retrained at HEAD from the command its manifest records and must reach its t10k accuracy within 0.1 point
+# (scripts/reproduce-models.sh --head; fetches the training data first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,3 +25,6 @@ cargo test --all-targets
 
 step "wasm build, wasm-bindgen tests, page tests"
 scripts/test-web.sh
+
+step "the shipped MNIST model retrained at HEAD"
+scripts/reproduce-models.sh --head lenet5-mnist

@@ -1,21 +1,30 @@
-//! The only wasm-bindgen module: turns core results into typed arrays and `JsError`s.
+//! The only wasm-bindgen module: checks JS arguments, runs the core and turns its results into typed arrays
+//! and `JsError`s.
 //!
-//! JS sees one class, `Model` (the contract is `notes/js-api.md`; the README shows it as TypeScript). Images
-//! cross the boundary as `Float32Array`s of `C·H·W` raw pixels in `[0, 1]` (CHW, ink = 1); maps come back as
-//! `{ shape, data: Float32Array }` objects with the core's row-major layout unchanged, so nothing is reshaped
-//! here. Every method returns `Result<_, JsError>`: bad input becomes a JS `Error` carrying the core's
-//! message, never a panic.
+//! JS sees the class `Model` and the free functions of [`catalogue`] (`catalogue()`, `colormaps()`,
+//! `decodeIdx()`, `manifestFiles()`); `docs/js-api.md` is the contract, and the generated `convscope.d.ts`
+//! carries the types declared here. Images cross the boundary as `Float32Array`s of `C·H·W` raw pixels in
+//! `[0, 1]` (CHW, ink = 1); maps come back as `{ shape, data: Float32Array }` objects with the core's
+//! row-major layout unchanged, so nothing is reshaped here. Arguments are checked before anything is copied
+//! ([`args`]); every method returns `Result<_, JsError>`, the core's [`crate::Error`] converting with `?`, so
+//! bad input becomes a JS `Error` carrying the core's message, never a panic.
 
-use crate::explain::deconvnet::{self, Reconstruction, Unit};
+use crate::explain::deconvnet::{self, Reconstruction};
+use crate::explain::inspect;
+use crate::io::files::{MAX_IMAGE_BYTES, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES};
 use crate::io::image;
-use crate::model::network::{Layer, NamedLayer, Network, Trace};
+use crate::model::network::{NamedLayer, Network, Trace};
 use crate::tensor::Tensor;
 use js_sys::{Array, Float32Array, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod args;
 mod attribution;
+mod catalogue;
 mod monitor;
+
+pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
 #[cfg(feature = "console_error_panic_hook")]
@@ -47,22 +56,23 @@ export type LayerOutput = Tensor & { index: number; name: string; type: LayerTyp
 /** A signed map in input pixel space ([H, W]); `position` is the seeded unit when only one is kept. */
 export type Reconstruction = Tensor & { strength: number; position?: [number, number] };
 export type ChannelReconstruction = Reconstruction & { layer: string; channel: number };
-export type AttributionMethod =
-  | "gradient" | "saliency" | "guided-backprop" | "deconvnet" | "gradient-x-input"
-  | "integrated-gradients" | "smoothgrad" | "grad-cam" | "guided-grad-cam" | "occlusion";
-export interface AttributionOptions {
-  target?: number; output?: "logit" | "log_prob"; steps?: number; baseline?: number | number[];
-  samples?: number; sigma?: number; seed?: number; base?: AttributionMethod; layer?: string;
-  window?: number; stride?: number; fill?: number;
-}
 export type Attribution = Tensor & {
   method: AttributionMethod; target: number; score: number; signed: boolean;
   completenessGap?: number; baselineScore?: number; camLayer?: string;
 };
 "#;
 
-fn js_error(error: crate::Error) -> JsError {
-    JsError::new(&error.to_string())
+/// Plain data (serde) as a JS value: maps become plain objects.
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::from(crate::Error::internal(e.to_string())))
+}
+
+/// JSON text without a leading UTF-8 byte-order mark.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// A plain JS object built key by key (typed arrays cannot go through serde).
@@ -75,7 +85,7 @@ impl JsObject {
 
     fn set(self, key: &str, value: impl Into<JsValue>) -> Result<Self, JsError> {
         Reflect::set(&self.0, &JsValue::from_str(key), &value.into())
-            .map_err(|_| JsError::new(&format!("cannot set property {key:?}")))?;
+            .map_err(|_| crate::Error::internal(format!("cannot set property {key:?}")))?;
         Ok(self)
     }
 
@@ -148,9 +158,20 @@ pub struct Model {
 #[wasm_bindgen]
 impl Model {
     /// Builds a model from the manifest JSON text and the safetensors weight bytes.
-    pub fn load(manifest_json: &str, weights: &[u8]) -> Result<Model, JsError> {
-        let net = Network::from_bytes(manifest_json, weights).map_err(js_error)?;
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string")] manifest_json: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] weights: JsValue,
+    ) -> Result<Model, JsError> {
+        let manifest = args::text("manifest", &manifest_json, MAX_MANIFEST_BYTES as u32)?;
+        let weights = args::bytes("weights", &weights, MAX_WEIGHTS_BYTES)?;
+        let net = Network::from_bytes(without_bom(&manifest), &weights)?;
         Ok(Model { net, monitor: None })
+    }
+
+    /// Every technique (the free function `catalogue()`, also reachable from a model).
+    #[wasm_bindgen(js_name = catalogue, unchecked_return_type = "Technique[]")]
+    pub fn techniques(&self) -> Result<JsValue, JsError> {
+        catalogue()
     }
 
     /// Name, input shape, labels, the layers (1-based index, name, type, output shape), the conv blocks of
@@ -184,34 +205,42 @@ impl Model {
             dataset: manifest.extra.get("dataset"),
             metrics: manifest.extra.get("metrics"),
         };
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        info.serialize(&serializer)
-            .map_err(|e| JsError::new(&e.to_string()))
+        to_js(&info)
     }
 
     /// Canvas RGBA pixels (`width·height·4` bytes) → MNIST-style model input, as the CLI prepares images.
     #[wasm_bindgen(js_name = preprocessRgba)]
     pub fn preprocess_rgba(
         &self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: JsValue,
+        width: f64,
+        height: f64,
     ) -> Result<Float32Array, JsError> {
-        let gray = image::from_rgba(rgba, width, height).map_err(js_error)?;
+        let width = args::index("width", width, image::MAX_PIXELS as u64)?;
+        let height = args::index("height", height, image::MAX_PIXELS as u64)?;
+        let pixels = image::check_dimensions(width, height)?;
+        let rgba = args::exact_bytes("RGBA data", &rgba, pixels * 4)?;
+        let gray = image::from_rgba(&rgba, width, height)?;
         self.preprocess(&gray)
     }
 
     /// PNG, JPEG or PGM/PPM file bytes → MNIST-style model input.
     #[wasm_bindgen(js_name = preprocessFile)]
-    pub fn preprocess_file(&self, bytes: &[u8]) -> Result<Float32Array, JsError> {
-        let gray = image::decode(bytes).map_err(js_error)?;
+    pub fn preprocess_file(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<Float32Array, JsError> {
+        let gray = image::decode(&args::bytes("image file", &bytes, MAX_IMAGE_BYTES)?)?;
         self.preprocess(&gray)
     }
 
     /// `{ label, logits: Float32Array, probs: Float32Array }`.
     #[wasm_bindgen(unchecked_return_type = "Prediction")]
-    pub fn predict(&self, image: &[f32]) -> Result<JsValue, JsError> {
-        let prediction = self.net.predict(&self.image(image)?).map_err(js_error)?;
+    pub fn predict(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let prediction = self.net.predict(&self.image(&image)?)?;
         Ok(JsObject::new()
             .set("label", prediction.label as f64)?
             .set("logits", Float32Array::from(&prediction.logits[..]))?
@@ -221,8 +250,11 @@ impl Model {
 
     /// Every layer's output in order: `[{ index (1-based), name, type, shape, data: Float32Array }]`.
     #[wasm_bindgen(unchecked_return_type = "LayerOutput[]")]
-    pub fn activations(&self, image: &[f32]) -> Result<Array, JsError> {
-        let trace = self.trace(image)?;
+    pub fn activations(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+    ) -> Result<Array, JsError> {
+        let trace = self.trace(&image)?;
         typed_layers(&self.net)
             .zip(trace.outputs())
             .enumerate()
@@ -240,20 +272,8 @@ impl Model {
     /// The weights of layer `layer` (by name): `{ shape, data }`, OIHW for conv2d, `[out, in]` for linear.
     #[wasm_bindgen(unchecked_return_type = "Tensor")]
     pub fn filters(&self, layer: &str) -> Result<JsValue, JsError> {
-        let index = self.net.layer_index(layer).map_err(js_error)?;
-        let (named, kind) = typed_layers(&self.net)
-            .nth(index)
-            .ok_or_else(|| JsError::new(&format!("no layer named {layer:?}")))?;
-        let (shape, weight) = match &named.layer {
-            Layer::Conv2d { params, weight, .. } => (params.weight_shape().to_vec(), weight),
-            Layer::Linear { params, weight, .. } => (params.weight_shape().to_vec(), weight),
-            _ => {
-                return Err(JsError::new(&format!(
-                    "layer {layer:?} is a {kind} layer and has no filters; pick a conv2d or linear layer"
-                )))
-            }
-        };
-        Ok(JsObject::tensor(&shape, weight)?.into())
+        let weights = inspect::filters(&self.net, layer)?;
+        Ok(JsObject::tensor(weights.shape(), weights.data())?.into())
     }
 
     /// Zeiler & Fergus deconvnet: channel `channel` of conv layer `layer`'s pooled maps projected to pixel
@@ -262,25 +282,30 @@ impl Model {
     #[wasm_bindgen(unchecked_return_type = "Reconstruction")]
     pub fn deconv(
         &self,
-        image: &[f32],
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
         layer: &str,
-        channel: usize,
+        channel: f64,
         unit: Option<String>,
     ) -> Result<JsValue, JsError> {
-        let unit: Unit = unit.as_deref().unwrap_or("all").parse().map_err(js_error)?;
-        let trace = self.trace(image)?;
-        let reconstruction =
-            deconvnet::deconv(&self.net, &trace, layer, channel, unit).map_err(js_error)?;
+        let channel = args::index("channel", channel, u64::from(u32::MAX))?;
+        let unit: deconvnet::Unit = unit
+            .as_deref()
+            .unwrap_or(deconvnet::UNIT.text_default())
+            .parse()?;
+        let trace = self.trace(&image)?;
+        let reconstruction = deconvnet::deconv(&self.net, &trace, layer, channel, unit)?;
         Ok(reconstruction_object(&reconstruction)?.into())
     }
 
     /// Every channel of every conv layer reconstructed from one forward pass (22 maps for LeNet-5), in layer
     /// order: `[{ layer, channel, strength, shape, data }]`.
     #[wasm_bindgen(js_name = deconvAll, unchecked_return_type = "ChannelReconstruction[]")]
-    pub fn deconv_all(&self, image: &[f32]) -> Result<Array, JsError> {
-        let trace = self.trace(image)?;
-        deconvnet::deconv_all(&self.net, &trace)
-            .map_err(js_error)?
+    pub fn deconv_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+    ) -> Result<Array, JsError> {
+        let trace = self.trace(&image)?;
+        deconvnet::deconv_all(&self.net, &trace)?
             .iter()
             .map(|r| {
                 Ok(JsValue::from(
@@ -302,17 +327,19 @@ fn reconstruction_object(r: &Reconstruction) -> Result<JsObject, JsError> {
 }
 
 impl Model {
-    fn image(&self, data: &[f32]) -> Result<Tensor, JsError> {
-        self.net.image(data.to_vec()).map_err(js_error)
+    /// A `Float32Array` of the model's input size as an input tensor (length checked before the copy).
+    fn image(&self, data: &JsValue) -> Result<Tensor, JsError> {
+        let pixels = args::float32_image("input image", data, &self.net.input_shape())?;
+        Ok(self.net.image(pixels)?)
     }
 
-    fn trace(&self, data: &[f32]) -> Result<Trace<'_>, JsError> {
-        self.net.forward(&self.image(data)?).map_err(js_error)
+    fn trace(&self, data: &JsValue) -> Result<Trace<'_>, JsError> {
+        Ok(self.net.forward(&self.image(data)?)?)
     }
 
     fn preprocess(&self, gray: &image::GrayImage) -> Result<Float32Array, JsError> {
         let [c, h, w] = self.net.input_shape();
-        let input = image::preprocess_mnist(gray, c, h, w).map_err(js_error)?;
+        let input = image::preprocess_mnist(gray, c, h, w)?;
         Ok(Float32Array::from(input.data()))
     }
 }

@@ -15,6 +15,7 @@
 //! Layouts: feature maps CHW, conv kernels OIHW, linear weights `[out, in]`, all row-major `f32`.
 
 pub mod bindings;
+pub mod catalogue;
 pub mod error;
 pub mod explain;
 pub mod io;

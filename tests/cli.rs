@@ -211,3 +211,255 @@ fn bad_input_is_one_line_on_stderr_and_exit_code_2() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(Path::new(&root().join(MODEL)).exists());
 }
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The ids listed between `<!-- techniques -->` markers of a doc, in order.
+fn documented_ids(doc: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(doc)).unwrap();
+    let start = text.find("<!-- techniques").expect("the techniques marker");
+    let end = text.find("<!-- /techniques -->").expect("the end marker");
+    text[start..end]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn cli_help_the_js_catalogue_and_the_docs_list_the_same_techniques() {
+    let catalogue: Vec<String> = convscope::catalogue::techniques()
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    let help = stdout(&convscope(&["help"]));
+    let section = help.split("techniques:\n").nth(1).unwrap();
+    let listed: Vec<String> = section
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(listed, catalogue, "convscope help");
+    assert_eq!(documented_ids("docs/cli.md"), catalogue, "docs/cli.md");
+    assert_eq!(
+        documented_ids("docs/js-api.md"),
+        catalogue,
+        "docs/js-api.md"
+    );
+    // Each technique also appears, with every option flag, in the help of the command that runs it.
+    for t in convscope::catalogue::techniques() {
+        let command = t.command.split(' ').next().unwrap();
+        let text = stdout(&convscope(&[command, "--help"]));
+        assert!(
+            text.contains(&format!("  {} — ", t.id)),
+            "{command} --help lacks {}",
+            t.id
+        );
+        for o in t.options {
+            assert!(
+                text.contains(&format!("--{}", o.flag)),
+                "{command} --help lacks --{}",
+                o.flag
+            );
+        }
+    }
+}
+
+#[test]
+fn every_command_has_its_own_help() {
+    for command in [
+        "predict",
+        "eval",
+        "train",
+        "activations",
+        "filters",
+        "deconv",
+        "attribute",
+    ] {
+        let text = stdout(&convscope(&[command, "--help"]));
+        assert!(
+            text.starts_with(&format!("usage: convscope {command} ")),
+            "{text}"
+        );
+        assert_eq!(stdout(&convscope(&["help", command])), text);
+    }
+    let text = stdout(&convscope(&["monitor", "check", "--help"]));
+    assert!(
+        text.contains("convscope monitor build") && text.contains("monitor-check"),
+        "{text}"
+    );
+    let text = stdout(&convscope(&["attribute", "--help"]));
+    assert!(
+        text.contains("--steps") && text.contains("whole number 2 to 100000, default 50"),
+        "{text}"
+    );
+}
+
+/// The JSON one command prints.
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&stdout(&convscope(args))).unwrap()
+}
+
+#[test]
+fn one_vocabulary_with_its_documented_aliases() {
+    let input = ["--model", MODEL, "--idx", T10K, "--index", "1"];
+    let run = |extra: &[&str]| {
+        let mut args = vec![extra[0]];
+        args.extend(input);
+        args.extend(&extra[1..]);
+        json(&args)
+    };
+    // A layer means that layer's output: the deconvnet's `conv2` is the alias of pool2.
+    assert_eq!(
+        run(&["deconv", "--layer", "pool2", "--channel", "3", "--json"]),
+        run(&["deconv", "--layer", "conv2", "--channel", "3", "--json"])
+    );
+    // --log-prob is --output log_prob.
+    let log_prob = run(&[
+        "attribute",
+        "--method",
+        "gradient",
+        "--output",
+        "log_prob",
+        "--json",
+    ]);
+    assert_eq!(log_prob["output"], "log_prob");
+    assert_eq!(
+        log_prob,
+        run(&["attribute", "--method", "gradient", "--log-prob", "--json"])
+    );
+    // A method option another method has is an error naming both.
+    let mut args = vec!["attribute"];
+    args.extend(input);
+    args.extend(["--method", "gradient", "--steps", "8", "--json"]);
+    assert_clean_error(
+        &convscope(&args),
+        "option steps: gradient has no such option",
+    );
+    let mut args = vec!["attribute"];
+    args.extend(input);
+    args.extend(["--method", "integrated-gradients", "--steps", "1.5"]);
+    assert_clean_error(&convscope(&args), "whole number");
+    // Filters: conv1's kernels, OIHW.
+    let filters = json(&["filters", "--model", MODEL, "--layer", "conv1", "--json"]);
+    assert_eq!(filters["shape"], serde_json::json!([6, 1, 5, 5]));
+    assert_eq!(filters["data"].as_array().unwrap().len(), 150);
+}
+
+#[test]
+fn activations_take_a_layer_name_or_its_number() {
+    let dir = std::env::temp_dir().join(format!("convscope-act-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = |layer: &str| {
+        let out = dir.join(format!("{layer}.png"));
+        stdout(&convscope(&[
+            "activations",
+            "--model",
+            MODEL,
+            "--idx",
+            T10K,
+            "--index",
+            "0",
+            "--layer",
+            layer,
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(png("relu2"), png("5"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A copy of the shipped model in a fresh folder whose manifest names `weights`.
+fn model_in(dir: &Path, weights: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(MODEL)).unwrap()).unwrap();
+    manifest["weights"] = weights.into();
+    let path = dir.join("m.json");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    path
+}
+
+/// Issue "Hardening I", scope 3: file access is confined to the manifest's folder, regular files only, size
+/// checked before reading, and no error echoes a file's contents.
+#[test]
+fn file_access_is_confined_and_errors_do_not_leak_contents() {
+    let dir = std::env::temp_dir().join(format!("convscope-files-{}", std::process::id()));
+    let predict = |manifest: &Path| {
+        convscope(&[
+            "predict",
+            "--model",
+            manifest.to_str().unwrap(),
+            "--idx",
+            T10K,
+        ])
+    };
+    let secret = dir.join("secret.txt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&secret, "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    for (weights, needle) in [
+        ("../../../../etc/passwd", "no .."),
+        ("../secret.txt", "no .."),
+        (secret.to_str().unwrap(), "relative"),
+        ("https://example.org/w.safetensors", "URL scheme"),
+    ] {
+        let out = predict(&model_in(&dir.join("inner"), weights));
+        assert_clean_error(&out, needle);
+    }
+    #[cfg(unix)]
+    {
+        let link = dir.join("inner/link.safetensors");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        assert_clean_error(
+            &predict(&model_in(&dir.join("inner"), "link.safetensors")),
+            "leads out of the manifest's folder",
+        );
+    }
+    // A text file inside the folder as weights: an error that does not echo its first bytes.
+    std::fs::copy(&secret, dir.join("inner/passwd.safetensors")).unwrap();
+    let out = predict(&model_in(&dir.join("inner"), "passwd.safetensors"));
+    assert_clean_error(&out, "bad weights file");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("3475222254926655346") && !err.contains("root"),
+        "{err}"
+    );
+    // Devices, directories and pipes are refused before anything is read.
+    if Path::new("/dev/zero").exists() {
+        for (flag, path) in [("--image", "/dev/zero"), ("--idx", "/dev/urandom")] {
+            let out = convscope(&["predict", "--model", MODEL, flag, path]);
+            assert_clean_error(&out, "not a regular file");
+        }
+        let out = convscope(&["predict", "--model", "/dev/zero", "--idx", T10K]);
+        assert_clean_error(&out, "not a regular file");
+        let out = predict(&model_in(&dir.join("dev"), "zero"));
+        assert_clean_error(&out, "zero");
+    }
+    let refused = |image: &Path| {
+        let out = convscope(&[
+            "predict",
+            "--model",
+            MODEL,
+            "--image",
+            image.to_str().unwrap(),
+        ]);
+        assert_clean_error(&out, "not a regular file");
+    };
+    refused(&dir);
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.map(|s| s.success()).unwrap_or(false) {
+        refused(&fifo);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

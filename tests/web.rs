@@ -21,7 +21,17 @@ const GALLERY_IMAGES: &[u8] = include_bytes!("../www/data/mnist-gallery-images.i
 const GALLERY_LABELS: &[u8] = include_bytes!("../www/data/mnist-gallery-labels.idx1.gz");
 
 fn model() -> Model {
-    Model::load(MANIFEST, WEIGHTS).unwrap()
+    Model::load(MANIFEST.into(), js_u8(WEIGHTS)).unwrap()
+}
+
+/// A `Float32Array` holding `data`, as the page passes images.
+fn js_f32(data: &[f32]) -> JsValue {
+    Float32Array::from(data).into()
+}
+
+/// A `Uint8Array` holding `data`.
+fn js_u8(data: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(data).into()
 }
 
 fn get(object: &JsValue, key: &str) -> JsValue {
@@ -145,7 +155,7 @@ fn predict_equals_the_core_and_pytorch_on_gallery_digits() {
     let m = model();
     for i in 0..5 {
         let image = gallery_image(i);
-        let prediction = m.predict(&image).unwrap();
+        let prediction = m.predict(js_f32(&image)).unwrap();
         let logits = floats(get(&prediction, "logits"));
         let probs = floats(get(&prediction, "probs"));
 
@@ -175,7 +185,7 @@ fn predict_equals_the_core_and_pytorch_on_gallery_digits() {
 #[wasm_bindgen_test]
 fn activations_are_every_layer_output_in_order() {
     let image = gallery_image(0);
-    let activations = model().activations(&image).unwrap();
+    let activations = model().activations(js_f32(&image)).unwrap();
     assert_eq!(activations.length(), 13);
     let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
     let trace = net.forward(&net.image(image).unwrap()).unwrap();
@@ -223,7 +233,10 @@ fn preprocessing_a_canvas_centres_the_ink_in_28_by_28() {
             rgba[(y * w + x) * 4..(y * w + x) * 4 + 3].fill(0);
         }
     }
-    let image = model().preprocess_rgba(&rgba, w, h).unwrap().to_vec();
+    let image = model()
+        .preprocess_rgba(js_u8(&rgba), w as f64, h as f64)
+        .unwrap()
+        .to_vec();
     assert_eq!(image.len(), 784);
     let max = image.iter().cloned().fold(0.0f32, f32::max);
     assert!((max - 1.0).abs() < 1e-6, "strongest ink is 1, got {max}");
@@ -238,24 +251,35 @@ fn preprocessing_a_canvas_centres_the_ink_in_28_by_28() {
 
 #[wasm_bindgen_test]
 fn bad_input_is_a_js_error_not_a_panic() {
+    assert!(error_message(
+        Model::load(MANIFEST.into(), js_u8(b"not safetensors"))
+            .err()
+            .unwrap()
+    )
+    .contains("bad weights"));
     assert!(
-        error_message(Model::load(MANIFEST, b"not safetensors").err().unwrap())
-            .contains("bad weights")
+        error_message(Model::load("{".into(), js_u8(WEIGHTS)).err().unwrap()).contains("manifest")
     );
-    assert!(error_message(Model::load("{", WEIGHTS).err().unwrap()).contains("manifest"));
     let m = model();
-    assert!(error_message(m.predict(&[0.5; 10]).unwrap_err()).contains("shape mismatch"));
+    assert!(error_message(m.predict(js_f32(&[0.5; 10])).unwrap_err()).contains("shape mismatch"));
     let mut nan = vec![0.0f32; 784];
     nan[3] = f32::NAN;
-    assert!(error_message(m.activations(&nan).unwrap_err()).contains("non-finite"));
+    assert!(error_message(m.activations(js_f32(&nan)).unwrap_err()).contains("non-finite"));
+    assert!(error_message(
+        m.preprocess_rgba(js_u8(&[0u8; 16 * 16 * 4]), 16.0, 16.0)
+            .unwrap_err()
+    )
+    .contains("blank"));
+    assert!(error_message(
+        m.preprocess_rgba(js_u8(&[0u8; 10]), 16.0, 16.0)
+            .unwrap_err()
+    )
+    .contains("RGBA"));
     assert!(
-        error_message(m.preprocess_rgba(&[0u8; 16 * 16 * 4], 16, 16).unwrap_err())
-            .contains("blank")
+        error_message(m.preprocess_file(js_u8(b"GIF89a....")).unwrap_err()).contains("bad image")
     );
-    assert!(error_message(m.preprocess_rgba(&[0u8; 10], 16, 16).unwrap_err()).contains("RGBA"));
-    assert!(error_message(m.preprocess_file(b"GIF89a....").unwrap_err()).contains("bad image"));
     // The model still works after all those errors.
-    assert!(m.predict(&gallery_image(1)).is_ok());
+    assert!(m.predict(js_f32(&gallery_image(1))).is_ok());
 }
 
 #[wasm_bindgen_test]
@@ -266,7 +290,7 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
     let trace = net.forward(&net.image(image.clone()).unwrap()).unwrap();
     let m = model();
 
-    let one = m.deconv(&image, "conv2", 5, None).unwrap();
+    let one = m.deconv(js_f32(&image), "conv2", 5.0, None).unwrap();
     let core = deconvnet::deconv(&net, &trace, "conv2", 5, Unit::All).unwrap();
     assert_eq!(numbers(get(&one, "shape")), vec![28.0, 28.0]);
     assert_eq!(floats(get(&one, "data")), core.data());
@@ -277,7 +301,9 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
     assert!(get(&one, "position").is_undefined());
 
     // "max" keeps the strongest unit and says where it is; "y,x" picks one unit.
-    let max = m.deconv(&image, "conv1", 0, Some("max".into())).unwrap();
+    let max = m
+        .deconv(js_f32(&image), "conv1", 0.0, Some("max".into()))
+        .unwrap();
     let position = numbers(get(&max, "position"));
     let pool1 = trace.outputs()[2].channel(0).unwrap();
     let at = pool1
@@ -286,11 +312,16 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
         .unwrap();
     assert_eq!(position, vec![(at / 14) as f64, (at % 14) as f64]);
     let unit = m
-        .deconv(&image, "conv1", 0, Some(format!("{},{}", at / 14, at % 14)))
+        .deconv(
+            js_f32(&image),
+            "conv1",
+            0.0,
+            Some(format!("{},{}", at / 14, at % 14)),
+        )
         .unwrap();
     assert_eq!(floats(get(&unit, "data")), floats(get(&max, "data")));
 
-    let all = m.deconv_all(&image).unwrap();
+    let all = m.deconv_all(js_f32(&image)).unwrap();
     assert_eq!(all.length(), 22);
     let order: Vec<(String, f64)> = all
         .iter()
@@ -306,17 +337,21 @@ fn deconv_returns_the_core_reconstruction_and_its_strength() {
     assert_eq!(order[21], ("conv2".to_string(), 15.0));
     assert_eq!(floats(get(&all.get(11), "data")), floats(get(&one, "data")));
 
-    assert!(error_message(m.deconv(&image, "fc1", 0, None).unwrap_err()).contains("conv layer"));
     assert!(
-        error_message(m.deconv(&image, "conv1", 6, None).unwrap_err()).contains("out of range")
+        error_message(m.deconv(js_f32(&image), "fc1", 0.0, None).unwrap_err())
+            .contains("conv layer")
+    );
+    assert!(
+        error_message(m.deconv(js_f32(&image), "conv1", 6.0, None).unwrap_err())
+            .contains("out of range")
     );
     assert!(error_message(
-        m.deconv(&image, "conv1", 0, Some("14,0".into()))
+        m.deconv(js_f32(&image), "conv1", 0.0, Some("14,0".into()))
             .unwrap_err()
     )
     .contains("outside"));
     assert!(error_message(
-        m.deconv(&image, "conv1", 0, Some("middle".into()))
+        m.deconv(js_f32(&image), "conv1", 0.0, Some("middle".into()))
             .unwrap_err()
     )
     .contains("unit"));
@@ -332,7 +367,9 @@ fn attribute_runs_the_core_methods_and_reports_progress() {
 
     // Gradient for class 3: the same numbers as the core.
     let options = js_sys::JSON::parse(r#"{"target": 3}"#).unwrap();
-    let gradient = m.attribute(&image, "gradient", options, None).unwrap();
+    let gradient = m
+        .attribute(js_f32(&image), "gradient", options, None)
+        .unwrap();
     let core = attribution::attribute(
         &net,
         &input,
@@ -357,7 +394,7 @@ fn attribute_runs_the_core_methods_and_reports_progress() {
     let bound = calls.bind0(&recorder);
     let options = js_sys::JSON::parse(r#"{"steps": 8}"#).unwrap();
     let ig = m
-        .attribute(&image, "integrated-gradients", options, Some(bound))
+        .attribute(js_f32(&image), "integrated-gradients", options, Some(bound))
         .unwrap();
     let recorded = Array::from(&get(&recorder, "calls"));
     let last = numbers(recorded.get(recorded.length() - 1));
@@ -377,7 +414,7 @@ fn attribute_runs_the_core_methods_and_reports_progress() {
 
     // Grad-CAM is one [H, W] map, unsigned, and names its layer.
     let cam = m
-        .attribute(&image, "grad-cam", JsValue::UNDEFINED, None)
+        .attribute(js_f32(&image), "grad-cam", JsValue::UNDEFINED, None)
         .unwrap();
     assert_eq!(numbers(get(&cam, "shape")), vec![28.0, 28.0]);
     assert_eq!(get(&cam, "signed").as_bool(), Some(false));
@@ -385,27 +422,183 @@ fn attribute_runs_the_core_methods_and_reports_progress() {
 
     // Bad method, bad options, a throwing callback: JS errors.
     assert!(error_message(
-        m.attribute(&image, "lrp", JsValue::UNDEFINED, None)
+        m.attribute(js_f32(&image), "lrp", JsValue::UNDEFINED, None)
             .unwrap_err()
     )
     .contains("unknown attribution method"));
     let typo = js_sys::JSON::parse(r#"{"stepz": 8}"#).unwrap();
     assert!(error_message(
-        m.attribute(&image, "integrated-gradients", typo, None)
+        m.attribute(js_f32(&image), "integrated-gradients", typo, None)
             .unwrap_err()
     )
     .contains("stepz"));
     let out_of_range = js_sys::JSON::parse(r#"{"target": 10}"#).unwrap();
     assert!(error_message(
-        m.attribute(&image, "saliency", out_of_range, None)
+        m.attribute(js_f32(&image), "saliency", out_of_range, None)
             .unwrap_err()
     )
     .contains("out of range"));
     let throwing = Function::new_no_args("throw new Error('stop')");
     let options = js_sys::JSON::parse(r#"{"window": 14, "stride": 14}"#).unwrap();
     assert!(error_message(
-        m.attribute(&image, "occlusion", options, Some(throwing))
+        m.attribute(js_f32(&image), "occlusion", options, Some(throwing))
             .unwrap_err()
     )
     .contains("progress callback"));
+}
+
+#[wasm_bindgen_test]
+fn the_catalogue_lists_every_technique_with_typed_options() {
+    use convscope::bindings::catalogue;
+    let all = Array::from(&catalogue().unwrap());
+    let ids: Vec<String> = all
+        .iter()
+        .map(|t| get(&t, "id").as_string().unwrap())
+        .collect();
+    let core: Vec<&str> = convscope::catalogue::techniques()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, core);
+    let ig = all
+        .iter()
+        .find(|t| get(t, "id").as_string().as_deref() == Some("integrated-gradients"))
+        .unwrap();
+    assert_eq!(get(&ig, "longRunning").as_bool(), Some(true));
+    assert_eq!(get(&ig, "family").as_string().unwrap(), "attribution");
+    let options = Array::from(&get(&ig, "options"));
+    let steps = options
+        .iter()
+        .find(|o| get(o, "key").as_string().as_deref() == Some("steps"))
+        .unwrap();
+    assert_eq!(get(&steps, "type").as_string().unwrap(), "int");
+    assert_eq!(get(&steps, "default").as_f64(), Some(50.0));
+    assert_eq!(get(&steps, "min").as_f64(), Some(2.0));
+    // A model's catalogue is the same list.
+    assert_eq!(
+        Array::from(&model().techniques().unwrap()).length(),
+        all.length()
+    );
+}
+
+#[wasm_bindgen_test]
+fn colormaps_are_the_rust_tables() {
+    use convscope::render::colormap::Colormap;
+    let maps = convscope::bindings::colormaps().unwrap();
+    assert_eq!(maps.length() as usize, Colormap::ALL.len());
+    for (map, colormap) in maps.iter().zip(Colormap::ALL) {
+        assert_eq!(get(&map, "name").as_string().unwrap(), colormap.name());
+        let lut = get(&map, "lut")
+            .dyn_into::<js_sys::Uint8Array>()
+            .unwrap()
+            .to_vec();
+        assert_eq!(lut.len(), 768);
+        assert_eq!(&lut[..3], &colormap.rgb(0.0));
+        assert_eq!(&lut[765..], &colormap.rgb(1.0));
+        assert_eq!(&lut[3 * 128..3 * 129], &colormap.rgb(128.0 / 255.0));
+    }
+}
+
+#[wasm_bindgen_test]
+fn decode_idx_reads_the_gallery_and_refuses_junk() {
+    let decoded = convscope::bindings::decode_idx(js_u8(GALLERY_IMAGES)).unwrap();
+    let dims = numbers(get(&decoded, "dims"));
+    let core = idx::parse_images(GALLERY_IMAGES).unwrap();
+    assert_eq!(dims, vec![core.count as f64, 28.0, 28.0]);
+    let data = get(&decoded, "data")
+        .dyn_into::<js_sys::Uint8Array>()
+        .unwrap()
+        .to_vec();
+    assert_eq!(data, core.pixels);
+    let labels = convscope::bindings::decode_idx(js_u8(GALLERY_LABELS)).unwrap();
+    assert_eq!(numbers(get(&labels, "dims")), vec![core.count as f64]);
+    let e = error_message(convscope::bindings::decode_idx(js_u8(b"root:x:0:0")).unwrap_err());
+    assert!(e.contains("bad IDX file") && !e.contains("root"), "{e}");
+    let e = error_message(convscope::bindings::decode_idx(JsValue::from(3)).unwrap_err());
+    assert!(e.contains("Uint8Array"), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn manifest_files_are_checked_by_the_one_resolver() {
+    use convscope::bindings::manifest_files;
+    let files = manifest_files(MANIFEST.into()).unwrap();
+    assert_eq!(
+        get(&files, "weights").as_string().unwrap(),
+        "torch-lenet-random.safetensors"
+    );
+    assert!(get(&files, "monitor").is_undefined());
+    let with = |weights: &str| {
+        let mut manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+        manifest["weights"] = serde_json::from_str(weights).unwrap();
+        manifest_files(manifest.to_string().into())
+    };
+    for (weights, needle) in [
+        (r#""../../etc/passwd""#, "no .."),
+        (r#""/etc/passwd""#, "relative"),
+        (r#""https://evil.example/w.safetensors""#, "URL scheme"),
+        (r#"{"file": "w.safetensors"}"#, "manifest"),
+    ] {
+        let e = error_message(with(weights).unwrap_err());
+        assert!(e.contains(needle), "{weights}: {e}");
+    }
+    let mut manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+    manifest["monitor"] = serde_json::json!({"file": "m.monitor", "layer": "fc2"});
+    let files = manifest_files(format!("\u{feff}{manifest}").into()).unwrap();
+    assert_eq!(get(&files, "monitor").as_string().unwrap(), "m.monitor");
+}
+
+/// Issue "Hardening I", scope 4: every argument checked before it is copied, numbers refused instead of
+/// wrapped, and the model still usable afterwards.
+#[wasm_bindgen_test]
+fn hostile_arguments_are_errors_and_the_model_survives() {
+    let m = model();
+    let image = gallery_image(0);
+    let before = floats(get(&m.predict(js_f32(&image)).unwrap(), "logits"));
+    let fake = js_sys::JSON::parse(r#"{"length": 300000000}"#).unwrap();
+    let e = error_message(m.predict(fake).unwrap_err());
+    assert!(e.contains("Float32Array") && e.contains("Object"), "{e}");
+    let e = error_message(m.predict(js_f32(&vec![0.0; 785])).unwrap_err());
+    assert!(e.contains("shape mismatch") && e.contains("785"), "{e}");
+    let e = error_message(
+        m.predict(js_sys::Uint8Array::new_with_length(784).into())
+            .unwrap_err(),
+    );
+    assert!(e.contains("Float32Array"), "{e}");
+    for (channel, shown) in [
+        (4294967296.0, "4294967296"),
+        (f64::NAN, "NaN"),
+        (1.5, "1.5"),
+    ] {
+        let e = error_message(
+            m.deconv(js_f32(&image), "conv1", channel, None)
+                .unwrap_err(),
+        );
+        assert!(e.contains("channel") && e.contains(shown), "{channel}: {e}");
+    }
+    for (width, shown) in [(4294967297.0, "4294967297"), (-28.0, "-28")] {
+        let rgba = js_u8(&[0u8; 64]);
+        let e = error_message(m.preprocess_rgba(rgba, width, 4.0).unwrap_err());
+        assert!(e.contains("width") && e.contains(shown), "{width}: {e}");
+    }
+    let target = Object::new();
+    Reflect::set(&target, &"target".into(), &JsValue::from_f64(f64::NAN)).unwrap();
+    let e = error_message(
+        m.attribute(js_f32(&image), "gradient", target.into(), None)
+            .unwrap_err(),
+    );
+    assert!(e.contains("target") && e.contains("NaN"), "{e}");
+    let steps = js_sys::JSON::parse(r#"{"steps": 8}"#).unwrap();
+    let e = error_message(
+        m.attribute(js_f32(&image), "gradient", steps, None)
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("option steps: gradient has no such option"),
+        "{e}"
+    );
+    let e = error_message(m.monitor_check(js_f32(&image), None).unwrap_err());
+    assert!(e.contains("loadMonitor"), "{e}");
+    // Still usable: the same prediction as before the errors.
+    let after = floats(get(&m.predict(js_f32(&image)).unwrap(), "logits"));
+    assert_eq!(after, before);
 }

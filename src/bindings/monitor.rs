@@ -2,8 +2,9 @@
 //! ([`crate::explain::monitor`], Cheng et al. 2019) for the page's badge and pattern view. Patterns cross the
 //! boundary unpacked, one `0`/`1` byte per neuron of the monitored layer.
 
-use super::{js_error, JsObject, Model};
-use crate::explain::monitor::{pattern, Monitor};
+use super::{args, JsObject, Model};
+use crate::explain::monitor::{pattern, Monitor, GAMMA};
+use crate::io::files::MAX_MONITOR_BYTES;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
@@ -23,8 +24,12 @@ impl Model {
     /// Reads a monitor file written by `convscope monitor build` and checks that it was built for this model
     /// (layer, width, classes and the weights' fingerprint); it replaces any monitor loaded before.
     #[wasm_bindgen(js_name = loadMonitor)]
-    pub fn load_monitor(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        self.monitor = Some(Monitor::load(bytes, &self.net).map_err(js_error)?);
+    pub fn load_monitor(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<(), JsError> {
+        let bytes = args::bytes("monitor file", &bytes, MAX_MONITOR_BYTES)?;
+        self.monitor = Some(Monitor::load(&bytes, &self.net)?);
         Ok(())
     }
 
@@ -33,25 +38,24 @@ impl Model {
     /// from every training pattern of that class, that distance, and both patterns. When no training image of
     /// the class was recorded, `distance` is `Infinity`, `warn` is true and `nearest` is empty.
     #[wasm_bindgen(js_name = monitorCheck, unchecked_return_type = "MonitorCheck")]
-    pub fn monitor_check(&self, image: &[f32], gamma: Option<f64>) -> Result<JsValue, JsError> {
-        let monitor = self
-            .monitor
-            .as_ref()
-            .ok_or_else(|| JsError::new("no monitor is loaded: call loadMonitor(bytes) first"))?;
+    pub fn monitor_check(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+        gamma: Option<f64>,
+    ) -> Result<JsValue, JsError> {
+        let monitor = self.monitor.as_ref().ok_or_else(|| {
+            crate::Error::option(
+                "monitor",
+                "no monitor is loaded: call loadMonitor(bytes) first",
+            )
+        })?;
         let neurons = monitor.neurons();
         let gamma = gamma
-            .map(|g| {
-                if g.is_finite() && g >= 0.0 && g.fract() == 0.0 && g <= neurons as f64 {
-                    Ok(g as u32)
-                } else {
-                    Err(JsError::new(&format!(
-                        "gamma must be a whole number from 0 to {neurons}, got {g}"
-                    )))
-                }
-            })
-            .transpose()?;
-        let trace = self.net.forward(&self.image(image)?).map_err(js_error)?;
-        let check = monitor.check(&self.net, &trace, gamma).map_err(js_error)?;
+            .map(|g| args::whole_number(GAMMA.key, g, neurons as u64))
+            .transpose()?
+            .map(|g| u32::try_from(g).unwrap_or(u32::MAX));
+        let trace = self.trace(&image)?;
+        let check = monitor.check(&self.net, &trace, gamma)?;
         let nearest = check
             .nearest
             .as_deref()

@@ -22,12 +22,96 @@
 //! deconvnet's signals: LeNet-5's 22 reconstructions take about 0.65 ms natively and 0.8 ms in WebAssembly
 //! (Node 20, SIMD), four to five forward passes.
 
+use crate::catalogue::options::{Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Layer, NamedLayer, Network, Trace};
 use crate::tensor::Tensor;
 use std::fmt;
 use std::str::FromStr;
+
+/// The paper of the deconvnet (and of occlusion sensitivity).
+pub const ZEILER_FERGUS: Paper = Paper {
+    title: "Visualizing and Understanding Convolutional Networks",
+    authors: "Zeiler & Fergus",
+    year: 2013,
+    url: "https://arxiv.org/abs/1311.2901",
+};
+
+/// The layer whose output are the activations: a block's pooled layer (`pool2`), or its conv layer's name
+/// (`conv2`), which means the same (the names of [`ConvBlock::find`]).
+pub const LAYER: OptionSpec = OptionSpec {
+    key: "layer",
+    flag: "layer",
+    label: "Layer",
+    help:
+        "the activations to project: a conv block's output (pool1, pool2) or its conv layer's name",
+    kind: Kind::Layer {
+        types: &["max_pool2d", "relu", "conv2d"],
+    },
+    common: false,
+    required: true,
+};
+
+/// The channel `k` of the activations.
+pub const CHANNEL: OptionSpec = OptionSpec {
+    key: "channel",
+    flag: "channel",
+    label: "Channel",
+    help: "channel of the layer, from 0",
+    kind: Kind::Int {
+        min: 0,
+        max: None,
+        default: None,
+    },
+    common: false,
+    required: true,
+};
+
+/// Which units of the channel seed the reconstruction ([`Unit`]).
+pub const UNIT: OptionSpec = OptionSpec {
+    key: "unit",
+    flag: "unit",
+    label: "Project",
+    help: "all = the whole channel, max = its strongest unit, y,x = the unit at row y, column x",
+    kind: Kind::Unit { default: "all" },
+    common: false,
+    required: false,
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "deconv",
+    label: "Deconvnet reconstruction",
+    family: Family::Deconvnet,
+    command: "deconv",
+    output: OutputKind::SignedMap,
+    long_running: false,
+    stateful: None,
+    summary: "The pattern of input pixels that made one channel of a conv layer fire.",
+    explanation: "One channel of a conv block's pooled activations (or one unit of it) is sent back down to \
+                  the pixels: max-pools are undone with the switches of the forward pass, ReLUs rectify the \
+                  signal and convolutions run transposed.",
+    paper: Some(ZEILER_FERGUS),
+    options: &[LAYER, CHANNEL, UNIT],
+};
+
+pub const TECHNIQUE_ALL: Technique = Technique {
+    id: "deconv-all",
+    label: "Deconvnet, every channel",
+    family: Family::Deconvnet,
+    command: "deconv --all",
+    output: OutputKind::Volume,
+    long_running: false,
+    stateful: None,
+    summary:
+        "Every channel of every conv layer projected back to the pixels, from one forward pass.",
+    explanation:
+        "The whole-channel deconvnet reconstruction of each channel of each conv block (22 for \
+                  LeNet-5), the channels of a layer sent down together.",
+    paper: Some(ZEILER_FERGUS),
+    options: &[],
+};
 
 /// Which units of the chosen channel seed the reconstruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,9 +139,12 @@ impl FromStr for Unit {
                 let mut parts = other.split(',');
                 match (coordinate(parts.next()), coordinate(parts.next()), parts.next()) {
                     (Some(y), Some(x), None) => Ok(Unit::At { y, x }),
-                    _ => Err(Error::invalid(format!(
-                        "unit {text:?} is not \"all\", \"max\" or \"y,x\" (row, column of the pooled map)"
-                    ))),
+                    _ => Err(Error::option(
+                        UNIT.key,
+                        format!(
+                            "{text:?} is not \"all\", \"max\" or \"y,x\" (row, column of the pooled map)"
+                        ),
+                    )),
                 }
             }
         }
@@ -88,16 +175,27 @@ pub struct ConvBlock {
 }
 
 impl ConvBlock {
-    /// The block of the conv layer called `layer`.
+    /// The block named `layer`: the name of its activations layer (`pool2`) or of its conv layer (`conv2`,
+    /// the deconvnet's traditional name for the same activations).
     pub fn find(net: &Network, layer: &str) -> Result<ConvBlock> {
         let blocks = conv_blocks(net);
-        let names: Vec<&str> = blocks.iter().map(|b| b.name.as_str()).collect();
-        let message = format!("the deconvnet needs a conv layer ({names:?}), got {layer:?}");
+        let layers = net.layers();
+        let output_name = |b: &ConvBlock| layers.get(b.activations).map_or("", |l| l.name.as_str());
         blocks
             .iter()
-            .find(|b| b.name == layer)
+            .find(|b| b.name == layer || output_name(b) == layer)
             .cloned()
-            .ok_or_else(|| Error::invalid(message))
+            .ok_or_else(|| {
+                let convs: Vec<&str> = blocks.iter().map(|b| b.name.as_str()).collect();
+                let outputs: Vec<&str> = blocks.iter().map(output_name).collect();
+                Error::option(
+                    LAYER.key,
+                    format!(
+                        "the deconvnet needs a conv layer ({convs:?}) or its block's output \
+                         ({outputs:?}), got {layer:?}"
+                    ),
+                )
+            })
     }
 }
 
@@ -165,12 +263,15 @@ impl Seed {
 
     fn for_block(trace: &Trace, block: &ConvBlock, channel: usize, unit: Unit) -> Result<Seed> {
         if channel >= block.channels {
-            return Err(Error::invalid(format!(
-                "channel {channel} out of range: {} has {} channels (0 to {})",
-                block.name,
-                block.channels,
-                block.channels - 1
-            )));
+            return Err(Error::option(
+                CHANNEL.key,
+                format!(
+                    "channel {channel} out of range: {} has {} channels (0 to {})",
+                    block.name,
+                    block.channels,
+                    block.channels.saturating_sub(1)
+                ),
+            ));
         }
         let pooled = trace.output(block.activations)?;
         let (_, h, w) = pooled.chw()?;
@@ -184,10 +285,14 @@ impl Seed {
             }
             Unit::At { y, x } if y < h && x < w => Some((y, x)),
             Unit::At { y, x } => {
-                return Err(Error::invalid(format!(
-                    "unit ({y}, {x}) is outside the {h}×{w} activation map of {} (rows and columns count from 0)",
-                    block.name
-                )))
+                return Err(Error::option(
+                    UNIT.key,
+                    format!(
+                        "unit ({y}, {x}) is outside the {h}×{w} activation map of {} (rows and columns \
+                         count from 0)",
+                        block.name
+                    ),
+                ))
             }
         };
         let mut signal = Tensor::zeros(pooled.shape());
@@ -212,7 +317,7 @@ impl Seed {
     pub fn propagate(self, net: &Network, trace: &Trace, rule: ReluRule) -> Result<Reconstruction> {
         propagate_all(net, trace, vec![self], rule)?
             .pop()
-            .ok_or_else(|| Error::invalid("no reconstruction"))
+            .ok_or_else(|| Error::internal("no reconstruction"))
     }
 }
 
@@ -232,7 +337,7 @@ pub fn propagate_all(
     };
     let from = first.activations;
     if seeds.iter().any(|s| s.activations != from) {
-        return Err(Error::invalid(
+        return Err(Error::internal(
             "seeds propagated together must come from the same layer",
         ));
     }
@@ -250,10 +355,13 @@ pub fn propagate_all(
             Layer::Conv2d { .. } | Layer::Relu | Layer::MaxPool2d(_)
         )
     }) {
-        return Err(Error::invalid(format!(
-            "the deconvnet passes conv, ReLU and max-pool layers only, not {:?}",
-            l.name
-        )));
+        return Err(Error::option(
+            LAYER.key,
+            format!(
+                "the deconvnet passes conv, ReLU and max-pool layers only, not {:?}",
+                l.name
+            ),
+        ));
     }
     let mut signals = Vec::with_capacity(seeds.len());
     let mut reconstructions = Vec::with_capacity(seeds.len());

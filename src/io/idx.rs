@@ -72,13 +72,18 @@ impl IdxImages {
         let start = i.checked_mul(len).filter(|_| i < self.count);
         let bytes = start.and_then(|s| self.pixels.get(s..s.checked_add(len)?));
         bytes.ok_or_else(|| {
-            Error::invalid(format!(
-                "image index {i} out of range: the set has {} images of {}×{} pixels ({} bytes)",
-                self.count,
-                self.height,
-                self.width,
-                self.pixels.len()
-            ))
+            Error::out_of_range(
+                "image index",
+                i,
+                format!(
+                    "0 to {}: the set has {} images of {}×{} pixels ({} bytes)",
+                    self.count.saturating_sub(1),
+                    self.count,
+                    self.height,
+                    self.width,
+                    self.pixels.len()
+                ),
+            )
         })
     }
 }
@@ -115,6 +120,38 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(data.to_vec())
 }
 
+/// Any IDX file of unsigned bytes: its dimensions and its data, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idx {
+    pub dims: Vec<usize>,
+    pub data: Vec<u8>,
+}
+
+/// Decodes an IDX file of unsigned bytes (type `0x08`) with 1 to 4 dimensions, raw or gzip-compressed: the
+/// one IDX decoder, which the JS API exports as `decodeIdx`.
+pub fn decode(bytes: &[u8]) -> Result<Idx> {
+    let raw = gunzip_if_compressed(bytes, MAX_DECOMPRESSED_BYTES)?;
+    let ndims = match raw.get(..4) {
+        Some([0, 0, 0x08, n @ 1..=4]) => u32::from(*n),
+        Some(_) => {
+            return Err(Error::idx(
+                "the magic number is not 0x0000080N (unsigned bytes, N = 1 to 4 dimensions)",
+            ))
+        }
+        None => {
+            return Err(Error::idx(
+                "the file is too short for the 4-byte magic number",
+            ))
+        }
+    };
+    let (dims, data) = split_header(&raw, 0x0800 | ndims, "an IDX file of unsigned bytes")?;
+    check_payload_len(&dims, data.len())?;
+    Ok(Idx {
+        dims,
+        data: data.to_vec(),
+    })
+}
+
 /// Reads and parses an IDX image file; parse errors name the file.
 pub fn read_images(path: impl AsRef<Path>) -> Result<IdxImages> {
     let path = path.as_ref();
@@ -133,13 +170,11 @@ pub fn encode_images(images: &IdxImages) -> Result<Vec<u8>> {
     let dims = [images.count, images.height, images.width];
     let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     if expected != Some(images.pixels.len()) {
-        return Err(Error::invalid(format!(
-            "cannot encode {}×{}×{} images from {} pixel bytes",
-            images.count,
-            images.height,
-            images.width,
-            images.pixels.len()
-        )));
+        return Err(Error::shape(
+            "IDX images to encode (count·height·width pixel bytes)",
+            &dims,
+            &[images.pixels.len()],
+        ));
     }
     encode(IMAGES_MAGIC, &dims, &images.pixels)
 }
@@ -154,9 +189,7 @@ fn encode(magic: u32, dims: &[usize], data: &[u8]) -> Result<Vec<u8>> {
     out.extend_from_slice(&magic.to_be_bytes());
     for &d in dims {
         let d = u32::try_from(d).map_err(|_| {
-            Error::invalid(format!(
-                "dimension {d} does not fit an IDX file's 32-bit size field"
-            ))
+            Error::out_of_range("IDX dimension", d, "0 to 4294967295 (a 32-bit size field)")
         })?;
         out.extend_from_slice(&d.to_be_bytes());
     }
@@ -164,8 +197,9 @@ fn encode(magic: u32, dims: &[usize], data: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A raw IDX file is at most its header and [`MAX_DECOMPRESSED_BYTES`] of data.
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))
+    super::files::read_capped(path, MAX_DECOMPRESSED_BYTES + 4 + 4 * 255)
 }
 
 fn name_file(error: Error, path: &Path) -> Error {

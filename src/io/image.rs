@@ -79,8 +79,10 @@ pub fn decode(bytes: &[u8]) -> Result<GrayImage> {
 /// Reads and decodes an image file.
 pub fn read(path: impl AsRef<Path>) -> Result<GrayImage> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-    decode(&bytes)
+    decode(&super::files::read_capped(
+        path,
+        super::files::MAX_IMAGE_BYTES,
+    )?)
 }
 
 /// Luminance of RGBA pixels (a canvas's `ImageData`: 4 bytes per pixel, row-major), alpha over white.
@@ -96,8 +98,9 @@ pub fn from_rgba(rgba: &[u8], width: usize, height: usize) -> Result<GrayImage> 
     from_samples(width, height, 4, rgba.iter().map(|&b| unit8(b)))
 }
 
-/// Checks declared dimensions and returns the pixel count.
-fn check_dimensions(width: usize, height: usize) -> Result<usize> {
+/// Checks declared dimensions (both sides at least 1, at most [`MAX_PIXELS`] pixels) and returns the pixel
+/// count.
+pub fn check_dimensions(width: usize, height: usize) -> Result<usize> {
     if width == 0 || height == 0 {
         return Err(Error::image(format!(
             "the image is {width}×{height} pixels; both sides must be at least 1"

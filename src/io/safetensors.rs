@@ -98,9 +98,11 @@ pub fn parse(bytes: &[u8]) -> Result<SafeTensors> {
         })?;
     let header_len = u64::from_le_bytes(len_bytes);
     let available = bytes.len() as u64 - 8;
+    // The length is not echoed: when the file is not safetensors at all, it is 8 bytes of someone's data.
     if header_len > available || header_len > MAX_HEADER {
         return Err(Error::weights(format!(
-            "header length {header_len} runs past the end of the file ({available} bytes follow; truncated download?)"
+            "the header length field runs past the end of the file ({available} bytes follow the 8-byte \
+             field; not a safetensors file, or a truncated download?)"
         )));
     }
     let header_end = 8 + header_len as usize;

@@ -93,17 +93,17 @@ impl Network {
         )
     }
 
-    /// Loads a manifest file and the weights file it names (relative to the manifest).
+    /// Loads a manifest file and the weights file it names, through the manifest-relative resolver
+    /// ([`crate::io::files`]): the weights must lie inside the manifest's folder, be a regular file and stay
+    /// under the size cap; errors never echo file contents.
     pub fn load(manifest_path: &Path) -> Result<Network> {
-        let text = std::fs::read_to_string(manifest_path)
-            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
-        let manifest = Manifest::parse(&text)?;
-        let weights_path = manifest_path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&manifest.weights);
-        let bytes = std::fs::read(&weights_path)
-            .map_err(|e| Error::io(weights_path.display().to_string(), e))?;
+        use crate::io::files::{read_text, ManifestDir, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES};
+        let manifest = Manifest::parse(&read_text(manifest_path, MAX_MANIFEST_BYTES)?)?;
+        let bytes = ManifestDir::of(manifest_path)?.read(
+            "weights",
+            &manifest.weights,
+            MAX_WEIGHTS_BYTES,
+        )?;
         Network::new(manifest, &safetensors::parse(&bytes)?)
     }
 

@@ -57,6 +57,13 @@ impl Colormap {
         }
     }
 
+    /// The colormap sampled at `t = i/255` for `i = 0..256`: 256 RGB triples, the table the page draws with.
+    pub fn lut(self) -> Vec<u8> {
+        (0..=255u8)
+            .flat_map(|i| self.rgb(f32::from(i) / 255.0))
+            .collect()
+    }
+
     /// The colour at `t`, clamped to `[0, 1]` (NaN counts as 0), interpolated linearly between anchors.
     pub fn rgb(self, t: f32) -> Rgb {
         let anchors = self.anchors();
@@ -93,10 +100,7 @@ impl FromStr for Colormap {
             .find(|c| c.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = Colormap::ALL.iter().map(|c| c.name()).collect();
-                Error::invalid(format!(
-                    "unknown colormap {name:?}; choose one of {}",
-                    names.join(", ")
-                ))
+                Error::unknown("colormap", name, &names)
             })
     }
 }

@@ -231,16 +231,13 @@ pub fn feature_grid(maps: &Tensor, title: &str, colormap: Colormap) -> Result<Rg
         [h, w] => (1, h, w),
         [n] => (1, 1, n),
         ref other => {
-            return Err(Error::invalid(format!(
+            return Err(Error::internal(format!(
                 "feature_grid draws [C, H, W], [H, W] or [N] tensors, got shape {other:?}"
             )))
         }
     };
     if maps.is_empty() {
-        return Err(Error::invalid(format!(
-            "nothing to draw: the tensor of shape {:?} is empty",
-            maps.shape()
-        )));
+        return Err(Error::shape("maps to draw", &[1], maps.shape()));
     }
     let scale = Scale::fit(maps.data(), colormap);
     let panels: Vec<Panel> = maps
@@ -267,13 +264,22 @@ pub fn feature_grid(maps: &Tensor, title: &str, colormap: Colormap) -> Result<Rg
     };
     let size = layout(&panels, &options);
     if size.width.saturating_mul(size.height) > MAX_GRID_PIXELS {
-        return Err(Error::invalid(format!(
-            "a grid of {channels} maps of {height}×{width} would be {}×{} pixels, over the limit of \
-             {MAX_GRID_PIXELS}; select fewer channels",
-            size.width, size.height
-        )));
+        return Err(Error::out_of_range(
+            format!("the pixel count of a grid of {channels} maps of {height}×{width}"),
+            size.width.saturating_mul(size.height),
+            format!("at most {MAX_GRID_PIXELS}; select fewer channels"),
+        ));
     }
     Ok(map_grid(&panels, &options))
+}
+
+/// A weight tensor as planes for [`feature_grid`]: conv kernels `[O, I, kh, kw]` become `O·I` planes of
+/// `kh × kw` (kernel by kernel, input channel by input channel); other shapes are drawn as they are.
+pub fn as_planes(weights: &Tensor) -> Result<Tensor> {
+    match *weights.shape() {
+        [o, i, kh, kw] => Tensor::from_vec(&[o * i, kh, kw], weights.data().to_vec()),
+        _ => Ok(weights.clone()),
+    }
 }
 
 /// A short label for a value: up to 4 significant digits without trailing zeros, or scientific notation for

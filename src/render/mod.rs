@@ -4,8 +4,10 @@
 
 pub mod canvas;
 pub mod colormap;
+pub mod deconv_figure;
 pub mod font;
 pub mod grid;
+pub mod overlay;
 pub mod png;
 
 pub use canvas::RgbImage;

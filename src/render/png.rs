@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 /// Encodes `image` as a PNG file in memory.
 pub fn encode_png(image: &RgbImage) -> Result<Vec<u8>> {
     let invalid = || {
-        Error::invalid(format!(
+        Error::internal(format!(
             "cannot encode a {}×{} image from {} bytes as PNG (sides must be 1..2³¹, 3 bytes per pixel)",
             image.width,
             image.height,
@@ -25,7 +25,7 @@ pub fn encode_png(image: &RgbImage) -> Result<Vec<u8>> {
         return Err(invalid());
     }
     let encoding_error =
-        |e: ::png::EncodingError| Error::invalid(format!("PNG encoding failed: {e}"));
+        |e: ::png::EncodingError| Error::internal(format!("PNG encoding failed: {e}"));
     let mut out = Vec::new();
     let mut encoder = ::png::Encoder::new(&mut out, width, height);
     encoder.set_color(::png::ColorType::Rgb);

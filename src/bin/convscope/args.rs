@@ -19,9 +19,10 @@ impl Args {
         let mut it = argv.iter();
         while let Some(token) = it.next() {
             let Some(body) = token.strip_prefix("--") else {
-                return Err(Error::invalid(format!(
-                    "unexpected argument {token:?} (options start with --)"
-                )));
+                return Err(Error::option(
+                    token.as_str(),
+                    "is not an option (options start with --)",
+                ));
             };
             let (key, inline) = match body.split_once('=') {
                 Some((k, v)) => (k, Some(v.to_string())),
@@ -29,7 +30,7 @@ impl Args {
             };
             if flags.contains(&key) {
                 if inline.is_some() {
-                    return Err(Error::invalid(format!("--{key} takes no value")));
+                    return Err(Error::option(key, format!("--{key} takes no value")));
                 }
                 seen_flags.push(key.to_string());
             } else if valued.contains(&key) {
@@ -38,10 +39,10 @@ impl Args {
                     None => it
                         .next()
                         .cloned()
-                        .ok_or_else(|| Error::invalid(format!("--{key} needs a value")))?,
+                        .ok_or_else(|| Error::option(key, format!("--{key} needs a value")))?,
                 };
                 if values.insert(key.to_string(), value).is_some() {
-                    return Err(Error::invalid(format!("--{key} given twice")));
+                    return Err(Error::option(key, format!("--{key} given twice")));
                 }
             } else {
                 let mut known: Vec<String> = valued
@@ -50,16 +51,28 @@ impl Args {
                     .map(|k| format!("--{k}"))
                     .collect();
                 known.sort();
-                return Err(Error::invalid(format!(
-                    "unknown option --{key}; this command takes {}",
-                    known.join(" ")
-                )));
+                return Err(Error::option(
+                    key,
+                    format!(
+                        "unknown option --{key}; this command takes {}",
+                        known.join(" ")
+                    ),
+                ));
             }
         }
         Ok(Args {
             values,
             flags: seen_flags,
         })
+    }
+
+    /// The given valued options among `flags`, as `(flag, text)` pairs for the catalogue's checker
+    /// (`convscope::catalogue::options::Values::from_flags`).
+    pub fn given<'a>(&'a self, flags: &'a [&str]) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.values
+            .iter()
+            .filter(|(k, _)| flags.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -72,7 +85,7 @@ impl Args {
 
     pub fn required(&self, key: &str) -> Result<&str> {
         self.get(key)
-            .ok_or_else(|| Error::invalid(format!("--{key} is required")))
+            .ok_or_else(|| Error::option(key, format!("--{key} is required")))
     }
 
     /// The option parsed as `T`, if given.
@@ -83,7 +96,7 @@ impl Args {
         self.get(key)
             .map(|v| {
                 v.parse::<T>()
-                    .map_err(|e| Error::invalid(format!("--{key} {v:?}: {e}")))
+                    .map_err(|e| Error::option(key, format!("--{key} {v:?}: {e}")))
             })
             .transpose()
     }

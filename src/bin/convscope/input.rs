@@ -21,7 +21,8 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
     match (args.get("image"), args.get("idx")) {
         (Some(path), None) => {
             if args.get("index").is_some() || args.get("count").is_some() {
-                return Err(Error::invalid(
+                return Err(Error::option(
+                    "index",
                     "--index and --count go with --idx, not --image",
                 ));
             }
@@ -33,16 +34,20 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
             let start: usize = args.or("index", 0)?;
             let count: usize = args.or("count", 1)?;
             if start >= set.count || count == 0 {
-                return Err(Error::invalid(format!(
-                    "--index {start} --count {count} selects nothing from {} images",
-                    set.count
-                )));
+                return Err(Error::option(
+                    "index",
+                    format!(
+                        "--index {start} --count {count} selects nothing from {} images",
+                        set.count
+                    ),
+                ));
             }
             (start..(start + count).min(set.count))
                 .map(|i| Ok((i, set.image(i)?)))
                 .collect()
         }
-        _ => Err(Error::invalid(
+        _ => Err(Error::option(
+            "image",
             "give exactly one of --image FILE or --idx IMAGES",
         )),
     }
@@ -52,9 +57,34 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
 pub fn single_image(args: &Args, net: &Network) -> Result<(usize, Tensor)> {
     let mut all = images(args, net)?;
     if all.len() != 1 {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "count",
             "this command explains one image: drop --count",
         ));
     }
     Ok(all.remove(0))
+}
+
+/// The layer `name` names: a manifest layer name, or (the documented alias of `activations`) its 1-based
+/// number.
+pub fn layer(net: &Network, name: Option<&str>) -> Result<usize> {
+    let name =
+        name.ok_or_else(|| Error::option("layer", "--layer L is required (a layer name)"))?;
+    let layers = net.layers();
+    match name.parse::<usize>() {
+        Ok(number) if (1..=layers.len()).contains(&number) => Ok(number - 1),
+        Ok(number) => {
+            let list: Vec<String> = layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("{} {}", i + 1, l.name))
+                .collect();
+            Err(Error::out_of_range(
+                "--layer",
+                number,
+                format!("a name or 1-based number of: {}", list.join(", ")),
+            ))
+        }
+        Err(_) => net.layer_index(name),
+    }
 }

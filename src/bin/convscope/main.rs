@@ -4,6 +4,7 @@
 mod args;
 mod attribute;
 mod deconv;
+mod help;
 mod input;
 mod monitor;
 mod predict;
@@ -11,39 +12,44 @@ mod train;
 
 use convscope::{Error, Result};
 
-const USAGE: &str = "convscope — a microscope for convolutional networks
-
-usage: convscope <command> [options]
-  predict     --model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]
-  eval        --model M --images IDX --labels IDX [--json]
-  train       --train-images IDX --train-labels IDX [--test-images IDX --test-labels IDX] --out DIR/NAME [options]
-  activations --model M (--image F | --idx IMAGES --index I) --layer N --out grid.png [--colormap NAME]
-  deconv      --model M (--image F | --idx IMAGES --index I) --layer conv1|conv2 --channel K [--unit max|Y,X] [--json | --out F.png]
-  attribute   --model M (--image F | --idx IMAGES --index I) --method NAME [--target C] [...] [--json | --out F.png]
-  monitor     build | check | eval ...
-Run `convscope <command> --help` for a command's options.";
-
 fn run(argv: &[String]) -> Result<()> {
+    let commands = [
+        "predict",
+        "eval",
+        "activations",
+        "filters",
+        "train",
+        "deconv",
+        "attribute",
+        "monitor",
+    ];
     let Some((command, rest)) = argv.split_first() else {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "command",
             "no command given (run `convscope help` for the list)",
         ));
     };
-    if rest.iter().any(|a| a == "--help" || a == "-h") || command == "help" || command == "--help" {
-        println!("{USAGE}");
+    if command == "help" || command == "--help" || command == "-h" {
+        match rest.first() {
+            Some(name) => print!("{}", help::command(name, monitor::USAGE)?),
+            None => print!("{}", help::general()),
+        }
+        return Ok(());
+    }
+    if rest.iter().any(|a| a == "--help" || a == "-h") && commands.contains(&command.as_str()) {
+        print!("{}", help::command(command, monitor::USAGE)?);
         return Ok(());
     }
     match command.as_str() {
         "predict" => predict::predict(rest),
         "eval" => predict::eval(rest),
         "activations" => predict::activations(rest),
+        "filters" => predict::filters(rest),
         "train" => train::run(rest),
         "deconv" => deconv::run(rest),
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
-        other => Err(Error::invalid(format!(
-            "unknown command {other:?} (run `convscope help` for the list)"
-        ))),
+        other => Err(Error::unknown("command", other, &commands)),
     }
 }
 

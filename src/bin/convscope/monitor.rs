@@ -3,19 +3,20 @@
 
 use crate::args::Args;
 use crate::input::{self, INPUT_OPTIONS};
+use convscope::catalogue::options::Values;
 use convscope::explain::monitor::eval::{Detector, Evaluation, Labelled, Rates, Scores};
+use convscope::explain::monitor::file::manifest as monitor_file;
 use convscope::explain::monitor::{
     BuildOptions, GammaChoice, Monitor, DEFAULT_CLUSTERS, DEFAULT_LAYER, DEFAULT_WARNING_RATE,
 };
 use convscope::io::idx;
-use convscope::model::manifest::Manifest;
 use convscope::model::network::Network;
 use convscope::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage:
+pub const USAGE: &str = "usage:
   convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2]
                           [--gamma G | --warning-rate R] [--clusters K] [--seed S] [--update-manifest] [--json]
       records the on/off pattern of the layer for every correctly classified image; the default γ is G, or
@@ -34,9 +35,15 @@ pub fn run(argv: &[String]) -> Result<()> {
         Some((sub, rest)) if sub == "build" => build(rest),
         Some((sub, rest)) if sub == "check" => check(rest),
         Some((sub, rest)) if sub == "eval" => eval(rest),
-        _ => Err(Error::invalid(format!(
-            "monitor needs a subcommand\n{USAGE}"
-        ))),
+        Some((sub, _)) => Err(Error::unknown(
+            "monitor subcommand",
+            sub,
+            &["build", "check", "eval"],
+        )),
+        None => Err(Error::option(
+            "monitor",
+            "needs a subcommand: build, check or eval (run `convscope monitor --help`)",
+        )),
     }
 }
 
@@ -62,7 +69,8 @@ fn build(argv: &[String]) -> Result<()> {
             warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
         },
         (Some(_), Some(_)) => {
-            return Err(Error::invalid(
+            return Err(Error::option(
+                "gamma",
                 "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
             ))
         }
@@ -83,22 +91,19 @@ fn build(argv: &[String]) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let bytes = monitor.to_bytes();
     std::fs::write(&out, &bytes).map_err(|e| Error::io(out.display().to_string(), e))?;
-    let relative = manifest_relative(manifest_path, &out);
-    let entry = monitor.manifest_entry(relative.as_deref().unwrap_or(&out.display().to_string()));
+    let (entry, inside) = monitor_file::entry(&monitor, manifest_path, &out)?;
     if args.flag("update-manifest") {
-        if relative.is_none() {
-            return Err(Error::invalid(format!(
-                "--update-manifest: the monitor file {} is not inside the manifest's directory (the manifest \
-                 refers to files relative to itself)",
-                out.display()
-            )));
+        if !inside {
+            return Err(Error::option(
+                "update-manifest",
+                format!(
+                    "the monitor file {} is not inside the manifest's directory (the manifest refers to \
+                     files relative to itself)",
+                    out.display()
+                ),
+            ));
         }
-        let text = std::fs::read_to_string(manifest_path)
-            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
-        let mut manifest = Manifest::parse(&text)?;
-        manifest.extra.insert("monitor".to_string(), entry.clone());
-        std::fs::write(manifest_path, manifest.to_json()? + "\n")
-            .map_err(|e| Error::io(manifest_path.display().to_string(), e))?;
+        monitor_file::register(manifest_path, &entry)?;
     }
     if args.flag("json") {
         println!("{entry}");
@@ -149,50 +154,13 @@ fn build(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `file` as the manifest refers to it: relative to the manifest's directory, with `/` separators; `None`
-/// when it lies elsewhere.
-fn manifest_relative(manifest: &Path, file: &Path) -> Option<String> {
-    let dir = manifest
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let (dir, file) = (dir.canonicalize().ok()?, file.canonicalize().ok()?);
-    let relative = file.strip_prefix(dir).ok()?;
-    Some(
-        relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"),
-    )
-}
-
-/// `--monitor FILE`, or the file named by the manifest's `"monitor"` entry (relative to the manifest).
+/// `--monitor FILE`, or the file named by the manifest's `"monitor"` entry (inside the manifest's folder).
 fn load_monitor(args: &Args, net: &Network) -> Result<Monitor> {
-    let path = match args.get("monitor") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let file = net
-                .manifest()
-                .extra
-                .get("monitor")
-                .and_then(|m| m.get("file"))
-                .and_then(|f| f.as_str())
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "the manifest has no \"monitor\" entry: give --monitor FILE (or build one with \
-                         `convscope monitor build --update-manifest`)",
-                    )
-                })?;
-            let manifest = Path::new(args.required("model")?);
-            manifest.parent().unwrap_or(Path::new(".")).join(file)
-        }
-    };
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
-    Monitor::load(&bytes, net).map_err(|e| match e {
-        Error::BadMonitor { reason } => Error::monitor(format!("{}: {reason}", path.display())),
-        other => other,
-    })
+    monitor_file::read(
+        net,
+        Path::new(args.required("model")?),
+        args.get("monitor").map(Path::new),
+    )
 }
 
 /// One line of `monitor check --json`.
@@ -210,7 +178,11 @@ fn check(argv: &[String]) -> Result<()> {
     let args = Args::parse(argv, &options, &["json"])?;
     let net = input::model(&args)?;
     let monitor = load_monitor(&args, &net)?;
-    let gamma: Option<u32> = args.opt("gamma")?;
+    let technique = &convscope::explain::monitor::TECHNIQUE;
+    let values = Values::from_flags(technique.id, technique.options, args.given(&["gamma"]))?;
+    let gamma = values
+        .int(&convscope::explain::monitor::GAMMA)
+        .map(|g| u32::try_from(g).unwrap_or(u32::MAX));
     for (index, image) in input::images(&args, &net)? {
         let trace = net.forward(&image)?;
         let result = monitor.check(&net, &trace, gamma)?;
@@ -223,7 +195,7 @@ fn check(argv: &[String]) -> Result<()> {
             };
             println!(
                 "{}",
-                serde_json::to_string(&line).map_err(|e| Error::invalid(e.to_string()))?
+                serde_json::to_string(&line).map_err(|e| Error::internal(e.to_string()))?
             );
         } else {
             let label = net.labels().get(result.label).map_or("?", String::as_str);
@@ -287,11 +259,10 @@ fn eval(argv: &[String]) -> Result<()> {
     let labels = idx::read_labels(args.required("labels")?)?;
     let ood_images = idx::read_images(args.required("ood-images")?)?;
     if labels.len() != images.count {
-        return Err(Error::invalid(format!(
-            "{} images but {} labels",
-            images.count,
-            labels.len()
-        )));
+        return Err(Error::option(
+            "labels",
+            format!("{} images but {} labels", images.count, labels.len()),
+        ));
     }
     let scored = score_set(&net, &monitor, &images)?;
     let inputs: Vec<Labelled> = scored
@@ -332,7 +303,7 @@ fn eval(argv: &[String]) -> Result<()> {
         };
         println!(
             "{}",
-            serde_json::to_string(&report).map_err(|e| Error::invalid(e.to_string()))?
+            serde_json::to_string(&report).map_err(|e| Error::internal(e.to_string()))?
         );
         return Ok(());
     }

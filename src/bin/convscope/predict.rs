@@ -2,6 +2,8 @@
 
 use crate::args::Args;
 use crate::input::{self, INPUT_OPTIONS};
+use convscope::catalogue::options::Values;
+use convscope::explain::inspect;
 use convscope::render;
 use convscope::train::{evaluate, Dataset};
 use convscope::{Error, Result};
@@ -27,10 +29,7 @@ pub fn predict(argv: &[String]) -> Result<()> {
                 logits: &p.logits,
                 probs: &p.probs,
             };
-            println!(
-                "{}",
-                serde_json::to_string(&line).map_err(|e| Error::invalid(e.to_string()))?
-            );
+            println!("{}", to_json(&line)?);
         } else {
             println!(
                 "image {index}: {} ({:.2}%)",
@@ -93,36 +92,75 @@ pub fn activations(argv: &[String]) -> Result<()> {
     let args = Args::parse(argv, &valued, &[])?;
     let net = input::model(&args)?;
     let (_, image) = input::single_image(&args, &net)?;
-    let number: usize = args
-        .opt("layer")?
-        .ok_or_else(|| Error::invalid("--layer N is required (1-based)"))?;
-    let layers = net.layers();
-    let Some(layer) = number.checked_sub(1).and_then(|i| layers.get(i)) else {
-        let list: Vec<String> = layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| format!("{} {}", i + 1, l.name))
-            .collect();
-        return Err(Error::invalid(format!(
-            "--layer {number} out of range; the layers are: {}",
-            list.join(", ")
-        )));
-    };
+    let technique = &inspect::ACTIVATIONS;
+    let values = Values::from_flags(technique.id, technique.options, args.given(&["layer"]))?;
+    let index = input::layer(&net, values.text(&inspect::ACTIVATIONS_LAYER))?;
     let colormap = args
         .get("colormap")
         .unwrap_or("viridis")
         .parse::<render::colormap::Colormap>()?;
+    let out = args.required("out")?;
     let trace = net.forward(&image)?;
-    let maps = trace.output(number - 1)?;
+    let maps = trace.output(index)?;
+    let layer = &net.layers()[index]; // `input::layer` returned a valid index
     let title = format!(
-        "layer {number}: {} ({}) {:?}",
+        "layer {}: {} ({}) {:?}",
+        index + 1,
         layer.name,
         layer.layer.type_name(),
         layer.output_shape
     );
     let img = render::grid::feature_grid(maps, &title, colormap)?;
-    let out = args.required("out")?;
     render::png::write_png(Path::new(out), &img)?;
     eprintln!("wrote {out}");
     Ok(())
+}
+
+/// `convscope filters`: a layer's weights as JSON (`{"layer", "shape", "data"}`) or a PNG grid (diverging
+/// colormap, one tile per kernel and input channel, or the whole matrix of a linear layer).
+pub fn filters(argv: &[String]) -> Result<()> {
+    let args = Args::parse(argv, &["model", "layer", "out"], &["json"])?;
+    let net = input::model(&args)?;
+    let technique = &inspect::FILTERS;
+    let values = Values::from_flags(technique.id, technique.options, args.given(&["layer"]))?;
+    let layer = values.text(&inspect::FILTERS_LAYER).ok_or_else(|| {
+        Error::option("layer", "--layer L is required (a conv2d or linear layer)")
+    })?;
+    let weights = inspect::filters(&net, layer)?;
+    match (args.flag("json"), args.get("out")) {
+        (true, None) => {
+            #[derive(serde::Serialize)]
+            struct Json<'a> {
+                layer: &'a str,
+                shape: &'a [usize],
+                data: &'a [f32],
+            }
+            let json = Json {
+                layer,
+                shape: weights.shape(),
+                data: weights.data(),
+            };
+            println!("{}", to_json(&json)?);
+            Ok(())
+        }
+        (false, Some(out)) => {
+            let title = format!("{layer} weights {:?}", weights.shape());
+            let img = render::grid::feature_grid(
+                &render::grid::as_planes(&weights)?,
+                &title,
+                render::colormap::Colormap::Diverging,
+            )?;
+            render::png::write_png(Path::new(out), &img)?;
+            eprintln!("wrote {out}");
+            Ok(())
+        }
+        _ => Err(Error::option(
+            "out",
+            "give exactly one of --json or --out FILE.png",
+        )),
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::internal(format!("cannot write JSON: {e}")))
 }

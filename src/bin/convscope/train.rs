@@ -53,7 +53,8 @@ pub fn run(argv: &[String]) -> Result<()> {
         (Some(i), Some(l)) => Some(Dataset::read(Path::new(i), Path::new(l))?),
         (None, None) => None,
         _ => {
-            return Err(Error::invalid(
+            return Err(Error::option(
+                "test-images",
                 "--test-images and --test-labels go together",
             ))
         }

@@ -9,11 +9,66 @@
 //! ([`upsample_bilinear`]). Guided Grad-CAM is guided backprop `[C, H, W]` times the upsampled cam (broadcast
 //! over the channels). The gradient `∂f/∂A` is the network's backward pass stopped at the layer.
 
-use super::TargetScore;
+use super::{TargetScore, COMMON};
+use crate::catalogue::options::{Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Layer, Network, Trace};
 use crate::tensor::Tensor;
+
+/// The layer whose output is weighted.
+pub const LAYER: OptionSpec = OptionSpec {
+    key: "layer",
+    flag: "layer",
+    label: "Layer",
+    help: "a layer with a C×H×W output (a conv layer's name means the ReLU after it); empty = the last one",
+    kind: Kind::Layer {
+        types: &["conv2d", "relu", "max_pool2d"],
+    },
+    common: false,
+    required: false,
+};
+
+const SELVARAJU: Paper = Paper {
+    title: "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization",
+    authors: "Selvaraju, Cogswell, Das, Vedantam, Parikh & Batra",
+    year: 2017,
+    url: "https://arxiv.org/abs/1610.02391",
+};
+
+const OPTIONS: [OptionSpec; 3] = [COMMON[0], COMMON[1], LAYER];
+
+pub const GRAD_CAM: Technique = Technique {
+    id: "grad-cam",
+    label: "Grad-CAM",
+    family: Family::Attribution,
+    command: "attribute",
+    output: OutputKind::UnsignedMap,
+    long_running: false,
+    stateful: None,
+    summary: "A coarse heat map of where in the image the evidence for the class lies.",
+    explanation: "Each channel of a late conv layer's maps is weighted by the mean gradient of the class \
+                  score over it; the weighted sum, rectified, is upsampled bilinearly to the input size.",
+    paper: Some(SELVARAJU),
+    options: &OPTIONS,
+};
+
+pub const GUIDED_GRAD_CAM: Technique = Technique {
+    id: "guided-grad-cam",
+    label: "Guided Grad-CAM",
+    family: Family::Attribution,
+    command: "attribute",
+    output: OutputKind::SignedMap,
+    long_running: false,
+    stateful: None,
+    summary: "Guided backprop's sharp strokes, kept only where Grad-CAM finds the class.",
+    explanation:
+        "The guided-backprop map multiplied pixel by pixel by the upsampled Grad-CAM map: fine \
+                  detail from the one, class localisation from the other.",
+    paper: Some(SELVARAJU),
+    options: &OPTIONS,
+};
 
 /// A class activation map before upsampling.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +88,7 @@ impl Cam {
         let [_, height, width] = net.input_shape();
         let (h, w) = match *self.map.shape() {
             [h, w] => (h, w),
-            _ => return Err(Error::invalid("a class activation map must be [h, w]")),
+            _ => return Err(Error::internal("a class activation map must be [h, w]")),
         };
         Tensor::from_vec(
             &[height, width],
@@ -53,7 +108,8 @@ pub fn resolve_layer(net: &Network, name: Option<&str>) -> Result<usize> {
             .iter()
             .rposition(|l| matches!(l.layer, Layer::Conv2d { .. }))
             .ok_or_else(|| {
-                Error::invalid(
+                Error::option(
+                    LAYER.key,
                     "the model has no conv layer; give Grad-CAM a layer with a C×H×W output",
                 )
             })?,
@@ -73,10 +129,14 @@ pub fn resolve_layer(net: &Network, name: Option<&str>) -> Result<usize> {
             .filter(|l| l.output_shape.len() == 3)
             .map(|l| l.name.as_str())
             .collect();
-        return Err(Error::invalid(format!(
-            "Grad-CAM needs a layer with a C×H×W output, but {:?} outputs {:?}; pick one of {candidates:?}",
-            layer.name, layer.output_shape
-        )));
+        return Err(Error::option(
+            LAYER.key,
+            format!(
+                "Grad-CAM needs a layer with a C×H×W output, but {:?} outputs {:?}; pick one of \
+                 {candidates:?}",
+                layer.name, layer.output_shape
+            ),
+        ));
     }
     Ok(index)
 }
@@ -86,14 +146,17 @@ pub fn grad_cam(net: &Network, trace: &Trace, layer: usize, target: &TargetScore
     let named = net
         .layers()
         .get(layer)
-        .ok_or_else(|| Error::invalid(format!("layer index {layer} out of range")))?;
+        .ok_or_else(|| Error::internal(format!("layer index {layer} out of range")))?;
     let activation = trace.output(layer)?;
     let (_, h, w) = activation.chw()?;
     if layer >= target.logits {
-        return Err(Error::invalid(format!(
-            "Grad-CAM's layer {:?} must come before the class scores",
-            named.name
-        )));
+        return Err(Error::option(
+            LAYER.key,
+            format!(
+                "Grad-CAM's layer {:?} must come before the class scores",
+                named.name
+            ),
+        ));
     }
     let grad = trace.backward(
         target.logits,

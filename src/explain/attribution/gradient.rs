@@ -9,16 +9,108 @@
 //! Max-pooling sends the signal to its switches and convolutions transpose, as in the true gradient.
 //! Output: `[C, H, W]`.
 
-use super::{Method, TargetScore};
+use super::{Method, TargetScore, COMMON};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
 
+const SIMONYAN: Paper = Paper {
+    title: "Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps",
+    authors: "Simonyan, Vedaldi & Zisserman",
+    year: 2013,
+    url: "https://arxiv.org/abs/1312.6034",
+};
+
+/// A single-pass method's catalogue entry: the common options, a quick signed or unsigned map.
+const fn single_pass(
+    id: &'static str,
+    label: &'static str,
+    output: OutputKind,
+    summary: &'static str,
+    explanation: &'static str,
+    paper: Paper,
+) -> Technique {
+    Technique {
+        id,
+        label,
+        family: Family::Attribution,
+        command: "attribute",
+        output,
+        long_running: false,
+        stateful: None,
+        summary,
+        explanation,
+        paper: Some(paper),
+        options: &COMMON,
+    }
+}
+
+pub const GRADIENT: Technique = single_pass(
+    "gradient",
+    "Gradient",
+    OutputKind::SignedMap,
+    "Red pixels raise the class score when brightened, blue ones lower it.",
+    "The derivative of the class score with respect to each input pixel, ∂f/∂x, from one backward pass: how \
+     much the score changes when that pixel alone changes a little.",
+    SIMONYAN,
+);
+
+pub const SALIENCY: Technique = single_pass(
+    "saliency",
+    "Saliency |∂f/∂x|",
+    OutputKind::UnsignedMap,
+    "Bright pixels are those the class score is most sensitive to, either way.",
+    "The absolute value of the gradient of the class score, |∂f/∂x|: the saliency map of Simonyan et al., \
+     which drops the direction and keeps the sensitivity.",
+    SIMONYAN,
+);
+
+pub const GUIDED_BACKPROP: Technique = single_pass(
+    "guided-backprop",
+    "Guided backprop",
+    OutputKind::SignedMap,
+    "Sharp outlines of the strokes that support the class.",
+    "A backward pass in which every ReLU passes only positive signal, and only where its input was positive \
+     (max(g, 0)·[x > 0]): the gradient with the negative evidence removed at each layer.",
+    Paper {
+        title: "Striving for Simplicity: The All Convolutional Net",
+        authors: "Springenberg, Dosovitskiy, Brox & Riedmiller",
+        year: 2014,
+        url: "https://arxiv.org/abs/1412.6806",
+    },
+);
+
+pub const DECONVNET: Technique = single_pass(
+    "deconvnet",
+    "Deconvnet",
+    OutputKind::SignedMap,
+    "The input patterns the class score responds to, as the deconvnet reconstructs them.",
+    "A backward pass from the class score in which every ReLU rectifies the signal itself (max(g, 0)), \
+     whatever its forward input was: Zeiler & Fergus' deconvnet started from the score.",
+    crate::explain::deconvnet::ZEILER_FERGUS,
+);
+
+pub const GRADIENT_X_INPUT: Technique = single_pass(
+    "gradient-x-input",
+    "Gradient × input",
+    OutputKind::SignedMap,
+    "Each pixel's gradient weighted by its ink: only drawn pixels light up.",
+    "The gradient multiplied pixel by pixel by the input, x ⊙ ∂f/∂x: a first-order estimate of each pixel's \
+     contribution to the score relative to a black image.",
+    Paper {
+        title: "Not Just a Black Box: Learning Important Features Through Propagating Activation Differences",
+        authors: "Shrikumar, Greenside, Shcherbina & Kundaje",
+        year: 2016,
+        url: "https://arxiv.org/abs/1605.01713",
+    },
+);
+
 /// The map of a single-pass `method` for the input of `trace`; errors for the other methods.
 pub fn attribution(trace: &Trace, target: &TargetScore, method: Method) -> Result<Tensor> {
     let rule = method.relu_rule().ok_or_else(|| {
-        Error::invalid(format!(
+        Error::internal(format!(
             "{} is not a single-backward-pass method; those are {}",
             method.name(),
             method_names()

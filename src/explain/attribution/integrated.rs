@@ -10,7 +10,9 @@
 //! Shapes: `x`, `b` and the map are `[C, H, W]`. Sums are accumulated in `f64`.
 
 use super::gradient::GradientSum;
-use super::TargetScore;
+use super::{TargetScore, COMMON};
+use crate::catalogue::options::{Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Network, Trace};
@@ -18,6 +20,59 @@ use crate::tensor::Tensor;
 
 /// Largest accepted number of path points (a typo like `steps: 1e9` must not hang a browser tab).
 pub const MAX_STEPS: usize = 100_000;
+
+/// The number of path points `n`.
+pub const STEPS: OptionSpec = OptionSpec {
+    key: "steps",
+    flag: "steps",
+    label: "Steps",
+    help: "points on the straight path from the baseline, both ends included",
+    kind: Kind::Int {
+        min: 2,
+        max: Some(MAX_STEPS as u64),
+        default: Some(50),
+    },
+    common: false,
+    required: false,
+};
+
+/// The baseline `b`: one raw pixel value everywhere (JS may give a whole image).
+pub const BASELINE: OptionSpec = OptionSpec {
+    key: "baseline",
+    flag: "baseline",
+    label: "Baseline",
+    help: "pixel value of the baseline image (0 = black)",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        default: 0.0,
+        per_pixel: true,
+    },
+    common: false,
+    required: false,
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "integrated-gradients",
+    label: "Integrated gradients",
+    family: Family::Attribution,
+    command: "attribute",
+    output: OutputKind::SignedMap,
+    long_running: true,
+    stateful: None,
+    summary: "Each pixel's share of the score's rise from the baseline; the shares add up to that rise.",
+    explanation: "The gradient averaged along the straight path from a baseline image (black by default) to \
+                  the input, times the difference input − baseline. The map sums to f(input) − f(baseline) up \
+                  to the quadrature error, which is reported as the completeness gap.",
+    paper: Some(Paper {
+        title: "Axiomatic Attribution for Deep Networks",
+        authors: "Sundararajan, Taly & Yan",
+        year: 2017,
+        url: "https://arxiv.org/abs/1703.01365",
+    }),
+    options: &[COMMON[0], COMMON[1], STEPS, BASELINE],
+};
 
 /// Result of [`integrated_gradients`].
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +89,7 @@ pub struct IntegratedGradients {
 
 /// The path points `α_k` and trapezoid weights `w_k` for `steps` points.
 pub fn trapezoid(steps: usize) -> Result<Vec<(f64, f64)>> {
-    if !(2..=MAX_STEPS).contains(&steps) {
-        return Err(Error::invalid(format!(
-            "integrated gradients needs 2 to {MAX_STEPS} steps (path points, both ends included), got {steps}"
-        )));
-    }
+    STEPS.check_int(TECHNIQUE.id, steps as u64)?;
     let last = (steps - 1) as f64;
     Ok((0..steps)
         .map(|k| {

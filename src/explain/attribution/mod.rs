@@ -30,6 +30,8 @@ pub mod integrated;
 pub mod occlusion;
 pub mod smoothgrad;
 
+use crate::catalogue::options::{Choice, Kind, OptionSpec, Values};
+use crate::catalogue::Technique;
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::layers::softmax;
@@ -69,20 +71,25 @@ impl Method {
         Method::Occlusion,
     ];
 
-    /// The name used by the CLI, the JS API and the reference files (`"guided-backprop"`, ...).
-    pub fn name(self) -> &'static str {
+    /// The catalogue entry, declared in the method's own file.
+    pub fn technique(self) -> &'static Technique {
         match self {
-            Method::Gradient => "gradient",
-            Method::Saliency => "saliency",
-            Method::GuidedBackprop => "guided-backprop",
-            Method::Deconvnet => "deconvnet",
-            Method::GradientXInput => "gradient-x-input",
-            Method::IntegratedGradients => "integrated-gradients",
-            Method::SmoothGrad => "smoothgrad",
-            Method::GradCam => "grad-cam",
-            Method::GuidedGradCam => "guided-grad-cam",
-            Method::Occlusion => "occlusion",
+            Method::Gradient => &gradient::GRADIENT,
+            Method::Saliency => &gradient::SALIENCY,
+            Method::GuidedBackprop => &gradient::GUIDED_BACKPROP,
+            Method::Deconvnet => &gradient::DECONVNET,
+            Method::GradientXInput => &gradient::GRADIENT_X_INPUT,
+            Method::IntegratedGradients => &integrated::TECHNIQUE,
+            Method::SmoothGrad => &smoothgrad::TECHNIQUE,
+            Method::GradCam => &gradcam::GRAD_CAM,
+            Method::GuidedGradCam => &gradcam::GUIDED_GRAD_CAM,
+            Method::Occlusion => &occlusion::TECHNIQUE,
         }
+    }
+
+    /// The catalogue id, used by the CLI, the JS API and the reference files (`"guided-backprop"`, ...).
+    pub fn name(self) -> &'static str {
+        self.technique().id
     }
 
     /// The ReLU rule of the methods that are one backward pass ([`gradient`]); `None` for the others.
@@ -107,10 +114,7 @@ impl FromStr for Method {
             .find(|m| m.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-                Error::invalid(format!(
-                    "unknown attribution method {name:?}; the methods are {}",
-                    names.join(", ")
-                ))
+                Error::unknown("attribution method", name, &names)
             })
     }
 }
@@ -135,14 +139,61 @@ pub enum Output {
 }
 
 impl Output {
-    /// The option value: `"logit"` or `"log_prob"`.
+    /// The option value: `"logit"` or `"log_prob"` (the values of [`OUTPUT`]).
     pub fn name(self) -> &'static str {
         match self {
-            Output::Logit => "logit",
-            Output::LogProb => "log_prob",
+            Output::Logit => OUTPUT_CHOICES[0].value,
+            Output::LogProb => OUTPUT_CHOICES[1].value,
+        }
+    }
+
+    fn from_name(name: &str) -> Output {
+        if name == Output::LogProb.name() {
+            Output::LogProb
+        } else {
+            Output::Logit
         }
     }
 }
+
+const OUTPUT_CHOICES: [Choice; 2] = [
+    Choice {
+        value: "logit",
+        label: "Logit",
+    },
+    Choice {
+        value: "log_prob",
+        label: "Log-probability",
+    },
+];
+
+/// The class whose score is explained (every attribution method).
+pub const TARGET: OptionSpec = OptionSpec {
+    key: "target",
+    flag: "target",
+    label: "Target class",
+    help: "class to explain; empty = the predicted class",
+    kind: Kind::Class,
+    common: true,
+    required: false,
+};
+
+/// Which score of the target class is explained (every attribution method).
+pub const OUTPUT: OptionSpec = OptionSpec {
+    key: "output",
+    flag: "output",
+    label: "Score",
+    help: "the pre-softmax logit or the log-probability of the target class",
+    kind: Kind::Choice {
+        choices: &OUTPUT_CHOICES,
+        default: "logit",
+    },
+    common: true,
+    required: false,
+};
+
+/// The options of the methods that take no others.
+pub const COMMON: [OptionSpec; 2] = [TARGET, OUTPUT];
 
 /// The integrated-gradients baseline `b`: one raw pixel value everywhere, or a whole image.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -179,8 +230,11 @@ impl Baseline {
     }
 }
 
-/// Parameters of [`attribute`]. Each method reads the fields it needs and ignores the others. Deserializes
-/// from the JS options object (camelCase keys, every key optional, unknown keys are an error).
+/// The resolved parameters of [`attribute`] for the Rust API: every method's options in one struct, each method
+/// reading its own. Callers outside Rust go through a method's catalogue entry instead
+/// ([`Options::from_json`], the CLI's flags), where a key the method does not have is an error; the defaults
+/// and ranges are the catalogue's ([`TARGET`], [`OUTPUT`], [`integrated::STEPS`], ...). Deserializing this
+/// struct directly (camelCase keys, unknown keys are an error) is kept for the reference files' options.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Options {
@@ -210,21 +264,49 @@ pub struct Options {
 }
 
 impl Default for Options {
+    /// The defaults the catalogue declares.
     fn default() -> Self {
+        Options::from_values(&Values::default())
+    }
+}
+
+impl Options {
+    /// The parameters from options checked against a method's catalogue entry
+    /// ([`Technique::values_from_json`], or the CLI's flags): what was given, the declared default otherwise.
+    pub fn from_values(values: &Values) -> Options {
+        let baseline = match values.floats(&integrated::BASELINE) {
+            Some(image) => Baseline::Image(image.to_vec()),
+            None => Baseline::Value(values.float_or_default(&integrated::BASELINE) as f32),
+        };
         Options {
-            target: None,
-            output: Output::Logit,
-            steps: 50,
-            baseline: Baseline::default(),
-            samples: 50,
-            sigma: 0.15,
-            seed: 0,
-            base: Method::Gradient,
-            layer: None,
-            window: 5,
-            stride: 1,
-            fill: 0.0,
+            target: values
+                .int(&TARGET)
+                .map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
+            output: Output::from_name(values.text_or_default(&OUTPUT)),
+            steps: values.usize_or_default(&integrated::STEPS),
+            baseline,
+            samples: values.usize_or_default(&smoothgrad::SAMPLES),
+            sigma: values.float_or_default(&smoothgrad::SIGMA) as f32,
+            seed: values
+                .int(&smoothgrad::SEED)
+                .unwrap_or(smoothgrad::SEED.int_default()),
+            base: values
+                .text_or_default(&smoothgrad::BASE)
+                .parse()
+                .unwrap_or(Method::Gradient),
+            layer: values.text(&gradcam::LAYER).map(str::to_string),
+            window: values.usize_or_default(&occlusion::WINDOW),
+            stride: values.usize_or_default(&occlusion::STRIDE),
+            fill: values.float_or_default(&occlusion::FILL) as f32,
         }
+    }
+
+    /// The options of one call of `method` from a JS options object (`null` = none): a key the method does
+    /// not have is an error naming the key and the method, and so is a value of the wrong type or range.
+    pub fn from_json(method: Method, options: &serde_json::Value) -> Result<Options> {
+        Ok(Options::from_values(
+            &method.technique().values_from_json(options)?,
+        ))
     }
 }
 
@@ -262,10 +344,14 @@ impl TargetScore {
             None => trace.prediction().label,
         };
         if class >= classes {
-            return Err(Error::invalid(format!(
-                "target class {class} out of range: the model has {classes} classes (0 to {})",
-                classes.saturating_sub(1)
-            )));
+            return Err(Error::out_of_range(
+                "target class",
+                class,
+                format!(
+                    "the model has {classes} classes, 0 to {}",
+                    classes.saturating_sub(1)
+                ),
+            ));
         }
         Ok(TargetScore {
             class,

@@ -11,10 +11,73 @@
 //! exactly 0 and its forward pass is skipped (on MNIST digits with `fill = 0` that is the blank border, a
 //! large share of the windows).
 
-use super::TargetScore;
+use super::{TargetScore, COMMON};
+use crate::catalogue::options::{Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
+
+/// The window side `W` (at most the image's smaller side, checked against the image).
+pub const WINDOW: OptionSpec = OptionSpec {
+    key: "window",
+    flag: "window",
+    label: "Window",
+    help: "side of the occluding square, pixels",
+    kind: Kind::Int {
+        min: 1,
+        max: None,
+        default: Some(5),
+    },
+    common: false,
+    required: false,
+};
+
+pub const STRIDE: OptionSpec = OptionSpec {
+    key: "stride",
+    flag: "stride",
+    label: "Stride",
+    help: "step between window positions, pixels",
+    kind: Kind::Int {
+        min: 1,
+        max: None,
+        default: Some(1),
+    },
+    common: false,
+    required: false,
+};
+
+pub const FILL: OptionSpec = OptionSpec {
+    key: "fill",
+    flag: "fill",
+    label: "Fill",
+    help: "raw pixel value put inside the window (0 = black)",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        default: 0.0,
+        per_pixel: false,
+    },
+    common: false,
+    required: false,
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "occlusion",
+    label: "Occlusion",
+    family: Family::Attribution,
+    command: "attribute",
+    output: OutputKind::SignedMap,
+    long_running: true,
+    stateful: None,
+    summary: "Red where covering the image lowers the class score: the parts the model needs.",
+    explanation: "A square window slides over the image and is filled with a constant; each pixel gets the \
+                  mean drop of the class score over the windows that cover it. No gradients: only forward \
+                  passes.",
+    paper: Some(crate::explain::deconvnet::ZEILER_FERGUS),
+    options: &[COMMON[0], COMMON[1], WINDOW, STRIDE, FILL],
+};
 
 /// Occlusion parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,20 +94,19 @@ impl Params {
     /// Checks the parameters against an `h × w` image and returns the window corners along each axis.
     fn corners(&self, h: usize, w: usize) -> Result<(Vec<usize>, Vec<usize>)> {
         if self.window == 0 || self.window > h.min(w) {
-            return Err(Error::invalid(format!(
-                "the occlusion window must be 1 to {} pixels for a {h}×{w} image, got {}",
-                h.min(w),
-                self.window
-            )));
+            return Err(Error::out_of_range(
+                "occlusion window",
+                self.window,
+                format!("1 to {} pixels for a {h}×{w} image", h.min(w)),
+            ));
         }
-        if self.stride == 0 {
-            return Err(Error::invalid("the occlusion stride must be at least 1"));
-        }
+        STRIDE.check_int(TECHNIQUE.id, self.stride as u64)?;
         if !self.fill.is_finite() {
-            return Err(Error::invalid(format!(
-                "the occlusion fill value must be a finite number, got {}",
-                self.fill
-            )));
+            return Err(Error::out_of_range(
+                "occlusion fill",
+                self.fill,
+                "a finite number",
+            ));
         }
         let along = |n: usize| (0..=n - self.window).step_by(self.stride).collect();
         Ok((along(h), along(w)))

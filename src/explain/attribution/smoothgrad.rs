@@ -12,7 +12,9 @@
 
 use super::gradient::GradientSum;
 use super::integrated::BATCH;
-use super::{gradient, Method, TargetScore};
+use super::{gradient, Method, TargetScore, COMMON};
+use crate::catalogue::options::{Choice, Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
 use crate::model::network::{Network, Trace};
@@ -21,6 +23,96 @@ use crate::tensor::Tensor;
 
 /// Largest accepted number of samples.
 pub const MAX_SAMPLES: usize = 100_000;
+
+pub const SAMPLES: OptionSpec = OptionSpec {
+    key: "samples",
+    flag: "samples",
+    label: "Samples",
+    help: "noisy copies of the input averaged",
+    kind: Kind::Int {
+        min: 1,
+        max: Some(MAX_SAMPLES as u64),
+        default: Some(50),
+    },
+    common: false,
+    required: false,
+};
+
+pub const SIGMA: OptionSpec = OptionSpec {
+    key: "sigma",
+    flag: "sigma",
+    label: "Noise σ",
+    help: "noise standard deviation, as a fraction of the input's value range",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        default: 0.15,
+        per_pixel: false,
+    },
+    common: false,
+    required: false,
+};
+
+pub const SEED: OptionSpec = OptionSpec {
+    key: "seed",
+    flag: "seed",
+    label: "Seed",
+    help: "seed of the noise (the same seed gives the same map on every platform)",
+    kind: Kind::Int {
+        min: 0,
+        max: None,
+        default: Some(0),
+    },
+    common: false,
+    required: false,
+};
+
+/// The single-pass methods SmoothGrad can average, with their catalogue labels.
+const BASES: [Choice; 5] = {
+    use gradient::{DECONVNET, GRADIENT, GRADIENT_X_INPUT, GUIDED_BACKPROP, SALIENCY};
+    [
+        GRADIENT.choice(),
+        SALIENCY.choice(),
+        GUIDED_BACKPROP.choice(),
+        DECONVNET.choice(),
+        GRADIENT_X_INPUT.choice(),
+    ]
+};
+
+pub const BASE: OptionSpec = OptionSpec {
+    key: "base",
+    flag: "base",
+    label: "Averaged method",
+    help: "the single-pass method averaged over the noisy copies",
+    kind: Kind::Choice {
+        choices: &BASES,
+        default: "gradient",
+    },
+    common: false,
+    required: false,
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "smoothgrad",
+    label: "SmoothGrad",
+    family: Family::Attribution,
+    command: "attribute",
+    output: OutputKind::SignedMap,
+    long_running: true,
+    stateful: None,
+    summary: "A gradient map with the speckle averaged away: the strokes that matter stand out.",
+    explanation: "The mean of a single-pass map (the gradient by default) over noisy copies of the input, \
+                  x + N(0, σ²) per pixel with σ a fraction of the image's value range. Averaging removes the \
+                  sharp local fluctuations of the gradient. Unsigned when it averages saliency.",
+    paper: Some(Paper {
+        title: "SmoothGrad: removing noise by adding noise",
+        authors: "Smilkov, Thorat, Kim, Viégas & Wattenberg",
+        year: 2017,
+        url: "https://arxiv.org/abs/1706.03825",
+    }),
+    options: &[COMMON[0], COMMON[1], SAMPLES, SIGMA, SEED, BASE],
+};
 
 /// SmoothGrad parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,25 +142,15 @@ pub fn smoothgrad(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
     if params.base.relu_rule().is_none() {
-        return Err(Error::invalid(format!(
-            "SmoothGrad averages a gradient method ({}), not {}",
-            gradient::method_names(),
-            params.base.name()
-        )));
+        let known: Vec<&str> = BASES.iter().map(|c| c.value).collect();
+        return Err(Error::unknown(
+            "method for SmoothGrad to average",
+            params.base.name(),
+            &known,
+        ));
     }
-    if !(1..=MAX_SAMPLES).contains(&params.samples) {
-        return Err(Error::invalid(format!(
-            "SmoothGrad needs 1 to {MAX_SAMPLES} samples, got {}",
-            params.samples
-        )));
-    }
-    if !(params.sigma.is_finite() && params.sigma >= 0.0) {
-        return Err(Error::invalid(format!(
-            "SmoothGrad noise level sigma must be a finite number ≥ 0 (a fraction of the image's value range, \
-             e.g. 0.15), got {}",
-            params.sigma
-        )));
-    }
+    SAMPLES.check_int(TECHNIQUE.id, params.samples as u64)?;
+    SIGMA.check_float(TECHNIQUE.id, f64::from(params.sigma))?;
     let x = trace.input();
     let std = noise_std(x, params.sigma);
     let mut rng = Rng::new(params.seed);

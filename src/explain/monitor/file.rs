@@ -318,3 +318,63 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         mahalanobis,
     })
 }
+
+/// Where a monitor file lives relative to its model: reading the one a manifest names (through the
+/// manifest-relative resolver of [`crate::io::files`]) and writing the manifest's `"monitor"` entry.
+pub mod manifest {
+    use super::super::Monitor;
+    use crate::error::{Error, Result};
+    use crate::io::files::{
+        self, ManifestDir, ManifestFiles, MAX_MANIFEST_BYTES, MAX_MONITOR_BYTES,
+    };
+    use crate::model::manifest::Manifest;
+    use crate::model::network::Network;
+    use std::path::Path;
+
+    /// Reads `explicit`, or else the file of the manifest's `"monitor"` entry (inside the manifest's folder),
+    /// and binds it to `net`; errors name the file.
+    pub fn read(net: &Network, manifest_path: &Path, explicit: Option<&Path>) -> Result<Monitor> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let name = ManifestFiles::of(net.manifest())?.monitor.ok_or_else(|| {
+                    Error::option(
+                        "monitor",
+                        "the manifest has no \"monitor\" entry: give --monitor FILE (or build one with \
+                         `convscope monitor build --update-manifest`)",
+                    )
+                })?;
+                ManifestDir::of(manifest_path)?.resolve("monitor.file", &name)?
+            }
+        };
+        let bytes = files::read_capped(&path, MAX_MONITOR_BYTES)?;
+        Monitor::load(&bytes, net).map_err(|e| match e {
+            Error::BadMonitor { reason } => Error::monitor(format!("{}: {reason}", path.display())),
+            other => other,
+        })
+    }
+
+    /// The manifest entry of `monitor` saved at `file`: the name relative to the manifest when `file` lies in
+    /// its folder (else the path as given), and whether it does.
+    pub fn entry(
+        monitor: &Monitor,
+        manifest_path: &Path,
+        file: &Path,
+    ) -> Result<(serde_json::Value, bool)> {
+        let relative = ManifestDir::of(manifest_path)?.relative(file);
+        let shown = file.display().to_string();
+        let inside = relative.is_some();
+        Ok((
+            monitor.manifest_entry(relative.as_deref().unwrap_or(&shown)),
+            inside,
+        ))
+    }
+
+    /// Writes `entry` into the manifest file's `"monitor"` field (other fields unchanged).
+    pub fn register(manifest_path: &Path, entry: &serde_json::Value) -> Result<()> {
+        let mut manifest = Manifest::parse(&files::read_text(manifest_path, MAX_MANIFEST_BYTES)?)?;
+        manifest.extra.insert("monitor".to_string(), entry.clone());
+        std::fs::write(manifest_path, manifest.to_json()? + "\n")
+            .map_err(|e| Error::io(manifest_path.display().to_string(), e))
+    }
+}

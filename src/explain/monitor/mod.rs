@@ -35,6 +35,8 @@ pub mod file;
 pub mod mahalanobis;
 pub mod pattern;
 
+use crate::catalogue::options::{Kind, OptionSpec};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::io::idx::IdxImages;
 use crate::model::network::{Layer, Network, Trace};
@@ -54,6 +56,43 @@ pub const HOLD_OUT_EVERY: usize = 10;
 pub const DEFAULT_CLUSTERS: usize = 10;
 /// The monitor file's name in the manifest's `"monitor"` entry.
 pub const FORMAT: &str = "convscope-monitor";
+
+/// The Hamming distance above which the monitor warns; not given = the monitor's own γ.
+pub const GAMMA: OptionSpec = OptionSpec {
+    key: "gamma",
+    flag: "gamma",
+    label: "γ",
+    help: "warn when the nearest training pattern differs in more than γ neurons; empty = the monitor's γ",
+    kind: Kind::Int {
+        min: 0,
+        max: None,
+        default: None,
+    },
+    common: false,
+    required: false,
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "monitor-check",
+    label: "Runtime monitor",
+    family: Family::Monitor,
+    command: "monitor check",
+    output: OutputKind::Table,
+    long_running: false,
+    stateful: Some("a monitor file built once from the training set (convscope monitor build)"),
+    summary: "A warning when the image switches the network's neurons on and off in a way no training image \
+              of the predicted class did.",
+    explanation: "The on/off pattern of a hidden layer's neurons is compared with the patterns recorded for \
+                  the predicted class on the correctly classified training images; the monitor warns when \
+                  the nearest one is more than γ neurons away (Hamming distance).",
+    paper: Some(Paper {
+        title: "Runtime Monitoring Neuron Activation Patterns",
+        authors: "Cheng, Nührenberg & Yasuoka",
+        year: 2019,
+        url: "https://arxiv.org/abs/1809.06573",
+    }),
+    options: &[GAMMA],
+};
 
 /// How the monitor's default γ is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]

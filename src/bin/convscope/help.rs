@@ -1,0 +1,156 @@
+//! `convscope help`, `convscope <command> --help`: the commands' synopses, and for the commands that run a
+//! technique, the technique's summary and options read from the catalogue (`convscope::catalogue`), so the
+//! help cannot drift from what the options accept.
+
+use convscope::catalogue::options::{Kind, OptionSpec};
+use convscope::catalogue::{self, Technique};
+use convscope::{Error, Result};
+
+/// A command: its name, synopsis (the inputs and outputs it takes) and what it does.
+struct CommandDoc {
+    name: &'static str,
+    synopsis: &'static str,
+    about: &'static str,
+}
+
+const INPUT: &str = "(--image F | --idx IMAGES --index I)";
+
+const COMMANDS: [CommandDoc; 9] = [
+    CommandDoc {
+        name: "predict",
+        synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
+        about: "the predicted class of each image (--json: index, label, logits, probs per line)",
+    },
+    CommandDoc {
+        name: "eval",
+        synopsis: "--model M --images IDX --labels IDX [--json]",
+        about: "accuracy and confusion matrix on a labelled data set",
+    },
+    CommandDoc {
+        name: "train",
+        synopsis: "--train-images IDX --train-labels IDX [--test-images IDX --test-labels IDX] --out DIR/NAME \
+                   [--manifest M] [--epochs N] [--batch-size N] [--optimizer adam|sgd] [--lr X] [--lr-decay X] \
+                   [--weight-decay X] [--dropout P] [--augment] [--seed N] [--dataset mnist|fashion-mnist] \
+                   [--name NAME] [--quiet]",
+        about: "trains a LeNet-5 (or the architecture of --manifest) and writes DIR/NAME.json and its weights",
+    },
+    CommandDoc {
+        name: "activations",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L --out grid.png [--colormap NAME]",
+        about: "every channel of one layer's output as a PNG grid; --layer is a manifest name (relu2) or, as an \
+                alias, the layer's 1-based number",
+    },
+    CommandDoc {
+        name: "filters",
+        synopsis: "--model M --layer L (--json | --out grid.png)",
+        about: "a conv2d or linear layer's weights (OIHW / [out, in]) as JSON or a PNG grid",
+    },
+    CommandDoc {
+        name: "deconv",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) (--layer L --channel K [--unit all|max|Y,X] | \
+                   --all) (--json | --out F.png) [--display diverging|gray]\n  \
+                   convscope deconv --model M --idx IMAGES --labels IDX --digits 0,1,5,8 --out F.png",
+        about: "Zeiler & Fergus deconvnet reconstructions; --layer names a conv block's output (pool2) or, as the \
+                deconvnet's traditional alias, its conv layer (conv2)",
+    },
+    CommandDoc {
+        name: "attribute",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --method ID [method options] [--json | --out F.png]",
+        about: "an attribution map of one class score (the predicted class unless --target); --log-prob is an \
+                alias of --output log_prob",
+    },
+    CommandDoc {
+        name: "monitor",
+        synopsis: "build | check | eval (run `convscope monitor --help`)",
+        about: "the runtime monitor of neuron activation patterns",
+    },
+    CommandDoc {
+        name: "help",
+        synopsis: "[COMMAND]",
+        about: "this list, or one command's options",
+    },
+];
+
+/// `convscope help`: every command and every technique with the command that runs it.
+pub fn general() -> String {
+    let mut out = String::from(
+        "convscope — a microscope for convolutional networks\n\nusage: convscope <command> [options]\n",
+    );
+    for c in &COMMANDS {
+        out += &format!("  {:<11} {}\n", c.name, c.synopsis);
+    }
+    out += "Run `convscope <command> --help` for a command's options. Inputs: ";
+    out += INPUT;
+    out +=
+        "; a data set is --images IDX [--labels IDX]; layers are manifest names.\n\ntechniques:\n";
+    for t in catalogue::techniques() {
+        out += &format!("  {:<22} convscope {:<14} {}\n", t.id, t.command, t.label);
+    }
+    out
+}
+
+/// `convscope <command> --help`.
+pub fn command(name: &str, monitor_usage: &str) -> Result<String> {
+    let doc = COMMANDS.iter().find(|c| c.name == name).ok_or_else(|| {
+        let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        Error::unknown("command", name, &names)
+    })?;
+    let mut out = if name == "monitor" {
+        format!("{monitor_usage}\n")
+    } else {
+        format!(
+            "usage: convscope {name} {}\n  {}\n",
+            doc.synopsis, doc.about
+        )
+    };
+    let techniques: Vec<&Technique> = catalogue::techniques()
+        .into_iter()
+        .filter(|t| t.command.split(' ').next() == Some(name))
+        .collect();
+    if !techniques.is_empty() {
+        out += "\ntechniques:\n";
+    }
+    for t in techniques {
+        out += &technique(t);
+    }
+    Ok(out)
+}
+
+/// A technique's section: id, label, summary, paper, and one line per option.
+fn technique(t: &Technique) -> String {
+    let mut out = format!("  {} — {}: {}\n", t.id, t.label, t.summary);
+    if let Some(p) = t.paper {
+        out += &format!("      {} ({}, {}) {}\n", p.title, p.authors, p.year, p.url);
+    }
+    for o in t.options {
+        out += &format!("      --{:<10} {} [{}]\n", o.flag, o.help, describe(o));
+    }
+    out
+}
+
+/// Type, range and default of an option, as the CLI spells them.
+fn describe(o: &OptionSpec) -> String {
+    let kind = match o.kind {
+        Kind::Int { min, max, default } => {
+            let range = max.map_or(format!("≥ {min}"), |max| format!("{min} to {max}"));
+            let default = default.map_or(String::new(), |d| format!(", default {d}"));
+            format!("whole number {range}{default}")
+        }
+        Kind::Float {
+            min, max, default, ..
+        } => format!("number {min} to {max}, default {default}"),
+        Kind::Choice { choices, default } => {
+            let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
+            format!("{}, default {default}", values.join("|"))
+        }
+        Kind::Unit { default } => format!("all|max|Y,X, default {default}"),
+        Kind::Layer { types: [] } => "layer name".to_string(),
+        Kind::Layer { types } => format!("name of a {} layer", types.join("/")),
+        Kind::Class => "class number".to_string(),
+    };
+    if o.required {
+        format!("{kind}, required")
+    } else {
+        kind
+    }
+}

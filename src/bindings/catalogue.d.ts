@@ -1,0 +1,102 @@
+// Generated from the Rust catalogue (src/catalogue); a test keeps it in step.
+export type AttributionMethod =
+  | "gradient"
+  | "saliency"
+  | "guided-backprop"
+  | "deconvnet"
+  | "gradient-x-input"
+  | "integrated-gradients"
+  | "smoothgrad"
+  | "grad-cam"
+  | "guided-grad-cam"
+  | "occlusion";
+export type TechniqueId = AttributionMethod
+  | "predict"
+  | "activations"
+  | "filters"
+  | "deconv"
+  | "deconv-all"
+  | "monitor-check";
+export interface ActivationsOptions {
+  /** the layer whose output is shown, by name (the CLI also takes its 1-based number) */
+  layer?: string | null;
+}
+export interface FiltersOptions {
+  /** a conv2d or linear layer, by name */
+  layer?: string | null;
+}
+export interface DeconvOptions {
+  /** the activations to project: a conv block's output (pool1, pool2) or its conv layer's name */
+  layer?: string | null;
+  /** channel of the layer, from 0 */
+  channel?: number;
+  /** all = the whole channel, max = its strongest unit, y,x = the unit at row y, column x */
+  unit?: "all" | "max" | `${number},${number}`;
+}
+export interface AttributionCommonOptions {
+  /** class to explain; empty = the predicted class */
+  target?: number | null;
+  /** the pre-softmax logit or the log-probability of the target class */
+  output?: "logit" | "log_prob";
+}
+export type GradientOptions = AttributionCommonOptions;
+export type SaliencyOptions = AttributionCommonOptions;
+export type GuidedBackpropOptions = AttributionCommonOptions;
+export type DeconvnetOptions = AttributionCommonOptions;
+export type GradientXInputOptions = AttributionCommonOptions;
+export interface IntegratedGradientsOptions extends AttributionCommonOptions {
+  /** points on the straight path from the baseline, both ends included */
+  steps?: number;
+  /** pixel value of the baseline image (0 = black) */
+  baseline?: number | number[];
+}
+export interface SmoothgradOptions extends AttributionCommonOptions {
+  /** noisy copies of the input averaged */
+  samples?: number;
+  /** noise standard deviation, as a fraction of the input's value range */
+  sigma?: number;
+  /** seed of the noise (the same seed gives the same map on every platform) */
+  seed?: number;
+  /** the single-pass method averaged over the noisy copies */
+  base?: "gradient" | "saliency" | "guided-backprop" | "deconvnet" | "gradient-x-input";
+}
+export interface GradCamOptions extends AttributionCommonOptions {
+  /** a layer with a C×H×W output (a conv layer's name means the ReLU after it); empty = the last one */
+  layer?: string | null;
+}
+export interface GuidedGradCamOptions extends AttributionCommonOptions {
+  /** a layer with a C×H×W output (a conv layer's name means the ReLU after it); empty = the last one */
+  layer?: string | null;
+}
+export interface OcclusionOptions extends AttributionCommonOptions {
+  /** side of the occluding square, pixels */
+  window?: number;
+  /** step between window positions, pixels */
+  stride?: number;
+  /** raw pixel value put inside the window (0 = black) */
+  fill?: number;
+}
+export interface MonitorCheckOptions {
+  /** warn when the nearest training pattern differs in more than γ neurons; empty = the monitor's γ */
+  gamma?: number;
+}
+/** The options object each technique takes (`{}` for those without options). */
+export interface TechniqueOptions {
+  "predict": Record<string, never>;
+  "activations": ActivationsOptions;
+  "filters": FiltersOptions;
+  "deconv": DeconvOptions;
+  "deconv-all": Record<string, never>;
+  "gradient": GradientOptions;
+  "saliency": SaliencyOptions;
+  "guided-backprop": GuidedBackpropOptions;
+  "deconvnet": DeconvnetOptions;
+  "gradient-x-input": GradientXInputOptions;
+  "integrated-gradients": IntegratedGradientsOptions;
+  "smoothgrad": SmoothgradOptions;
+  "grad-cam": GradCamOptions;
+  "guided-grad-cam": GuidedGradCamOptions;
+  "occlusion": OcclusionOptions;
+  "monitor-check": MonitorCheckOptions;
+}
+export type AttributionOptions = TechniqueOptions[AttributionMethod];

@@ -1,0 +1,27 @@
+//! Feature visualization by optimization (Erhan et al. 2009; Simonyan et al. 2013; Yosinski et al. 2015;
+//! Olah, Mordvintsev & Schubert, *Feature Visualization*, Distill 2017): images optimized so that the
+//! network does something — fires a channel, a neuron or a class, matches a layer's features — starting from
+//! seeded noise.
+//!
+//! Three small algebras joined by one optimizer, as in Lucid:
+//! - [`objective`]: what to climb (`channel`, `unit`, `neuron`, `class_logit`, `class_log_prob`, `energy`,
+//!   `feature_match`, `diversity`, added and scaled);
+//! - [`fourier`] and [`render::Parameterization`]: how numbers make an image (pixels, decorrelated Fourier);
+//! - [`transform`]: random jitter, scale and rotation each step; [`regularize`]: L2/α-norm, total
+//!   variation, blur every k steps, clipping;
+//! - [`render::Render`]: the step-wise Adam optimizer that joins them.
+//!
+//! Activation maximization and class images, and atlases of a layer ([`atlas`]), are that optimizer with
+//! different objectives and defaults.
+
+pub mod atlas;
+pub mod fourier;
+pub mod objective;
+pub mod regularize;
+pub mod render;
+pub mod transform;
+
+pub use objective::Objective;
+pub use regularize::Regularizers;
+pub use render::{Parameterization, Progress, Render, RenderOptions, Rendered, Start};
+pub use transform::Transforms;

@@ -114,7 +114,7 @@ fn t10k_digits_as_images_keep_their_accuracy() {
         let enlarged = GrayImage {
             width: 84,
             height: 84,
-            pixels: enlarged(&inverted, 28, 3),
+            pixels: convscope::render::stages::enlarged(&inverted, 28, 3),
         };
         light_on_dark += usize::from(classify(&net, &stored) == Some(usize::from(label)));
         dark_on_light += usize::from(classify(&net, &enlarged) == Some(usize::from(label)));
@@ -187,6 +187,42 @@ fn the_cli_reads_photo_files_as_the_library_does() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(right >= 19, "the CLI read {right} of 20 photos right");
+}
+
+#[test]
+fn the_cli_writes_the_preprocessing_stages_of_a_photo() {
+    let (images, labels) = t10k();
+    let photo = &photo_set(&images, &labels, Condition::Ruled, HELD_OUT_SEED, 1)[0];
+    let dir = std::env::temp_dir().join(format!("convscope-photos-stages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (png, strip) = (dir.join("photo.png"), dir.join("stages.png"));
+    std::fs::write(&png, encode_png(&photo.image).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_convscope"))
+        .args([
+            "predict",
+            "--model",
+            "www/models/lenet5-mnist.json",
+            "--image",
+        ])
+        .args([&png, Path::new("--stages"), &strip])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Five panels side by side: at least three photo-sized ones.
+    let written = image::read(&strip).unwrap();
+    assert!(
+        written.width >= 3 * photo.image.width,
+        "{} vs {}",
+        written.width,
+        photo.image.width
+    );
+    assert!(written.height >= photo.image.height);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -267,97 +303,47 @@ fn contact_sheets() {
     }
 }
 
-/// `values` (`width` wide) enlarged `zoom` times by repetition.
-fn enlarged(values: &[f32], width: usize, zoom: usize) -> Vec<f32> {
-    values
-        .chunks(width)
-        .flat_map(|row| {
-            let wide: Vec<f32> = row.iter().flat_map(|&v| [v].repeat(zoom)).collect();
-            wide.repeat(zoom)
-        })
-        .collect()
-}
-
 /// Writes, per condition, the preprocessing stages of the development photos that are read wrong (and of
 /// the first two read right) to the temporary directory: `cargo test --test photos -- --ignored stage_sheets`.
 #[test]
 #[ignore]
 fn stage_sheets() {
     use convscope::io::preprocess::preprocess_stages;
-    use convscope::render::{map_grid, Colormap, GridOptions, Panel, Scale};
+    use convscope::render::stages_strip;
     let (images, labels) = t10k();
     let net = mnist_model();
     let dir = std::env::temp_dir().join("convscope-photos");
     std::fs::create_dir_all(&dir).unwrap();
     for condition in Condition::ALL {
         let photos = photo_set(&images, &labels, condition, DEVELOPMENT_SEED, PER_CONDITION);
-        let mut shown = Vec::new();
-        let mut right = 0;
+        let (mut strips, mut right) = (Vec::new(), 0);
         for photo in &photos {
             let grey = decoded(&photo.image);
             let predicted = classify(&net, &grey);
-            if predicted == Some(usize::from(photo.label)) {
-                right += 1;
-                if right > 2 {
-                    continue;
-                }
-            }
-            let Ok(stages) = preprocess_stages(&grey, 1, 28, 28) else {
-                eprintln!(
-                    "{}: photo of t10k {} refused",
-                    condition.name(),
-                    photo.index
-                );
+            right += usize::from(predicted == Some(usize::from(photo.label)));
+            if predicted == Some(usize::from(photo.label)) && right > 2 {
                 continue;
-            };
-            shown.push((photo.index, photo.label, predicted, stages));
-        }
-        let zoomed: Vec<(Vec<f32>, Vec<f32>)> = shown
-            .iter()
-            .map(|(.., s)| {
-                (
-                    enlarged(&s.crop.pixels, s.crop.width, 4),
-                    enlarged(s.output.data(), 28, 4),
-                )
-            })
-            .collect();
-        let mut panels = Vec::new();
-        for ((index, label, predicted, s), (crop, output)) in shown.iter().zip(&zoomed) {
-            let panel = |title: String, width, height, values| Panel {
-                title,
-                width,
-                height,
-                values,
-                colormap: Colormap::Gray,
-                scale: Scale::range(0.0, 1.0),
-            };
-            let (w, h) = (s.grey.width, s.grey.height);
-            panels.push(panel(
-                format!("t10k {index}: {label}"),
-                w,
-                h,
-                &s.grey.pixels[..],
-            ));
-            panels.push(panel("normalized".into(), w, h, &s.normalized.pixels[..]));
-            panels.push(panel("mask".into(), w, h, &s.mask.pixels[..]));
-            panels.push(panel(
-                "crop".into(),
-                s.crop.width * 4,
-                s.crop.height * 4,
-                &crop[..],
-            ));
+            }
             let read = predicted.map_or("refused".into(), |p| format!("read {p}"));
-            panels.push(panel(read, 112, 112, &output[..]));
+            let title = format!(
+                "{}: t10k {} ({}), {read}",
+                condition.name(),
+                photo.index,
+                photo.label
+            );
+            match preprocess_stages(&grey, 1, 28, 28) {
+                Ok(stages) => strips.push(stages_strip(&stages, &title)),
+                Err(e) => eprintln!("{title}: {e}"),
+            }
         }
-        let options = GridOptions {
-            title: format!("{}: {right}/{} right", condition.name(), photos.len()),
-            columns: 5,
-            zoom: 1,
-            legend: None,
-        };
         let name = condition.name().replace([' ', '='], "-").replace('σ', "s");
         let path = dir.join(format!("stages-{name}.png"));
-        convscope::render::write_png(&path, &map_grid(&panels, &options)).unwrap();
-        eprintln!("wrote {}", path.display());
+        convscope::render::write_png(&path, &contact_sheet(&strips, 1)).unwrap();
+        eprintln!(
+            "{}: {right}/{} right, wrote {}",
+            condition.name(),
+            photos.len(),
+            path.display()
+        );
     }
 }

@@ -9,8 +9,10 @@ pub mod font;
 pub mod grid;
 pub mod overlay;
 pub mod png;
+pub mod stages;
 
 pub use canvas::RgbImage;
 pub use colormap::{Colormap, Scale};
 pub use grid::{feature_grid, map_grid, GridOptions, Legend, Panel};
 pub use png::{encode_png, write_png};
+pub use stages::stages_strip;

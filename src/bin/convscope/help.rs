@@ -13,7 +13,7 @@ struct CommandDoc {
     about: &'static str,
 }
 
-const INPUT: &str = "(--image F | --idx IMAGES --index I)";
+const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
 
 const COMMANDS: [CommandDoc; 9] = [
     CommandDoc {

@@ -1,15 +1,17 @@
 //! The inputs every analysis command shares: `--model MANIFEST` and either `--image FILE` (any PNG/JPEG/PGM,
-//! MNIST-style preprocessing) or `--idx IMAGES [--index I] [--count N]`.
+//! MNIST-style preprocessing; `--stages F.png` writes its steps) or `--idx IMAGES [--index I] [--count N]`.
 
+use convscope::io::preprocess::preprocess_stages;
 use convscope::io::{idx, image};
 use convscope::model::network::Network;
+use convscope::render;
 use convscope::{Error, Result, Tensor};
 use std::path::Path;
 
 use crate::args::Args;
 
 /// Options of [`images`] and [`model`], for `Args::parse`.
-pub const INPUT_OPTIONS: [&str; 5] = ["model", "image", "idx", "index", "count"];
+pub const INPUT_OPTIONS: [&str; 6] = ["model", "image", "idx", "index", "count", "stages"];
 
 pub fn model(args: &Args) -> Result<Network> {
     Network::load(Path::new(args.required("model")?))
@@ -26,10 +28,19 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
                     "--index and --count go with --idx, not --image",
                 ));
             }
-            let img = image::read(Path::new(path))?;
-            Ok(vec![(0, image::preprocess_mnist(&img, c, h, w)?)])
+            let stages = preprocess_stages(&image::read(Path::new(path))?, c, h, w)?;
+            if let Some(out) = args.get("stages") {
+                render::write_png(out, &render::stages_strip(&stages, path))?;
+            }
+            Ok(vec![(0, stages.output)])
         }
         (None, Some(path)) => {
+            if args.get("stages").is_some() {
+                return Err(Error::option(
+                    "stages",
+                    "--stages shows the preprocessing of an --image",
+                ));
+            }
             let set = idx::read_images(Path::new(path))?;
             let start: usize = args.or("index", 0)?;
             let count: usize = args.or("count", 1)?;

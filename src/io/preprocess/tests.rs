@@ -259,3 +259,88 @@ fn real_mnist_digits_change_little() {
     }
     assert!(unchanged >= 195, "only {unchanged} of 200 digits kept");
 }
+
+/// A 60×60 "7" (a bar and a stem, 5 pixels thick) with the given paper and ink levels at each pixel.
+fn seven(paper: impl Fn(usize, usize) -> f32, ink: impl Fn(usize, usize) -> f32) -> GrayImage {
+    let mut img = canvas(60, 60, 0.0, &[]);
+    for (i, v) in img.pixels.iter_mut().enumerate() {
+        let (x, y) = (i % 60, i / 60);
+        let bar = (12..17).contains(&y) && (15..45).contains(&x);
+        let stem = (40..45).contains(&x) && (12..50).contains(&y);
+        *v = if bar || stem { ink(x, y) } else { paper(x, y) };
+    }
+    img
+}
+
+#[test]
+fn a_shadow_divides_out() {
+    let plain = preprocess_mnist(&seven(|_, _| 0.85, |_, _| 0.1), 1, 28, 28).unwrap();
+    // Darkened by up to 60 % along a ramp to the right, paper and ink alike (a shadow falls on both).
+    let shade = |x: usize| 1.0 - 0.6 * (x as f32 / 59.0);
+    let shaded = seven(|x, _| 0.85 * shade(x), |x, _| 0.1 * shade(x));
+    let out = preprocess_mnist(&shaded, 1, 28, 28).unwrap();
+    assert_close(out.data(), plain.data(), 0.02);
+}
+
+#[test]
+fn ruled_lines_are_removed() {
+    let plain = preprocess_mnist(&seven(|_, _| 0.85, |_, _| 0.1), 1, 28, 28).unwrap();
+    // Grey lines every 9 rows and a margin column at x = 6, 1 pixel wide at 0.45, under the ink.
+    let ruled = seven(
+        |x, y| if y % 9 == 4 || x == 6 { 0.45 } else { 0.85 },
+        |_, _| 0.1,
+    );
+    let out = preprocess_mnist(&ruled, 1, 28, 28).unwrap();
+    let (got, want) = (out.data(), plain.data());
+    let mean: f32 = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / 784.0;
+    assert!(mean < 0.03, "mean |difference| {mean}");
+    assert_eq!(plane_box(got, 28), plane_box(want, 28));
+}
+
+#[test]
+fn noise_odd_sizes_and_huge_images_never_panic_or_give_values_outside_0_1() {
+    let mut rng = crate::rng::Rng::new(14);
+    let mut noise = canvas(200, 150, 0.0, &[]);
+    noise.pixels.iter_mut().for_each(|v| *v = rng.uniform());
+    let big_stroke = || canvas(3000, 2000, 0.95, &[(1400, 600, 40, 800, 0.2)]);
+    let cases = [
+        ("all noise", noise),
+        ("big stroke", big_stroke()),
+        ("1×1 white", canvas(1, 1, 1.0, &[])),
+        ("2×1", canvas(2, 1, 1.0, &[(0, 0, 1, 1, 0.0)])),
+        ("uniform grey", canvas(50, 50, 0.5, &[])),
+        ("half black", canvas(40, 40, 1.0, &[(0, 0, 20, 40, 0.0)])),
+    ];
+    for (name, img) in cases {
+        match preprocess_stages(&img, 1, 28, 28) {
+            Ok(stages) => {
+                for map in [&stages.normalized, &stages.mask, &stages.crop] {
+                    assert!(map.pixels.iter().all(|v| (0.0..=1.0).contains(v)), "{name}");
+                }
+                let output = stages.output.data();
+                assert!(output.iter().all(|v| (0.0..=1.0).contains(v)), "{name}");
+            }
+            Err(e) => assert!(matches!(e, Error::BadImage { .. }), "{name}: {e}"),
+        }
+    }
+    // The 3000×2000 image is read on a working copy of 512×341.
+    let stages = preprocess_stages(&big_stroke(), 1, 28, 28).unwrap();
+    assert_eq!((stages.grey.width, stages.grey.height), (512, 341));
+}
+
+#[test]
+fn stages_show_the_kept_and_the_removed_ink() {
+    // A blob with a far speck: the speck is thresholded (0.5 in the mask) but not kept.
+    let img = canvas(80, 80, 1.0, &[(20, 20, 20, 30, 0.0), (70, 70, 3, 3, 0.0)]);
+    let stages = preprocess_stages(&img, 1, 28, 28).unwrap();
+    assert_eq!(stages.mask.pixels[25 * 80 + 25], 1.0);
+    assert_eq!(stages.mask.pixels[71 * 80 + 71], 0.5);
+    assert_eq!(stages.mask.pixels[5 * 80 + 5], 0.0);
+    assert_eq!((stages.crop.width, stages.crop.height), (13, 20));
+    assert_eq!(stages.output, preprocess_mnist(&img, 1, 28, 28).unwrap());
+}

@@ -135,8 +135,8 @@ fn t10k_digits_as_images_keep_their_accuracy() {
     }
 }
 
-/// A photo's label through the real CLI: `convscope predict --model M --image F --json`.
-fn cli_label(png: &Path) -> usize {
+/// Runs `convscope predict --model M --image PNG ARGS...` and returns its standard output.
+fn cli_predict(png: &Path, args: &[&Path]) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_convscope"))
         .args([
             "predict",
@@ -145,7 +145,7 @@ fn cli_label(png: &Path) -> usize {
             "--image",
         ])
         .arg(png)
-        .arg("--json")
+        .args(args)
         .current_dir(root())
         .output()
         .unwrap();
@@ -154,7 +154,13 @@ fn cli_label(png: &Path) -> usize {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    out.stdout
+}
+
+/// A photo's label through the real CLI: `convscope predict --model M --image F --json`.
+fn cli_label(png: &Path) -> usize {
+    let stdout = cli_predict(png, &[Path::new("--json")]);
+    let line: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     line["label"].as_u64().unwrap() as usize
 }
 
@@ -197,22 +203,7 @@ fn the_cli_writes_the_preprocessing_stages_of_a_photo() {
     std::fs::create_dir_all(&dir).unwrap();
     let (png, strip) = (dir.join("photo.png"), dir.join("stages.png"));
     std::fs::write(&png, encode_png(&photo.image).unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_convscope"))
-        .args([
-            "predict",
-            "--model",
-            "www/models/lenet5-mnist.json",
-            "--image",
-        ])
-        .args([&png, Path::new("--stages"), &strip])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_predict(&png, &[Path::new("--stages"), &strip]);
     // Five panels side by side: at least three photo-sized ones.
     let written = image::read(&strip).unwrap();
     assert!(

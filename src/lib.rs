@@ -14,6 +14,7 @@
 //!
 //! Layouts: feature maps CHW, conv kernels OIHW, linear weights `[out, in]`, all row-major `f32`.
 
+pub mod analysis;
 pub mod bindings;
 pub mod catalogue;
 pub mod error;

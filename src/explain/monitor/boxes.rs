@@ -3,7 +3,7 @@
 //! scaled to unit length, see [`super::features`]).
 //!
 //! Build: per class, the activation vectors `x ∈ ℝⁿ` of its correctly classified training images are
-//! clustered by k-means (k-means++ seeding, Lloyd iterations); each cluster `j` is abstracted by its bounding
+//! clustered by k-means ([`crate::analysis::kmeans::lloyd`]: k-means++ seeding, Lloyd iterations); each cluster `j` is abstracted by its bounding
 //! box `[lo_j, hi_j] ⊂ ℝⁿ` (per-neuron minimum and maximum).
 //!
 //! Query for an input predicted as class `c`: how far it lies outside the nearest box of `c`,
@@ -17,8 +17,10 @@
 //! monitor warns when the input is outside every box, i.e. `score > 0`; the score itself ranks inputs for
 //! AUROC.
 
+use crate::analysis::kmeans::lloyd;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use ndarray::ArrayView2;
 
 /// Lloyd iterations at most (k-means stops earlier when no assignment changes).
 const KMEANS_ITERATIONS: usize = 50;
@@ -55,8 +57,10 @@ impl Boxes {
         seed: u64,
     ) -> Result<Boxes> {
         if neurons == 0 || clusters == 0 {
-            return Err(Error::invalid(
-                "box abstraction needs at least one neuron and one cluster",
+            return Err(Error::out_of_range(
+                "the neurons and clusters of a box abstraction",
+                format!("{neurons} and {clusters}"),
+                "at least 1 each",
             ));
         }
         let scale = neuron_scale(neurons, per_class);
@@ -64,10 +68,13 @@ impl Boxes {
         let classes = per_class
             .iter()
             .map(|points| {
-                let assignment = kmeans(points, neurons, clusters, &mut rng);
-                bounding_boxes(points, neurons, &assignment)
+                let rows = points.len() / neurons;
+                let view = ArrayView2::from_shape((rows, neurons), &points[..rows * neurons])
+                    .map_err(|e| Error::internal(format!("class activations as a matrix: {e}")))?;
+                let clustering = lloyd(view, clusters, KMEANS_ITERATIONS, &mut rng);
+                Ok(bounding_boxes(points, neurons, &clustering.labels))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(Boxes {
             neurons,
             scale,
@@ -154,77 +161,6 @@ fn neuron_scale(neurons: usize, per_class: &[Vec<f32>]) -> Vec<f32> {
     std.iter().map(|s| s.max(floor) as f32).collect()
 }
 
-fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// k-means with k-means++ seeding (Arthur & Vassilvitskii 2007) on `count × neurons` points; returns each
-/// point's cluster in `0..min(k, count)`.
-fn kmeans(points: &[f32], neurons: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
-    let rows: Vec<&[f32]> = points.chunks_exact(neurons).collect();
-    let k = k.min(rows.len());
-    let Some(first) = rows.get(rng.below(rows.len())) else {
-        return Vec::new();
-    };
-    let mut centres: Vec<Vec<f32>> = vec![first.to_vec()];
-    let mut nearest: Vec<f32> = rows.iter().map(|r| squared_distance(r, first)).collect();
-    while centres.len() < k {
-        // Draw the next centre with probability proportional to the squared distance to the chosen ones.
-        let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
-        if total <= 0.0 {
-            break; // every point coincides with a centre: fewer distinct points than k
-        }
-        let mut target = f64::from(rng.uniform()) * total;
-        let mut pick = rows.len() - 1;
-        for (i, &d) in nearest.iter().enumerate() {
-            target -= f64::from(d);
-            if target < 0.0 {
-                pick = i;
-                break;
-            }
-        }
-        let centre = rows[pick].to_vec();
-        for (n, r) in nearest.iter_mut().zip(&rows) {
-            *n = n.min(squared_distance(r, &centre));
-        }
-        centres.push(centre);
-    }
-    let closest = |r: &[f32], centres: &[Vec<f32>]| {
-        let mut best = (0, f32::INFINITY);
-        for (j, c) in centres.iter().enumerate() {
-            let d = squared_distance(r, c);
-            if d < best.1 {
-                best = (j, d);
-            }
-        }
-        best.0
-    };
-    let mut assignment: Vec<usize> = rows.iter().map(|r| closest(r, &centres)).collect();
-    for _ in 0..KMEANS_ITERATIONS {
-        let mut sums = vec![vec![0f64; neurons]; centres.len()];
-        let mut counts = vec![0usize; centres.len()];
-        for (r, &j) in rows.iter().zip(&assignment) {
-            counts[j] += 1;
-            for (s, &v) in sums[j].iter_mut().zip(r.iter()) {
-                *s += f64::from(v);
-            }
-        }
-        for ((c, s), &n) in centres.iter_mut().zip(&sums).zip(&counts) {
-            if n > 0 {
-                for (cv, sv) in c.iter_mut().zip(s) {
-                    *cv = (sv / n as f64) as f32;
-                }
-            }
-        }
-        let next: Vec<usize> = rows.iter().map(|r| closest(r, &centres)).collect();
-        if next == assignment {
-            break;
-        }
-        assignment = next;
-    }
-    assignment
-}
-
 /// The bounding box of each non-empty cluster.
 fn bounding_boxes(points: &[f32], neurons: usize, assignment: &[usize]) -> ClassBoxes {
     let clusters = assignment.iter().max().map_or(0, |m| m + 1);
@@ -258,15 +194,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kmeans_separates_two_distant_groups_and_boxes_bound_them() {
+    fn boxes_bound_the_two_clusters_of_two_distant_groups() {
         // Class 0: two tight groups around (0, 0) and (10, 10).
         let points = vec![0.0, 0.0, 1.0, 0.5, 10.0, 10.0, 11.0, 9.0, 0.5, 1.0];
-        let mut rng = Rng::new(7);
-        let assignment = kmeans(&points, 2, 2, &mut rng);
-        assert_eq!(assignment[0], assignment[1]);
-        assert_eq!(assignment[0], assignment[4]);
-        assert_eq!(assignment[2], assignment[3]);
-        assert_ne!(assignment[0], assignment[2]);
         let boxes = Boxes::build(2, &[points, Vec::new()], 2, 7).unwrap();
         let b = &boxes.classes()[0];
         assert_eq!(b.count(2), 2);

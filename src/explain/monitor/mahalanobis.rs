@@ -11,12 +11,17 @@
 //! P   = Σ⁻¹                                             (Cholesky factorisation, in f64)
 //! ```
 //!
+//! (`Σ` is [`crate::analysis::stats::pooled_covariance`], `P` [`crate::analysis::linalg::Cholesky::inverse`].)
+//!
 //! Score of an input: its squared Mahalanobis distance to the closest class mean,
 //! `min_c (x − μ_c)ᵀ P (x − μ_c)` (the paper's confidence score with the sign flipped, so that larger means
 //! more unusual). Stored as `classes × n` means (a class without training images has no mean and is skipped)
 //! and the `n × n` symmetric precision matrix `P`.
 
+use crate::analysis::linalg::Cholesky;
+use crate::analysis::stats::{pooled_covariance, Pooled};
 use crate::error::{Error, Result};
+use ndarray::ArrayView2;
 
 /// Ridge added to the covariance, relative to its mean variance.
 const RIDGE: f64 = 1e-3;
@@ -37,75 +42,51 @@ impl Mahalanobis {
     pub fn build(neurons: usize, per_class: &[Vec<f32>]) -> Result<Mahalanobis> {
         let n = neurons;
         if n == 0 {
-            return Err(Error::invalid(
-                "the Mahalanobis detector needs at least one neuron",
+            return Err(Error::out_of_range(
+                "the neurons of the Mahalanobis detector",
+                0,
+                "at least 1",
             ));
         }
-        let mut means = vec![0f32; per_class.len() * n];
-        let mut present = vec![false; per_class.len()];
-        let mut scatter = vec![0f64; n * n];
-        let mut total = 0usize;
-        for ((points, mean_out), here) in per_class
+        let groups = per_class
             .iter()
-            .zip(means.chunks_exact_mut(n))
-            .zip(&mut present)
-        {
-            let count = points.len() / n;
-            if count == 0 {
-                continue;
-            }
-            *here = true;
-            total += count;
-            let mut mean = vec![0f64; n];
-            for x in points.chunks_exact(n) {
-                for (m, &v) in mean.iter_mut().zip(x) {
-                    *m += f64::from(v);
-                }
-            }
-            for m in &mut mean {
-                *m /= count as f64;
-            }
-            let mut centred = vec![0f64; n];
-            for x in points.chunks_exact(n) {
-                for ((d, &v), m) in centred.iter_mut().zip(x).zip(&mean) {
-                    *d = f64::from(v) - m;
-                }
-                // Upper triangle only; mirrored below.
-                for (i, &di) in centred.iter().enumerate() {
-                    if di != 0.0 {
-                        for (s, &dj) in scatter[i * n + i..(i + 1) * n]
-                            .iter_mut()
-                            .zip(&centred[i..])
-                        {
-                            *s += di * dj;
-                        }
-                    }
-                }
-            }
-            for (o, m) in mean_out.iter_mut().zip(&mean) {
-                *o = *m as f32;
-            }
-        }
-        if total == 0 {
-            return Err(Error::invalid(
-                "the Mahalanobis detector needs at least one training activation",
-            ));
-        }
-        let mut covariance = scatter;
-        for i in 0..n {
-            for j in i..n {
-                covariance[i * n + j] /= total as f64;
-                covariance[j * n + i] = covariance[i * n + j];
-            }
-        }
-        let mean_variance = (0..n).map(|i| covariance[i * n + i]).sum::<f64>() / n as f64;
+            .map(|points| {
+                let rows = points.len() / n;
+                ArrayView2::from_shape((rows, n), &points[..rows * n])
+                    .map_err(|e| Error::internal(format!("class activations as a matrix: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Pooled {
+            means: class_means,
+            mut covariance,
+            ..
+        } = pooled_covariance(&groups, n).map_err(|_| {
+            Error::out_of_range(
+                "the number of training activations of the Mahalanobis detector",
+                0,
+                "at least 1",
+            )
+        })?;
+        let present: Vec<bool> = class_means.iter().map(Option::is_some).collect();
+        let means: Vec<f32> = class_means
+            .iter()
+            .flat_map(|m| match m {
+                Some(m) => m.iter().map(|&v| v as f32).collect(),
+                None => vec![0f32; n],
+            })
+            .collect();
+        let mean_variance = (0..n).map(|i| covariance[[i, i]]).sum::<f64>() / n as f64;
         let ridge = (RIDGE * mean_variance).max(1e-12);
         for i in 0..n {
-            covariance[i * n + i] += ridge;
+            covariance[[i, i]] += ridge;
         }
-        let precision = invert_spd(&covariance, n)?
-            .into_iter()
-            .map(|v| v as f32)
+        let precision = Cholesky::factor(covariance.view())
+            .map_err(|_| {
+                Error::non_finite("the activation covariance (it is not positive definite)")
+            })?
+            .inverse()
+            .iter()
+            .map(|&v| v as f32)
             .collect();
         Mahalanobis::from_parts(n, means, present, precision)
     }
@@ -185,60 +166,9 @@ impl Mahalanobis {
     }
 }
 
-/// Inverse of a symmetric positive definite `n × n` matrix: `A = L Lᵀ` (Cholesky), `A⁻¹ = L⁻ᵀ L⁻¹`.
-fn invert_spd(a: &[f64], n: usize) -> Result<Vec<f64>> {
-    let mut l = vec![0f64; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
-            if i == j {
-                let pivot = a[i * n + i] - s;
-                if !(pivot.is_finite() && pivot > 0.0) {
-                    return Err(Error::non_finite(
-                        "the activation covariance (it is not positive definite)",
-                    ));
-                }
-                l[i * n + i] = pivot.sqrt();
-            } else {
-                l[i * n + j] = (a[i * n + j] - s) / l[j * n + j];
-            }
-        }
-    }
-    // Columns of L⁻¹ by forward substitution: L y = e_k.
-    let mut l_inv = vec![0f64; n * n];
-    for k in 0..n {
-        for i in k..n {
-            let s: f64 = (k..i).map(|m| l[i * n + m] * l_inv[m * n + k]).sum();
-            let rhs = if i == k { 1.0 } else { 0.0 };
-            l_inv[i * n + k] = (rhs - s) / l[i * n + i];
-        }
-    }
-    // P[i][j] = Σ_m L⁻¹[m][i] L⁻¹[m][j], m ≥ max(i, j); symmetric by construction.
-    let mut p = vec![0f64; n * n];
-    for i in 0..n {
-        for j in i..n {
-            let v: f64 = (j..n).map(|m| l_inv[m * n + i] * l_inv[m * n + j]).sum();
-            p[i * n + j] = v;
-            p[j * n + i] = v;
-        }
-    }
-    Ok(p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inverse_of_a_known_spd_matrix() {
-        // [[4, 2], [2, 3]]⁻¹ = [[3, −2], [−2, 4]] / 8.
-        let p = invert_spd(&[4.0, 2.0, 2.0, 3.0], 2).unwrap();
-        let expected = [0.375, -0.25, -0.25, 0.5];
-        for (a, b) in p.iter().zip(expected) {
-            assert!((a - b).abs() < 1e-12, "{p:?}");
-        }
-        assert!(invert_spd(&[1.0, 2.0, 2.0, 1.0], 2).is_err());
-    }
 
     #[test]
     fn fits_means_and_shared_covariance_by_hand() {

@@ -4,7 +4,7 @@
 //! `tests/reference/featureviz_check.py` (docs/featureviz.md).
 
 use convscope::explain::featureviz::objective::{input_gradients, Objective};
-use convscope::explain::featureviz::{atlas, regularize, transform::Warp};
+use convscope::explain::featureviz::{atlas, inversion, regularize, transform::Warp};
 use convscope::explain::featureviz::{Parameterization, Render, RenderOptions, Start};
 use convscope::io::idx;
 use convscope::model::network::Network;
@@ -113,7 +113,16 @@ fn the_objective_gradient_matches_finite_differences() {
         .expect("image")
     };
     let (x0, x1) = (noisy(0), noisy(1));
-    let target = net.forward(&x1).expect("forward").outputs()[2].clone();
+    // A pool1 target that is 0 wherever either image's pool1 unit is dead: the feature match then has no
+    // dead units to revive (that pull is deliberately not a gradient) and must equal the true gradient.
+    let pool1 = |x: &Tensor| net.forward(x).expect("forward").outputs()[2].clone();
+    let (a0, a1) = (pool1(&x0), pool1(&x1));
+    let values = a1
+        .data()
+        .iter()
+        .zip(a0.data())
+        .map(|(&t, &u)| if t > 0.0 && u > 0.0 { t } else { 0.0 });
+    let target = Tensor::from_vec(a1.shape(), values.collect()).expect("shape");
     let terms = [
         Objective::channel("conv2", 5),
         0.3 * Objective::unit("relu1", 2, 10, 12),
@@ -344,32 +353,182 @@ fn class_images_are_their_class_shifted_blurred_and_for_a_second_network() {
 fn every_conv2_channel_image_beats_the_test_digits() {
     let net = mnist();
     let conv2 = net.layer_index("conv2").expect("conv2");
-    let digits =
-        idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
-    let channel_means = |x: &Tensor| -> Vec<f64> {
-        let a = net.forward(x).expect("forward").outputs()[conv2].clone();
-        a.data()
-            .chunks_exact(100)
-            .map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / 100.0)
-            .collect()
-    };
-    let mut best = [f64::MIN; 16];
-    for i in 0..digits.count {
-        for (b, m) in best
-            .iter_mut()
-            .zip(channel_means(&digits.image(i).expect("digit")))
-        {
-            *b = b.max(m);
-        }
-    }
+    let best = best_digit_means(&net, conv2);
     let cells = atlas::cells(&net, "conv2").expect("cells");
     let images = atlas::render_cells(&net, &cells, &atlas::unit_options(1)).expect("atlas");
     for (k, r) in images.iter().enumerate() {
-        let mean = channel_means(&r.images[0])[k];
+        let mean = channel_means(&net, conv2, &r.images[0])[k];
         assert!(
             mean > best[k],
             "conv2:{k}: {mean} ≤ the digits' best {}",
             best[k]
         );
     }
+}
+
+/// Per channel of `layer`, the largest mean activation over the 10,000 t10k digits.
+fn best_digit_means(net: &Network, layer: usize) -> Vec<f64> {
+    let digits =
+        idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
+    let mut best = vec![f64::MIN; net.layers()[layer].output_shape[0]];
+    for i in 0..digits.count {
+        let means = channel_means(net, layer, &digits.image(i).expect("digit"));
+        for (b, m) in best.iter_mut().zip(means) {
+            *b = b.max(m);
+        }
+    }
+    best
+}
+
+/// Mean pixel correlation with the input and mean relative feature errors at pool1 and pool2 of the
+/// inversions of the first `n` t10k digits from pool1 and pool2, with the default inversion options.
+fn inversion_figures(net: &Network, n: usize) -> (f64, f64, f64) {
+    let digits =
+        idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
+    let (mut correlation, mut errors) = (0.0, [0.0; 2]);
+    for i in 0..n {
+        let x0 = digits.image(i).expect("digit");
+        for (error, layer) in errors.iter_mut().zip(["pool1", "pool2"]) {
+            let options = inversion::default_options(i as u64);
+            let r = inversion::invert(net, &x0, layer, options)
+                .and_then(Render::run)
+                .expect("inversion");
+            let x = &r.images[0];
+            *error +=
+                inversion::relative_feature_error(net, x, &x0, layer).expect("error") / n as f64;
+            if layer == "pool1" {
+                correlation += inversion::pixel_correlation(x, &x0) / n as f64;
+            }
+        }
+    }
+    (correlation, errors[0], errors[1])
+}
+
+#[test]
+fn inversions_from_pool1_and_pool2_match_the_features() {
+    // The first 10 t10k digits here (about 3 s); the first 100 in `full_measurement`.
+    let (correlation, pool1, pool2) = inversion_figures(&mnist(), 10);
+    assert!(correlation >= 0.95, "pool1 pixel correlation {correlation}");
+    assert!(
+        pool1 <= 1e-2 && pool2 <= 1e-2,
+        "relative feature errors {pool1}, {pool2}"
+    );
+}
+
+#[test]
+fn the_inversion_helpers_on_hand_computed_cases() {
+    let a = Tensor::from_vec(&[1, 1, 4], vec![0.0, 1.0, 2.0, 3.0]).expect("shape");
+    let b = Tensor::from_vec(&[1, 1, 4], vec![1.0, 3.0, 5.0, 7.0]).expect("shape");
+    let c = Tensor::from_vec(&[1, 1, 4], vec![3.0, 2.0, 1.0, 0.0]).expect("shape");
+    assert!((inversion::pixel_correlation(&a, &b) - 1.0).abs() < 1e-12);
+    assert!((inversion::pixel_correlation(&a, &c) + 1.0).abs() < 1e-12);
+    assert_eq!(
+        inversion::pixel_correlation(&a, &Tensor::zeros(&[1, 1, 4])),
+        0.0
+    );
+    let net = mnist();
+    let x = idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz"))
+        .expect("t10k")
+        .image(0)
+        .expect("digit");
+    assert_eq!(
+        inversion::relative_feature_error(&net, &x, &x, "pool2").expect("error"),
+        0.0
+    );
+    let black = Tensor::zeros(&[1, 28, 28]);
+    let e = inversion::relative_feature_error(&net, &black, &x, "conv1").expect("error");
+    let (t, z) = (
+        inversion::features(&net, &x, "conv1").expect("f"),
+        inversion::features(&net, &black, "conv1").expect("f"),
+    );
+    let by_hand: f64 = t
+        .data()
+        .iter()
+        .zip(z.data())
+        .map(|(&p, &q)| (p as f64 - q as f64).powi(2))
+        .sum::<f64>()
+        / t.data().iter().map(|&p| (p as f64).powi(2)).sum::<f64>();
+    assert!((e - by_hand).abs() < 1e-12);
+}
+
+/// Mean activation of every channel of `layer` for an image.
+fn channel_means(net: &Network, layer: usize, x: &Tensor) -> Vec<f64> {
+    let a = net.forward(x).expect("forward").outputs()[layer].clone();
+    let plane = a.shape()[1] * a.shape()[2];
+    a.data()
+        .chunks_exact(plane)
+        .map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / plane as f64)
+        .collect()
+}
+
+/// The heavy measurement of docs/featureviz.md, with the default options: class images, conv1/conv2/relu2
+/// atlases against the t10k digits, inversions of the first 100 t10k digits. Writes the class and conv2
+/// images to `tests/reference/featureviz-images.json` (for `featureviz_check.py`) and the atlases to
+/// `docs/featureviz-*.png`. Run: `cargo test --test featureviz -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn full_measurement() {
+    let net = mnist();
+    let digits =
+        idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
+    let mut record = serde_json::Map::new();
+    for layer in ["class", "conv1", "relu1", "conv2", "relu2"] {
+        let started = std::time::Instant::now();
+        let cells = atlas::cells(&net, layer).expect("cells");
+        let images =
+            atlas::render_cells(&net, &cells, &atlas::options_for(layer, 1)).expect("render");
+        println!(
+            "{layer}: {} images in {:.2} s",
+            images.len(),
+            started.elapsed().as_secs_f64()
+        );
+        if layer != "class" {
+            let li = net.layer_index(layer).expect("layer");
+            let best = best_digit_means(&net, li);
+            let beaten = images
+                .iter()
+                .enumerate()
+                .filter(|(k, r)| channel_means(&net, li, &r.images[0])[*k] > best[*k])
+                .count();
+            println!(
+                "{layer}: {beaten}/{} channel images beat the best t10k digit",
+                cells.len()
+            );
+        }
+        let titled: Vec<(String, &Tensor)> = cells
+            .iter()
+            .zip(&images)
+            .map(|(c, r)| (c.title.clone(), &r.images[0]))
+            .collect();
+        let png = atlas::grid(
+            &titled,
+            &format!("{layer} (lenet5-mnist)"),
+            if layer == "class" { 5 } else { 8 },
+        )
+        .expect("grid");
+        convscope::render::png::write_png(repo(&format!("docs/featureviz-{layer}.png")), &png)
+            .expect("png");
+        if layer == "class" || layer == "conv2" {
+            let data: Vec<Vec<f32>> = images.iter().map(|r| r.images[0].data().to_vec()).collect();
+            record.insert(layer.to_string(), serde_json::json!(data));
+        }
+    }
+    let mut strip = Vec::new();
+    for i in 0..4 {
+        let x0 = digits.image(i).expect("digit");
+        strip.push((format!("input {i}"), x0.clone()));
+        for layer in ["conv1", "pool1", "pool2", "fc2", "fc3"] {
+            let r = inversion::invert(&net, &x0, layer, inversion::default_options(1))
+                .and_then(Render::run);
+            strip.push((layer.to_string(), r.expect("inversion").images[0].clone()));
+        }
+    }
+    let titled: Vec<(String, &Tensor)> = strip.iter().map(|(t, x)| (t.clone(), x)).collect();
+    let png = atlas::grid(&titled, "inversions (lenet5-mnist)", 6).expect("grid");
+    convscope::render::png::write_png(repo("docs/featureviz-inversion.png"), &png).expect("png");
+    let started = std::time::Instant::now();
+    let (correlation, pool1, pool2) = inversion_figures(&net, 100);
+    println!("inversion, first 100 t10k digits: pool1 correlation {correlation:.4}, relative feature error pool1 {pool1:.2e}, pool2 {pool2:.2e} ({:.1} s)", started.elapsed().as_secs_f64());
+    let text = serde_json::to_string(&serde_json::Value::Object(record)).expect("json");
+    std::fs::write(repo("tests/reference/featureviz-images.json"), text).expect("write");
 }

@@ -117,8 +117,9 @@ pub fn render_cells(
         .collect()
 }
 
-/// A titled grid of `[1, H, W]` images in gray, black 0 to white 1 (the raw pixel range).
-pub fn grid(images: &[(String, &Tensor)], title: &str) -> Result<RgbImage> {
+/// A titled grid of `[1, H, W]` images in gray, black 0 to white 1 (the raw pixel range), `columns` per
+/// row (0: about √n).
+pub fn grid(images: &[(String, &Tensor)], title: &str, columns: usize) -> Result<RgbImage> {
     let panels = images
         .iter()
         .map(|(name, image)| {
@@ -137,7 +138,7 @@ pub fn grid(images: &[(String, &Tensor)], title: &str) -> Result<RgbImage> {
         &panels,
         &GridOptions {
             title: title.to_string(),
-            columns: 0,
+            columns,
             zoom: 3,
             legend: None,
         },

@@ -16,6 +16,7 @@
 
 pub mod atlas;
 pub mod fourier;
+pub mod inversion;
 pub mod objective;
 pub mod regularize;
 pub mod render;

@@ -21,10 +21,13 @@
 //! after it) has no gradient while its units are all zero: the optimizer would never move. While the
 //! selected units are all ≤ 0, the term is evaluated on the pre-activation instead (the conv or linear layer
 //! before the ReLU: the same units, or the channel mean when pooling changed the shape) and counts with that
-//! value; once the units come alive the term is the one asked for.
+//! value; once the units come alive the term is the one asked for. A feature match behind a ReLU likewise
+//! pulls the units that its target has on and the image has off up through the pre-activation (see
+//! `revive`); both pulls are deliberate departures from the true gradient, taken only at dead units.
 
 use crate::error::{Error, Result};
 use crate::explain::gram;
+use crate::layers::relu::ReluRule;
 use crate::layers::Layer;
 use crate::model::network::Network;
 use crate::model::trace::Trace;
@@ -240,6 +243,8 @@ struct Resolved {
     layer: usize,
     kind: Kind,
     fallback: Option<(usize, Kind)>,
+    /// The pre-activation layer, for a term behind a ReLU.
+    pre: Option<usize>,
 }
 
 /// An objective checked against one network, ready to evaluate.
@@ -310,12 +315,14 @@ fn resolve(net: &Network, weight: f64, term: &Term) -> Result<Resolved> {
         Term::Diversity { layer } => (layer_index(net, layer)?, Kind::Diversity),
     };
     check_kind(net, layer, &kind)?;
-    let fallback = pre_activation(net, layer).and_then(|pre| lift(net, layer, pre, &kind));
+    let pre = pre_activation(net, layer);
+    let fallback = pre.and_then(|pre| lift(net, layer, pre, &kind));
     Ok(Resolved {
         weight,
         layer,
         kind,
         fallback,
+        pre,
     })
 }
 
@@ -512,10 +519,37 @@ impl Bound {
                 };
                 let grads = layer_signals(&mut signals, net, layer, traces.len());
                 value += per_image(kind, &trace.outputs()[layer], term.weight, &mut grads[b])?;
+                if let (Kind::Match(target, norm), Some(pre)) = (&term.kind, term.pre) {
+                    let lifted = revive(trace, term.layer, pre, target, term.weight / norm)?;
+                    let grads = layer_signals(&mut signals, net, pre, traces.len());
+                    crate::tensor::axpy(1.0, lifted.data(), grads[b].data_mut());
+                }
             }
         }
         Ok((value, signals))
     }
+}
+
+/// The signal at the pre-activation `pre` that revives the dead units of a feature match at `layer`: the
+/// units whose target is positive while the image gives 0 have no gradient through the ReLU, so their pull
+/// `2·weight·(t − a)` (`weight = w/‖Φ₀‖²`) goes down through the pooling switches and past the ReLUs (the
+/// deconvnet rule passes positive signals whatever the input) to the pre-activation. Zero when none is dead.
+fn revive(trace: &Trace, layer: usize, pre: usize, target: &Tensor, weight: f64) -> Result<Tensor> {
+    let a = &trace.outputs()[layer];
+    let pull: Vec<f32> = a
+        .data()
+        .iter()
+        .zip(target.data())
+        .map(|(&v, &t)| {
+            if v <= 0.0 && t > 0.0 {
+                (2.0 * weight * (t - v) as f64) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let pull = Tensor::from_vec(a.shape(), pull)?;
+    trace.backward(layer, pull, ReluRule::Deconvnet, Some(pre), None)
 }
 
 fn layer_signals<'s>(
@@ -532,7 +566,6 @@ fn layer_signals<'s>(
 /// The gradient with respect to the raw input pixels of each image, from the signals at several layers:
 /// one backward pass per image from the deepest layer, adding each shallower layer's signal on the way down.
 pub fn input_gradients(traces: &[Trace], mut signals: Signals) -> Result<Vec<Tensor>> {
-    use crate::layers::relu::ReluRule;
     let mut carried: Option<(usize, Vec<Tensor>)> = None;
     while let Some((layer, mut gs)) = signals.pop_last() {
         if let Some((from, above)) = carried.take() {

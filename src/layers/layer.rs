@@ -227,6 +227,29 @@ impl Layer {
         })
     }
 
+    /// The forward step by the plain definitions ([`conv2d::reference`], [`pool::reference`],
+    /// [`linear::reference`]; ReLU, flatten and log-softmax are their own definitions): what
+    /// [`Layer::forward`] computes, slowly. The property test holds whole networks to it.
+    pub fn forward_reference(&self, x: &Tensor) -> Result<(Tensor, Option<Switches>)> {
+        match self {
+            Layer::Conv2d {
+                params,
+                weight,
+                bias,
+            } => Ok((conv2d::reference::forward(params, x, weight, bias)?, None)),
+            Layer::MaxPool2d(p) => {
+                let (y, sw) = pool::reference(p, x)?;
+                Ok((y, Some(sw)))
+            }
+            Layer::Linear {
+                params,
+                weight,
+                bias,
+            } => Ok((linear::reference(params, x, weight, bias)?, None)),
+            Layer::Relu | Layer::Flatten | Layer::LogSoftmax => self.forward(x),
+        }
+    }
+
     /// The forward step of several inputs: linear layers as one product for the batch
     /// ([`linear::forward_batch`], equal to the single steps to the bit), the others input by input.
     pub fn forward_batch(&self, xs: &[&Tensor]) -> Result<Vec<(Tensor, Option<Switches>)>> {

@@ -3,7 +3,7 @@
 
 use super::simd::F32x4;
 use crate::error::{Error, Result};
-use crate::tensor::{axpy, Tensor};
+use crate::tensor::{axpy, checked_product, Tensor};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ impl LinearParams {
         if x.shape() != [self.in_features] {
             return Err(Error::shape("linear input", &[self.in_features], x.shape()));
         }
-        if weight.len() != self.in_features * self.out_features {
+        if Some(weight.len()) != checked_product(&self.weight_shape()) {
             return Err(Error::shape(
                 "linear weight",
                 &self.weight_shape(),
@@ -32,6 +32,33 @@ impl LinearParams {
     }
 }
 
+/// The definition, `y[o] = b[o] + Σ_i W[o, i] · x[i]`, as a plain loop summed in `f64` (the fast paths below
+/// are tested against it, and whole networks in `tests/properties.rs`).
+pub fn reference(p: &LinearParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
+    p.check(x, weight)?;
+    if bias.len() != p.out_features {
+        return Err(Error::shape(
+            "linear bias",
+            &[p.out_features],
+            &[bias.len()],
+        ));
+    }
+    let y = weight
+        .chunks_exact(p.in_features.max(1))
+        .zip(bias)
+        .map(|(row, &b)| {
+            let dot: f64 = row
+                .iter()
+                .zip(x.data())
+                .map(|(&w, &v)| w as f64 * v as f64)
+                .sum();
+            (b as f64 + dot) as f32
+        })
+        .collect();
+    Tensor::from_vec(&[p.out_features], y)
+}
+
+/// `x: [in]` → `[out]` ([`forward_batch`] with one input).
 pub fn forward(p: &LinearParams, x: &Tensor, weight: &[f32], bias: &[f32]) -> Result<Tensor> {
     let mut y = forward_batch(p, &[x], weight, bias)?;
     y.pop()
@@ -162,7 +189,7 @@ pub fn backward_input_batch(
     gs: &[&Tensor],
     weight: &[f32],
 ) -> Result<Vec<Tensor>> {
-    if weight.len() != p.in_features * p.out_features {
+    if Some(weight.len()) != checked_product(&p.weight_shape()) {
         return Err(Error::shape(
             "linear weight",
             &p.weight_shape(),
@@ -337,12 +364,9 @@ mod tests {
                 for b in 0..batch {
                     assert_eq!(ys[b], forward(&p, &xs[b], &w, &bias).unwrap());
                     assert_eq!(dxs[b], backward_input(&p, &gs[b], &w).unwrap());
-                    for o in 0..n_out {
-                        let want: f64 = bias[o] as f64
-                            + (0..n_in)
-                                .map(|i| w[o * n_in + i] as f64 * xs[b].data()[i] as f64)
-                                .sum::<f64>();
-                        assert!((ys[b].data()[o] as f64 - want).abs() < 1e-4 * want.abs().max(1.0));
+                    let want = reference(&p, &xs[b], &w, &bias).unwrap();
+                    for (got, want) in ys[b].data().iter().zip(want.data()) {
+                        assert!((got - want).abs() < 1e-4 * want.abs().max(1.0));
                     }
                     for i in 0..n_in {
                         let want: f64 = (0..n_out)

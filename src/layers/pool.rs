@@ -50,8 +50,19 @@ pub struct Switches {
     pub indices: Vec<u32>,
 }
 
-/// Max pooling: returns the pooled maps and their switches.
+/// Max pooling: returns the pooled maps and their switches (2×2 windows of stride 2 four at a time, any other
+/// window as [`reference`] does).
 pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
+    pool_with(p, x, true)
+}
+
+/// The definition, window by window in row-major order, the first maximum winning ties: what [`forward`]
+/// computes (its fast path is tested against this, and whole networks in `tests/properties.rs`).
+pub fn reference(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
+    pool_with(p, x, false)
+}
+
+fn pool_with(p: &PoolParams, x: &Tensor, fast: bool) -> Result<(Tensor, Switches)> {
     let (c, h, w) = x.chw()?;
     let (oh, ow) = p.out_dims(h, w)?;
     if c * h * w > u32::MAX as usize {
@@ -63,7 +74,7 @@ pub fn forward(p: &PoolParams, x: &Tensor) -> Result<(Tensor, Switches)> {
     }
     let mut y = vec![0.0; c * oh * ow];
     let mut indices = vec![0u32; c * oh * ow];
-    if p.kernel_size == 2 && p.stride() == 2 {
+    if fast && p.kernel_size == 2 && p.stride() == 2 {
         pool_2x2(x.data(), (c, h, w), (oh, ow), &mut y, &mut indices);
     } else {
         pool_any(p, x.data(), (c, h, w), (oh, ow), &mut y, &mut indices);
@@ -316,39 +327,12 @@ mod tests {
                 .map(|_| (rng.normal() * 2.0).round())
                 .collect();
             let x = Tensor::from_vec(&[c, h, w], values).unwrap();
-            let (oh, ow) = p2().out_dims(h, w).unwrap();
-            let mut want = vec![0.0; c * oh * ow];
-            let mut want_at = vec![0; c * oh * ow];
-            pool_any(
-                &p2(),
-                x.data(),
-                (c, h, w),
-                (oh, ow),
-                &mut want,
-                &mut want_at,
-            );
-            let (y, sw) = forward(&p2(), &x).unwrap();
-            assert_eq!(
-                (y.data(), &sw.indices[..]),
-                (&want[..], &want_at[..]),
-                "{c}×{h}×{w}"
-            );
             // After a ReLU: windows of zeros (ties everywhere) go to their first position.
-            let rectified = relu::forward(&x);
-            pool_any(
-                &p2(),
-                rectified.data(),
-                (c, h, w),
-                (oh, ow),
-                &mut want,
-                &mut want_at,
-            );
-            let (y, sw) = forward(&p2(), &rectified).unwrap();
-            assert_eq!(
-                (y.data(), &sw.indices[..]),
-                (&want[..], &want_at[..]),
-                "relu {c}×{h}×{w}"
-            );
+            for (what, x) in [("raw", x.clone()), ("relu", relu::forward(&x))] {
+                let (y, sw) = forward(&p2(), &x).unwrap();
+                let (want, want_at) = reference(&p2(), &x).unwrap();
+                assert_eq!((&y, &sw), (&want, &want_at), "{what} {c}×{h}×{w}");
+            }
         }
     }
 

@@ -148,8 +148,9 @@ impl Network {
     /// Builds the architecture with empty parameters and checks every shape (`load.rs` fills in the
     /// parameters).
     pub(crate) fn skeleton(manifest: Manifest) -> Result<Network> {
-        let (mean, std) = normalization(&manifest)?;
+        // The input shape first: the normalization allocates one value per channel.
         let layers = shaped_layers(&manifest)?;
+        let (mean, std) = normalization(&manifest)?;
         let classes = layers.last().map_or(0, |l| l.output_shape.iter().product());
         if !manifest.labels.is_empty() && manifest.labels.len() != classes {
             return Err(Error::manifest(format!(

@@ -131,14 +131,9 @@ fn shard_step(
     })
 }
 
-/// Trains `net` in place; `progress` hears about every batch and epoch.
-pub fn train(
-    net: &mut Network,
-    data: &Dataset,
-    test: Option<&Dataset>,
-    cfg: &TrainConfig,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Vec<EpochReport>> {
+/// Errors when the options cannot train: no batch, epoch or data, a step size that is not a positive
+/// number, or a label the network has no class for.
+fn check_config(net: &Network, data: &Dataset, cfg: &TrainConfig) -> Result<()> {
     if cfg.batch_size == 0 || cfg.epochs == 0 || data.is_empty() {
         return Err(Error::option(
             "batch-size",
@@ -162,6 +157,18 @@ pub fn train(
             ),
         ));
     }
+    Ok(())
+}
+
+/// Trains `net` in place; `progress` hears about every batch and epoch.
+pub fn train(
+    net: &mut Network,
+    data: &Dataset,
+    test: Option<&Dataset>,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<EpochReport>> {
+    check_config(net, data, cfg)?;
     let dropout = Dropout::new(net, cfg.dropout)?;
     let mut optimizer = Optimizer::new(cfg.optimizer, net);
     let mut rng = Rng::new(cfg.seed);

@@ -9,11 +9,7 @@
 // The element sets `data-ready="true"` and fires a `ready` event once the first analysis is drawn.
 // Everything it loads (wasm, styles, model, samples) is resolved relative to this script or the host page.
 
-import { App } from './js/app.js';
-import { MODELS, DEFAULT_MODEL, WASM_MODULE } from './js/config.js';
-import { fetchModelFiles, fetchGallery, loadModel } from './js/data.js';
-import { mountPanel } from './js/frame.js';
-import { panelById, isAvailable } from './js/panels/index.js';
+import { startApp, galleryInput } from './js/start.js';
 
 const VIEWS = {
   deconv: ['input', 'deconv'],
@@ -22,15 +18,6 @@ const VIEWS = {
 };
 
 const STYLES = new URL('./css/panels.css', import.meta.url).href;
-
-let wasm = null;
-function loadWasm() {
-  wasm ??= import(WASM_MODULE).then(async (module) => {
-    await module.default();
-    return module;
-  });
-  return wasm;
-}
 
 class ConvscopeViewer extends HTMLElement {
   static observedAttributes = ['model', 'view', 'sample'];
@@ -56,60 +43,39 @@ class ConvscopeViewer extends HTMLElement {
   }
 
   disconnectedCallback() {
-    this.teardown();
+    this.viewer?.close();
+    this.viewer = null;
   }
 
   attributeChangedCallback() {
-    if (this.app) this.start();
+    if (this.viewer) this.start();
   }
 
-  teardown() {
-    for (const panel of this.panels ?? []) panel.destroy();
-    this.panels = [];
-    this.app?.dispose();
-    this.app = null;
+  /** The running app (its engine, view state, ...), for scripts of the host page. */
+  get app() {
+    return this.viewer?.app ?? null;
   }
 
   async start() {
-    const run = (this.run = (this.run ?? 0) + 1);
     const status = this.shadowRoot.querySelector('.widget-status');
+    const setStatus = (text, isError = false) => {
+      status.hidden = !text;
+      status.classList.toggle('is-error', isError);
+      status.textContent = isError ? `convscope: ${text}` : text;
+    };
+    const view = this.getAttribute('view') ?? 'deconv';
+    const panels = VIEWS[view] ?? view.split(',').map((id) => id.trim());
+    this.viewer?.close();
+    this.viewer = startApp(this.shadowRoot.querySelector('.widget'), { panels, onStatus: setStatus });
     this.dataset.ready = 'false';
+    const model = this.getAttribute('model') ? new URL(this.getAttribute('model'), document.baseURI).href : undefined;
+    const sample = Number(this.getAttribute('sample')) || 0;
     try {
-      const manifest = this.getAttribute('model')
-        ? new URL(this.getAttribute('model'), document.baseURI).href
-        : MODELS[DEFAULT_MODEL].manifest;
-      const spec = Object.values(MODELS).find((m) => m.manifest === manifest) ?? {
-        title: 'custom model',
-        description: '',
-        manifest,
-        gallery: null,
-        galleryName: 'samples',
-      };
-      const [module, files, gallery] = await Promise.all([
-        loadWasm(),
-        fetchModelFiles(manifest),
-        spec.gallery ? fetchGallery(spec.gallery).catch(() => null) : null,
-      ]);
-      if (run !== this.run) return; // a newer start() superseded this one
-      this.teardown();
-      const app = new App({ model: loadModel(module.Model, files), spec, gallery, files });
-      this.app = app;
-      const view = this.getAttribute('view') ?? 'deconv';
-      const ids = VIEWS[view] ?? view.split(',').map((id) => id.trim());
-      const root = this.shadowRoot.querySelector('.widget');
-      this.panels = ids.map(panelById).filter((panel) => panel && isAvailable(panel, app)).map((panel) => mountPanel(root, panel, app));
-      if (gallery) {
-        const i = Math.min(Math.max(0, Number(this.getAttribute('sample')) || 0), gallery.count - 1);
-        app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });
-      }
-      for (const panel of this.panels) panel.flush();
-      status.hidden = true;
+      if (!(await this.viewer.open(model, { input: (app) => galleryInput(app, sample) }))) return; // superseded
       this.dataset.ready = 'true';
       this.dispatchEvent(new Event('ready'));
     } catch (error) {
-      status.hidden = false;
-      status.classList.add('is-error');
-      status.textContent = `convscope could not start: ${error?.message ?? error}`;
+      setStatus(`could not start: ${error?.message ?? error}`, true);
     }
   }
 }

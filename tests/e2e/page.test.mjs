@@ -175,6 +175,34 @@ function expectedLabel(labelIndex) {
   return modelFiles.info().labels[labelIndex];
 }
 
+/** The catalogue's label of a technique (the page shows the catalogue's words). */
+function techniqueLabel(id) {
+  return wasm.catalogue().find((technique) => technique.id === id).label;
+}
+
+/** Opens the embed demo once both of its widgets are ready. */
+async function openEmbed() {
+  const opened = await openPage('embed.html');
+  for (const id of ['#demo-deconv', '#demo-predict']) await opened.page.waitForSelector(`${id}[data-ready="true"]`, { timeout: 30000 });
+  return opened;
+}
+
+/** Opens the page at `hash` with the attribution panel on screen. */
+async function openAttribution(hash) {
+  const opened = await openPage(`index.html${hash}`);
+  await ready(opened.page);
+  await opened.page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  return opened;
+}
+
+/** Waits until the attribution panel shows the map of technique `id`. */
+async function attributionShown(page, id) {
+  await page.waitForFunction(
+    (label) => document.querySelector('#panel-attribution .attribution-caption').textContent.startsWith(`${label} · class`),
+    techniqueLabel(id),
+  );
+}
+
 test('the page analyses a drawing, reconstructs a feature map, takes an upload, and keeps its state in the URL', async () => {
   const { page, problems } = await openPage('index.html');
   await ready(page);
@@ -241,11 +269,11 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   await page.locator('#panel-attribution').scrollIntoViewIfNeeded();
   await page.waitForFunction(() => /completeness gap/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
   await page.selectOption('#panel-attribution .method', 'occlusion');
-  await page.waitForFunction(() => /^Occlusion · class/.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  await attributionShown(page, 'occlusion');
   assert.match(await attributionCaption(), new RegExp(`class ${expectedLabel(label)} `));
   assert.ok((await distinctColours(page, '[data-testid="attribution-output"]')) > 1, 'the attribution overlay is blank');
   await page.click('#panel-attribution .chip[data-method="saliency"]');
-  await page.waitForFunction(() => document.querySelector('#panel-attribution .compare-tile figcaption')?.textContent === 'Saliency |∂f/∂x|');
+  await page.waitForFunction((label) => document.querySelector('#panel-attribution .compare-tile figcaption')?.textContent === label, techniqueLabel('saliency'));
   assert.ok((await distinctColours(page, '#panel-attribution .compare-tile canvas')) > 1);
 
   // Show all 22 reconstructions at once.
@@ -366,18 +394,133 @@ test('the page works at phone width', async () => {
   await page.close();
 });
 
-test('the embeddable widget renders its views', async () => {
-  const { page, problems } = await openPage('embed.html');
-  await page.waitForSelector('#demo-deconv[data-ready="true"]', { timeout: 30000 });
-  await page.waitForSelector('#demo-predict[data-ready="true"]', { timeout: 30000 });
-  const output = page.locator('#demo-deconv [data-testid="deconv-output"]');
-  await output.scrollIntoViewIfNeeded();
-  await settle(page);
-  const colours = await output.evaluate((canvas) => {
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return new Set(Array.from({ length: data.length / 4 }, (_, i) => data[i * 4] * 65536 + data[i * 4 + 1] * 256 + data[i * 4 + 2])).size;
+test('a link made before the catalogue opens the same view', async () => {
+  // Version 1 (no `v`): SmoothGrad's σ in percent, a bare `samples` key, Grad-CAM's layer as `camlayer`.
+  const { page, problems } = await openAttribution('#model=mnist&sample=4&method=smoothgrad&sigma=20&samples=8&camlayer=pool1&layer=3');
+  await attributionShown(page, 'smoothgrad');
+  assert.equal(await page.inputValue('#panel-attribution .method'), 'smoothgrad');
+  assert.equal(await page.inputValue('#panel-attribution [data-key="smoothgrad.sigma"]'), '0.2');
+  assert.equal(await page.inputValue('#panel-attribution [data-key="smoothgrad.samples"]'), '8');
+  // The panel's controls are the catalogue's: one field per option of the technique that is not shared.
+  const own = wasm.catalogue().find((t) => t.id === 'smoothgrad').options.filter((o) => !o.common);
+  assert.equal(await page.locator('#panel-attribution .attribution-params .option').count(), own.length);
+  await page.selectOption('#panel-attribution .method', 'grad-cam');
+  await page.waitForFunction(() => / · layer pool1 · /.test(document.querySelector('#panel-attribution .attribution-caption').textContent));
+  assert.equal(await page.getAttribute('#panel-layers .layer-chip[data-layer="3"]', 'aria-pressed'), 'true');
+  // The page writes current links: versioned, the new keys.
+  await page.waitForFunction(() => location.hash.startsWith('#v=2&') && location.hash.includes('smoothgrad.sigma=0.2') && location.hash.includes('grad-cam.layer=pool1'));
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('a long technique shows its progress and stops at once for a newer request', async () => {
+  // Integrated gradients with 100,000 path points (the catalogue's maximum; half a second per 2,000 here) runs
+  // in the worker, reporting progress.
+  const { page, problems } = await openAttribution('#v=2&model=mnist&sample=2&integrated-gradients.steps=100000');
+  await page.waitForFunction(() => {
+    const box = document.querySelector('#panel-attribution .attribution-progress');
+    return !box.hidden && /^\S.* · ([1-9]|[1-9]\d)%$/.test(box.querySelector('.progress-text').textContent);
   });
-  assert.ok(colours > 1, 'the widget reconstruction is blank');
+  assert.deepEqual(problems.errors, [], 'console errors');
+  if (!wasm.Model.prototype.start) {
+    await page.close(); // without the step-wise API a run cannot be stopped halfway
+    return;
+  }
+  await page.selectOption('#panel-attribution .method', 'saliency');
+  await attributionShown(page, 'saliency');
+  // The run was cancelled, not finished first: its map was never computed.
+  const finished = await page.evaluate(async () => {
+    const { viewer } = await import('./js/main.js');
+    const { techniqueOptions } = await import('./js/controls.js');
+    const ig = viewer.app.techniques('attribution').find((t) => t.id === 'integrated-gradients');
+    return viewer.app.computed(ig.id, techniqueOptions(ig, viewer.app.view)) !== null;
+  });
+  assert.equal(finished, false, 'integrated gradients ran to the end after a newer request');
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+/** Makes the wasm instance behind `app` trap: an allocation no layout allows aborts (`unreachable`). */
+function provokeTrap(app) {
+  try {
+    app.engine.call(() => app.engine.exports.__wbindgen_malloc(-16, 8));
+    return 'no trap';
+  } catch (error) {
+    return `${error.constructor.name}: ${error.message}`;
+  }
+}
+
+test('the page survives a wasm trap: a new instance, the model reloaded, the error reported once', async () => {
+  const { page, problems } = await openPage('index.html');
+  await ready(page);
+  const trapped = await page.evaluate(async (provoke) => {
+    const { viewer } = await import('./js/main.js');
+    const { app } = viewer;
+    window.problems = [];
+    app.addEventListener('problem', (event) => window.problems.push(event.detail));
+    window.before = app.engine.exports;
+    const healed = new Promise((resolve) => app.engine.addEventListener('healed', resolve, { once: true }));
+    const result = new Function('app', `return (${provoke})(app)`)(app);
+    await healed;
+    return result;
+  }, provokeTrap.toString());
+  assert.match(trapped, /^RuntimeError: unreachable/);
+  assert.match(await page.textContent('#status'), /WebAssembly module failed and is restarting/);
+  // The page keeps working on the new instance: draw, predict as the module in Node does.
+  await page.click('[data-testid="clear"]');
+  await draw(page, [[[0.3, 0.2], [0.7, 0.2], [0.45, 0.85]]]);
+  await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent === 'Your drawing');
+  await settle(page);
+  const rgba = await page.$eval('[data-testid="draw-canvas"]', (canvas) => Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data));
+  const { label } = modelFiles.predict(modelFiles.preprocessRgba(new Uint8Array(rgba), 280, 280));
+  assert.ok((await predictionText(page)).startsWith(`${expectedLabel(label)} `));
+  const after = await page.evaluate(async () => {
+    const { viewer } = await import('./js/main.js');
+    return { fresh: viewer.app.engine.exports !== window.before, problems: window.problems };
+  });
+  assert.ok(after.fresh, 'the engine runs on a new instance');
+  assert.equal(after.problems.length, 1, `reported once: ${JSON.stringify(after.problems)}`);
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('widgets on one page do not share fate: one traps and heals, the other never notices', async () => {
+  const { page, problems } = await openEmbed();
+  const result = await page.evaluate(async (provoke) => {
+    const [sick, well] = ['#demo-deconv', '#demo-predict'].map((id) => document.querySelector(id).app);
+    const wellExports = well.engine.exports;
+    const healed = new Promise((resolve) => sick.engine.addEventListener('healed', resolve, { once: true }));
+    const trapped = new Function('app', `return (${provoke})(app)`)(sick);
+    // While the first widget restarts, the second one computes on its own instance.
+    const label = well.classify(well.gallery.image(1));
+    await healed;
+    return { trapped, label, same: well.engine.exports === wellExports, separate: sick.engine.exports !== wellExports, status: document.querySelector('#demo-deconv').shadowRoot.querySelector('.widget-status').textContent };
+  }, provokeTrap.toString());
+  assert.match(result.trapped, /^RuntimeError: unreachable/);
+  assert.ok(result.same && result.separate, 'each widget has its own instance, the second one untouched');
+  assert.match(result.status, /failed and is restarting/);
+  // The healed widget draws again: a new sample, a new reconstruction.
+  await page.evaluate(() => {
+    const { app } = document.querySelector('#demo-deconv');
+    app.setImage(app.gallery.image(5), { kind: 'gallery', index: 5, label: app.gallery.labels[5] });
+  });
+  await page.locator('#demo-deconv [data-testid="deconv-output"]').scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.ok((await distinctColours(page, '#demo-deconv [data-testid="deconv-output"]')) > 1, 'the healed widget draws its reconstruction');
+  const labels = await page.evaluate(() => {
+    const [sick, well] = ['#demo-deconv', '#demo-predict'].map((id) => document.querySelector(id).app);
+    return [sick.prediction().label, well.classify(sick.gallery.image(5))];
+  });
+  assert.equal(labels[0], labels[1], 'the healed widget predicts as the other one');
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('the embeddable widget renders its views', async () => {
+  const { page, problems } = await openEmbed();
+  await page.locator('#demo-deconv [data-testid="deconv-output"]').scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.ok((await distinctColours(page, '#demo-deconv [data-testid="deconv-output"]')) > 1, 'the widget reconstruction is blank');
   assert.match((await page.locator('#demo-predict [data-testid="prediction"]').textContent()).trim(), /^\S+ \d+\.\d%$/);
   await page.screenshot({ path: path.join(screenshots, 'embed.png'), fullPage: true });
   assert.deepEqual(problems.errors, [], 'console errors');
@@ -393,10 +536,10 @@ test('the widget works embedded in a page of another origin, worker included', a
   await page.goto(`${origin.replace('127.0.0.1', 'localhost')}/__course-page.html`);
   await page.waitForSelector('#remote[data-ready="true"]', { timeout: 30000 });
   // The attribution panel needs the Web Worker, which a cross-origin script can only start through a shim.
-  await page.waitForFunction(() => {
+  await page.waitForFunction((label) => {
     const caption = document.querySelector('#remote').shadowRoot.querySelector('.attribution-caption');
-    return /^Integrated gradients · class/.test(caption?.textContent ?? '');
-  });
+    return (caption?.textContent ?? '').startsWith(`${label} · class`);
+  }, techniqueLabel('integrated-gradients'));
   assert.deepEqual(errors, [], 'console errors');
   await page.close();
 });

@@ -3,13 +3,37 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeImage, decodeImage, parseHash, formatHash } from '../../www/js/hash.js';
-import { parseIdx, weightsUrl } from '../../www/js/data.js';
-import { lut, COLORMAPS } from '../../www/js/visual.js';
+import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION } from '../../www/js/hash.js';
+import { viewSchema, defaultView, completeView } from '../../www/js/view.js';
+import { readGallery } from '../../www/js/data.js';
+import { lut, installColormaps, colormapChoices } from '../../www/js/visual.js';
 import { valueRange, displayRange, vectorGrid, formatValue, describeDistance } from '../../www/js/render.js';
 import { kernelMosaic } from '../../www/js/panels/filters.js';
-import { attributionOptions, displayMap } from '../../www/js/panels/attribution.js';
-import { DEFAULT_VIEW } from '../../www/js/app.js';
+import { readFileSync } from 'node:fs';
+import { displayMap } from '../../www/js/panels/attribution-view.js';
+import * as attributionPanel from '../../www/js/panels/attribution.js';
+import * as deconvPanel from '../../www/js/panels/deconv.js';
+import * as layersPanel from '../../www/js/panels/layers.js';
+import * as monitorPanel from '../../www/js/panels/monitor.js';
+import { optionKey, techniqueOptions } from '../../www/js/controls.js';
+
+// The wasm module in Node: the catalogue the page builds its controls from, and the shipped model's layers.
+const wasm = await import('../../www/pkg/convscope.js');
+await wasm.default({ module_or_path: readFileSync(new URL('../../www/pkg/convscope_bg.wasm', import.meta.url)) });
+const manifestText = readFileSync(new URL('../../www/models/lenet5-mnist.json', import.meta.url), 'utf8');
+const manifest = JSON.parse(manifestText);
+const model = wasm.Model.load(manifestText, readFileSync(new URL(`../../www/models/${manifest.weights}`, import.meta.url)));
+const info = model.info();
+const catalogue = wasm.catalogue();
+installColormaps(wasm.colormaps()); // as js/engine.js does
+/** What the panels' view declarations read from the app (js/app.js), without a browser. */
+const app = {
+  labels: info.labels,
+  layers: info.layers,
+  deconvLayers: info.convBlocks,
+  monitor: manifest.monitor,
+  techniques: (family) => catalogue.filter((t) => t.family === family),
+};
 
 test('images in links round-trip at 8-bit precision and reject the wrong size', () => {
   const image = Float32Array.from({ length: 784 }, (_, i) => (i % 29) / 28);
@@ -24,67 +48,63 @@ test('images in links round-trip at 8-bit precision and reject the wrong size', 
   assert.deepEqual(Array.from(decodeImage(encodeImage(Float32Array.of(-1, 2, 0.5)), 3)), [0, 1, Math.fround(128 / 255)]);
 });
 
-test('the hash keeps only non-default view keys and parses back to the same state', () => {
-  const view = { ...DEFAULT_VIEW, layer: 6, dlayer: 'conv2', dchannel: 5, dall: true, method: 'occlusion', window: 7 };
-  const hash = formatHash({ model: 'mnist', source: { kind: 'gallery', index: 12 }, image: null, view });
-  assert.equal(hash, '#model=mnist&sample=12&layer=6&dlayer=conv2&dchannel=5&dall=1&method=occlusion&window=7');
-  const parsed = parseHash(hash);
+// Panels as the page has them: each declares its own view keys (js/view.js).
+const PANELS = [
+  { meta: { id: 'layers', view: { layer: 1, channel: 0, cmap: { default: 'viridis', valid: (v) => ['viridis', 'magma'].includes(v) } } } },
+  { meta: { id: 'deconv', view: () => ({ dlayer: '', dchannel: 0, dall: false }) } },
+  { meta: { id: 'monitor', view: { gamma: '' } } },
+];
+const SCHEMA = viewSchema(PANELS, {});
+const DEFAULTS = defaultView(SCHEMA);
+
+test('the panels declare their view keys; the app merges them and refuses a key declared twice', () => {
+  assert.deepEqual(DEFAULTS, { layer: 1, channel: 0, cmap: 'viridis', dlayer: '', dchannel: 0, dall: false, gamma: '' });
+  assert.equal(SCHEMA.fields.get('dall').panel, 'deconv');
+  const twice = [...PANELS, { meta: { id: 'other', view: { layer: 2 } } }];
+  assert.throws(() => viewSchema(twice, {}), /view key "layer" is declared by the layers and other panels/);
+  // Keys of other panels (another model's) are dropped, invalid values go back to their defaults.
+  assert.deepEqual(completeView(SCHEMA, { layer: 4, cmap: 'jet', method: 'x' }), { ...DEFAULTS, layer: 4 });
+});
+
+test('the hash carries its version, keeps only non-default view keys and parses back to the same state', () => {
+  const view = { ...DEFAULTS, layer: 6, dlayer: 'conv2', dchannel: 5, dall: true, cmap: 'magma' };
+  const hash = formatHash({ model: 'mnist', source: { kind: 'gallery', index: 12 }, image: null, view }, SCHEMA);
+  assert.equal(hash, `#v=${LINK_VERSION}&model=mnist&sample=12&layer=6&cmap=magma&dlayer=conv2&dchannel=5&dall=1`);
+  const parsed = parseHash(hash, SCHEMA);
   assert.equal(parsed.model, 'mnist');
   assert.equal(parsed.sample, 12);
   assert.equal(parsed.img, null);
   assert.deepEqual(parsed.view, view);
-  // Invalid numbers are not trusted (the key takes its default); unknown keys are ignored.
-  const bad = parseHash('#layer=-2&dchannel=1.5&steps=abc&sample=x&bogus=1&cmap=magma');
-  assert.deepEqual(bad.view, { ...DEFAULT_VIEW, cmap: 'magma' });
+  // Invalid values are not trusted (the key takes its default); unknown keys are ignored.
+  const bad = parseHash('#layer=-2&dchannel=1.5&channel=&sample=x&bogus=1&cmap=jet&gamma=3', SCHEMA);
+  assert.deepEqual(bad.view, { ...DEFAULTS, gamma: '3' });
   assert.equal(bad.sample, null);
   // A drawing travels as its pixels.
-  const drawn = formatHash({ model: 'fashion', source: { kind: 'drawn' }, image: new Float32Array(4), view: DEFAULT_VIEW });
-  assert.equal(drawn, '#model=fashion&img=AAAAAA');
+  const drawn = formatHash({ model: 'fashion', source: { kind: 'drawn' }, image: new Float32Array(4), view: DEFAULTS }, SCHEMA);
+  assert.equal(drawn, `#v=${LINK_VERSION}&model=fashion&img=AAAAAA`);
+});
+
+test('a panel upgrades the keys of older links', () => {
+  const renamed = { meta: { id: 'renamed', view: { opacity: { default: 0.7, valid: Number.isFinite } }, upgrade: (params, version) => version === 1 && params.set('opacity', String(params.get('alpha') / 100)) } };
+  const schema = viewSchema([...PANELS, renamed], {});
+  assert.equal(parseHash('#alpha=40&layer=3', schema).view.opacity, 0.4, 'no version: version 1, upgraded');
+  assert.equal(parseHash(`#v=${LINK_VERSION}&alpha=40`, schema).view.opacity, 0.7, 'current links are not upgraded');
 });
 
 test('a view key missing from an edited hash goes back to its default', () => {
   // The page applies a parsed hash with app.setView(parsed.view) (js/main.js, on 'hashchange'): a key the
   // edited hash no longer mentions must not keep the value the previous hash gave it.
-  const previous = parseHash('#model=mnist&sample=3&gamma=0&dall=1&dlayer=conv2&cmap=magma');
+  const previous = parseHash('#model=mnist&sample=3&gamma=0&dall=1&dlayer=conv2&cmap=magma', SCHEMA);
   assert.equal(previous.view.gamma, '0');
-  const edited = parseHash('#model=mnist&sample=3&cmap=magma');
-  assert.deepEqual(edited.view, { ...DEFAULT_VIEW, cmap: 'magma' });
+  const edited = parseHash('#model=mnist&sample=3&cmap=magma', SCHEMA);
+  assert.deepEqual(edited.view, { ...DEFAULTS, cmap: 'magma' });
   const applied = { ...previous.view, ...edited.view };
-  assert.equal(applied.gamma, DEFAULT_VIEW.gamma);
+  assert.equal(applied.gamma, DEFAULTS.gamma);
   assert.equal(applied.dall, false);
   assert.equal(applied.dlayer, '');
   assert.equal(applied.cmap, 'magma');
   // Every view key is in the parsed view, even for an empty hash.
-  assert.deepEqual(parseHash('').view, DEFAULT_VIEW);
-  assert.deepEqual(Object.keys(parseHash('#layer=4').view).sort(), Object.keys(DEFAULT_VIEW).sort());
-});
-
-test('IDX files parse, and truncated or foreign files are refused', () => {
-  const bytes = Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 40);
-  const { dims, data } = parseIdx(bytes);
-  assert.deepEqual(dims, [2, 1, 2]);
-  assert.deepEqual(Array.from(data), [10, 20, 30, 40]);
-  assert.throws(() => parseIdx(bytes.subarray(0, 19)), /truncated/);
-  assert.throws(() => parseIdx(Uint8Array.of(0x89, 0x50, 0x4e, 0x47)), /not an unsigned-byte IDX/);
-});
-
-test('weights are found next to the manifest', () => {
-  const manifest = 'https://example.org/site/models/lenet5-mnist.json';
-  assert.equal(weightsUrl(manifest, { weights: 'lenet5-mnist.safetensors' }), 'https://example.org/site/models/lenet5-mnist.safetensors');
-  assert.equal(weightsUrl(manifest, { weights: '../w/x.safetensors' }), 'https://example.org/site/w/x.safetensors');
-  assert.equal(weightsUrl(manifest, {}), 'https://example.org/site/models/lenet5-mnist.safetensors');
-});
-
-test('colormaps hit their anchor colours and the diverging one is white at zero', () => {
-  const rgb = (name, k) => Array.from(lut(name).subarray(k * 3, k * 3 + 3));
-  assert.deepEqual(rgb('viridis', 0), [0x44, 0x01, 0x54]);
-  assert.deepEqual(rgb('viridis', 255), [0xfd, 0xe7, 0x25]);
-  assert.deepEqual(rgb('gray', 0), [0, 0, 0]);
-  assert.deepEqual(rgb('gray', 255), [255, 255, 255]);
-  for (const c of rgb('diverging', 128)) assert.ok(c >= 240, 'near white in the middle');
-  assert.ok(rgb('diverging', 0)[2] > rgb('diverging', 0)[0], 'negative end is blue');
-  assert.ok(rgb('diverging', 255)[0] > rgb('diverging', 255)[2], 'positive end is red');
-  assert.deepEqual(COLORMAPS.map(([name]) => name), ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'diverging']);
+  assert.deepEqual(parseHash('', SCHEMA).view, DEFAULTS);
 });
 
 test('value ranges: signed maps are symmetric around zero', () => {
@@ -117,14 +137,7 @@ test('vector layers are laid out in near-square grids', () => {
   assert.deepEqual(vectorGrid(120), [11, 11]);
 });
 
-test('attribution options follow the view and maps reduce to one plane', () => {
-  const view = { ...DEFAULT_VIEW, target: '', steps: 16, baseline: 50, window: 4, stride: 2, fill: 100, sigma: 20 };
-  assert.deepEqual(attributionOptions('integrated-gradients', view), { output: 'logit', steps: 16, baseline: 0.5 });
-  assert.deepEqual(attributionOptions('occlusion', { ...view, target: '3' }), { output: 'logit', target: 3, window: 4, stride: 2, fill: 1 });
-  assert.deepEqual(attributionOptions('smoothgrad', view), { output: 'logit', samples: 50, sigma: 0.2, base: 'gradient' });
-  assert.deepEqual(attributionOptions('grad-cam', { ...view, camlayer: 'pool1' }), { output: 'logit', layer: 'pool1' });
-  assert.deepEqual(attributionOptions('saliency', view), { output: 'logit' });
-
+test('attribution maps reduce to one plane', () => {
   const twoChannels = { shape: [2, 1, 2], data: Float32Array.of(1, -3, 2, 1) };
   assert.deepEqual(Array.from(displayMap(twoChannels, false).data), [3, -2]);
   assert.deepEqual(Array.from(displayMap(twoChannels, true).data), [3, 2]);
@@ -132,8 +145,154 @@ test('attribution options follow the view and maps reduce to one plane', () => {
   assert.deepEqual(displayMap(cam, false), { height: 1, width: 2, data: Float32Array.of(0.5, 0) });
 });
 
+test('colormaps are the module\'s tables, and the diverging one is white at zero', () => {
+  const rgb = (name, k) => Array.from(lut(name).subarray(k * 3, k * 3 + 3));
+  assert.deepEqual(rgb('viridis', 0), [0x44, 0x01, 0x54]); // matplotlib's first viridis entry
+  assert.deepEqual(rgb('viridis', 255), [0xfd, 0xe7, 0x25]);
+  assert.deepEqual(rgb('gray', 0), [0, 0, 0]);
+  assert.deepEqual(rgb('gray', 255), [255, 255, 255]);
+  for (const c of rgb('diverging', 128)) assert.ok(c >= 240, 'near white in the middle');
+  assert.ok(rgb('diverging', 0)[2] > rgb('diverging', 0)[0], 'negative end is blue');
+  assert.ok(rgb('diverging', 255)[0] > rgb('diverging', 255)[2], 'positive end is red');
+  assert.deepEqual(colormapChoices().map(([name]) => name), wasm.colormaps().map((c) => c.name));
+  assert.equal(lut('no such map'), lut('viridis'));
+});
+
+test('the shipped gallery decodes through the module\'s IDX decoder', () => {
+  const read = (name) => new Uint8Array(readFileSync(new URL(`../../www/data/${name}`, import.meta.url)));
+  const gallery = readGallery({ images: read('mnist-gallery-images.idx3.gz'), labels: read('mnist-gallery-labels.idx1.gz') }, wasm);
+  assert.deepEqual([gallery.count, gallery.height, gallery.width], [300, 28, 28]);
+  const image = gallery.image(7);
+  assert.equal(image.length, 784);
+  assert.equal(image[100], gallery.pixels[7 * 784 + 100] / 255);
+  for (let k = 0; k < 10; k++) assert.equal(gallery.labels.filter((l) => l === k).length, 30, `30 images of class ${k}`);
+  // A labels file of another length is refused.
+  const plain = (dims, data) => Uint8Array.of(0, 0, 8, dims.length, ...dims.flatMap((d) => [0, 0, 0, d]), ...data);
+  assert.throws(() => readGallery({ images: plain([2, 1, 1], [1, 2]), labels: plain([3], [0, 1, 2]) }, wasm), /2 images but 3 labels/);
+});
+
+const PAGE = viewSchema([layersPanel, deconvPanel, attributionPanel, monitorPanel], app);
+const technique = (id) => catalogue.find((t) => t.id === id);
+
+test('attribution controls come from the catalogue: every option a view key, its default, its range', () => {
+  const fields = PAGE.fields;
+  for (const t of app.techniques('attribution')) {
+    for (const option of t.options) {
+      const key = optionKey(t, option);
+      assert.ok(fields.has(key), `${t.id} option ${option.key} has view key ${key}`);
+      assert.equal(fields.get(key).default, option.default ?? '');
+      if (option.type === 'int' || option.type === 'float') {
+        assert.ok(fields.get(key).valid(option.min) && !fields.get(key).valid(option.min - 1), `${key} starts at ${option.min}`);
+        if (option.max !== null) assert.ok(fields.get(key).valid(option.max) && !fields.get(key).valid(option.max + 1), `${key} ends at ${option.max}`);
+      }
+    }
+  }
+  // The defaults give the module every option at its catalogue default (null ones left to the technique).
+  const defaults = defaultView(PAGE);
+  for (const t of app.techniques('attribution')) {
+    const expected = Object.fromEntries(t.options.filter((o) => o.default !== null).map((o) => [o.key, o.default]));
+    assert.deepEqual(techniqueOptions(t, defaults), expected, t.id);
+  }
+});
+
+test('links made before the catalogue (version 1) open the same view', () => {
+  // A link the page wrote before this change: percent values for σ, baseline and fill, `camlayer`, bare
+  // option keys. What that page handed the module for each method is written out below (its
+  // attributionOptions), and the view must be the one a current link of the same state opens.
+  const old = '#model=mnist&sample=3&layer=3&cmap=magma&dlayer=conv2&dchannel=5&dall=1&gamma=0' +
+    '&method=smoothgrad&target=3&output=log_prob&aview=absolute&opacity=40&compare=occlusion,grad-cam' +
+    '&steps=16&baseline=50&samples=20&sigma=15&base=saliency&camlayer=pool1&window=4&stride=2&fill=100';
+  const parsed = parseHash(old, PAGE);
+  const sent = {
+    'integrated-gradients': { target: 3, output: 'log_prob', steps: 16, baseline: 0.5 },
+    smoothgrad: { target: 3, output: 'log_prob', samples: 20, sigma: 0.15, base: 'saliency' },
+    'grad-cam': { target: 3, output: 'log_prob', layer: 'pool1' },
+    'guided-grad-cam': { target: 3, output: 'log_prob', layer: 'pool1' },
+    occlusion: { target: 3, output: 'log_prob', window: 4, stride: 2, fill: 1 },
+    saliency: { target: 3, output: 'log_prob' },
+  };
+  for (const [id, options] of Object.entries(sent)) {
+    const now = techniqueOptions(technique(id), parsed.view);
+    for (const [key, value] of Object.entries(options)) assert.equal(now[key], value, `${id} ${key}`);
+  }
+  const { view } = parsed;
+  assert.deepEqual(
+    [view.layer, view.cmap, view.dlayer, view.dchannel, view.dall, view.gamma, view.method, view.aview, view.opacity, view.compare],
+    [3, 'magma', 'conv2', 5, true, '0', 'smoothgrad', 'absolute', 40, 'occlusion,grad-cam'],
+  );
+  // The same state written now, and read back: the same view.
+  const now = formatHash({ model: 'mnist', source: { kind: 'gallery', index: 3 }, image: null, view }, PAGE);
+  assert.match(now, /^#v=2&model=mnist&sample=3&/);
+  assert.match(now, /&integrated-gradients\.baseline=0\.5&.*&occlusion\.fill=1&/);
+  assert.deepEqual(parseHash(now, PAGE).view, view);
+  // A version-1 link without attribution keys opens the defaults; a current link is not upgraded again.
+  assert.deepEqual(parseHash('#model=mnist&sample=3', PAGE).view, defaultView(PAGE));
+  assert.equal(parseHash('#v=2&sigma=15', PAGE).view['smoothgrad.sigma'], technique('smoothgrad').options.find((o) => o.key === 'sigma').default);
+});
+
 test('monitor verdicts read as distance against γ', () => {
   assert.equal(describeDistance({ distance: 0, gamma: 2, warn: false }), 'distance 0 ≤ γ 2');
   assert.equal(describeDistance({ distance: 5, gamma: 2, warn: true }), 'distance 5 > γ 2');
   assert.equal(describeDistance({ distance: Infinity, gamma: 2, warn: true }), 'no training pattern of this class');
+});
+
+/** A stand-in for the browser's Worker running js/worker.js: records messages, answers as `reply` says. */
+class FakeWorker {
+  static started = [];
+  constructor(url) {
+    this.url = url;
+    this.posted = [];
+    FakeWorker.started.push(this);
+  }
+  postMessage(message) {
+    this.posted.push(message);
+    if (message.type === 'load') queueMicrotask(() => this.onmessage({ data: { id: message.id, type: 'result', result: true } }));
+  }
+  answer(data) {
+    this.onmessage({ data });
+  }
+  terminate() {
+    this.terminated = true;
+  }
+}
+
+test('the worker side: a newer task cancels the running one, a trapped worker is replaced once', async () => {
+  globalThis.Worker = FakeWorker;
+  globalThis.location = { origin: 'http://page.example' };
+  const { RemoteModel, isCancelled } = await import('../../www/js/remote.js');
+  const traps = [];
+  const remote = new RemoteModel({ text: '{}', bytes: new Uint8Array(1) }, (error) => traps.push(error.message));
+  const first = FakeWorker.started.at(-1);
+  await remote.loaded;
+  const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  // A long run is under way; a newer task asks for the worker: the run is cancelled at once.
+  const slow = remote.latest(() => remote.run(new Float32Array(4), 'long', {}, () => {}));
+  await flush();
+  const run = first.posted.find((m) => m.type === 'run');
+  const newer = remote.latest(() => 'newer result');
+  await flush();
+  assert.deepEqual(first.posted.at(-1), { type: 'cancel', id: run.id });
+  first.answer({ id: run.id, type: 'cancelled' });
+  await assert.rejects(slow, (error) => isCancelled(error));
+  assert.equal(await newer, 'newer result');
+
+  // The worker's instance traps: the request fails, the app hears it once, a new worker loads the model.
+  const failed = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  await flush();
+  const second = first.posted.filter((m) => m.type === 'run').at(-1);
+  first.answer({ id: second.id, type: 'error', message: 'RuntimeError: unreachable', trap: true });
+  await assert.rejects(failed, /unreachable/);
+  assert.deepEqual(traps, ['RuntimeError: unreachable']);
+  assert.ok(first.terminated);
+  const replacement = FakeWorker.started.at(-1);
+  assert.notEqual(replacement, first);
+  assert.equal(replacement.posted[0].type, 'load');
+  await remote.loaded;
+  const again = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  await flush();
+  const third = replacement.posted.find((m) => m.type === 'run');
+  replacement.answer({ id: third.id, type: 'result', result: { micros: 1 } });
+  assert.deepEqual(await again, { micros: 1 });
+  remote.terminate();
 });

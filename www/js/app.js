@@ -1,66 +1,86 @@
-// The hub shared by the page and the widget: one loaded model, the current input image, the view state and
-// memoized analyses of that image. Panels read from it and listen to its events:
-//   'image' — a new input (or none); 'view' — view state changed (detail: the changed keys).
-// No DOM access here; the heavy methods go to a Web Worker with its own copy of the model (`worker()`).
+// The hub shared by the page and the widget: one engine (a wasm instance and its model, js/engine.js), the
+// current input image, the view state its panels declare (js/view.js) and the memoized analyses of that image.
+// Every model call goes through here, timed and cached in one place; panels never touch the model. Events:
+//   'image' — a new input (or none); 'view' — view state changed (detail: the changed keys);
+//   'restart' — the engine came back after a trap (everything must be drawn again);
+//   'problem' — something the user should hear about once (detail: the message).
+// No DOM access here; the long techniques go to a Web Worker with its own instance (js/remote.js).
 
-import { RemoteModel } from './remote.js';
+import { RemoteModel, isCancelled } from './remote.js';
+import { viewSchema, completeView } from './view.js';
 
-/** View state defaults; every key is mirrored in the URL hash by the page. */
-export const DEFAULT_VIEW = Object.freeze({
-  layer: 1, // layer explorer: 1-based layer number
-  channel: 0, // layer explorer: highlighted channel
-  cmap: 'viridis',
-  range: 'map', // 'map': each map its own range; 'layer': one range for the layer
-  dlayer: '', // deconvnet: conv layer name ('' = the first conv layer)
-  dchannel: 0,
-  unit: 'all', // 'all' | 'max' | 'y,x'
-  dmode: 'diverging', // 'diverging' | 'gray'
-  dall: false, // show all reconstructions at once
-  method: 'integrated-gradients', // attribution method
-  target: '', // attribution target class ('' = the predicted one)
-  output: 'logit', // 'logit' | 'log_prob'
-  aview: 'signed', // 'signed' | 'absolute'
-  opacity: 70, // overlay opacity in percent
-  compare: '', // comma-separated methods shown side by side
-  steps: 50, // integrated gradients
-  baseline: 0, // integrated gradients: baseline pixel value in percent
-  samples: 50, // SmoothGrad
-  sigma: 15, // SmoothGrad: noise in percent of the input range
-  base: 'gradient', // SmoothGrad: averaged method
-  camlayer: '', // Grad-CAM layer ('' = the default, the last conv's ReLU)
-  window: 5, // occlusion
-  stride: 1,
-  fill: 0, // occlusion: fill value in percent
-  gamma: '', // runtime monitor: γ ('' = the monitor's default)
-});
+/** Mean duration of `fn` in microseconds over as many runs as fit in `budgetMs` (at least 3, after a warm-up). */
+export function measure(fn, budgetMs = 100) {
+  fn();
+  let runs = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (runs < 3 || (elapsed < budgetMs && runs < 10000)) {
+    fn();
+    runs++;
+    elapsed = performance.now() - start;
+  }
+  return (elapsed * 1000) / runs;
+}
 
 export class App extends EventTarget {
   /**
-   * @param model  a wasm `Model`
-   * @param spec   the model's entry of config.js MODELS (title, gallery name, ...)
+   * @param engine   a loaded js/engine.js `Engine`
+   * @param spec     the model's entry of config.js MODELS (title, gallery name, ...)
    * @param gallery  the sample set (data.js fetchGallery) or null
-   * @param files  the model files `{ text, bytes }`, for the worker that runs the heavy methods
+   * @param panels   panel modules to offer; those the model cannot serve are left out (`this.panels`)
+   * @param view     initial view state (keys the panels do not declare are dropped)
    */
-  constructor({ model, spec, gallery = null, view = {}, files = null }) {
+  constructor({ engine, spec, gallery = null, panels = [], view = {} }) {
     super();
-    this.model = model;
-    this.files = files;
-    this.remote = null;
-    /** The manifest's "monitor" entry (layer, neurons, γ, build statistics) when a monitor is loaded. */
-    this.monitor = files?.monitor ? files.manifest.monitor : null;
+    this.engine = engine;
     this.spec = spec;
     this.gallery = gallery;
-    this.info = model.info();
+    /** The manifest's "monitor" entry (layer, neurons, γ, build statistics) when a monitor is loaded. */
+    this.monitor = engine.files.monitor ? engine.files.manifest.monitor : null;
+    this.info = engine.call((model) => model.info());
     this.labels = this.info.labels;
     this.layers = this.info.layers;
     // The deconvnet's conv blocks (from the core): each conv layer with the layer whose output are its
     // activations (its max-pool for LeNet-5), numbered from 1, and that output's shape.
     this.deconvLayers = this.info.convBlocks.map((block) => ({ ...block, shape: this.layers[block.activations - 1].shape }));
-    this.view = { ...DEFAULT_VIEW, ...view };
+    /** Every technique the module offers (the wasm `catalogue()`: ids, labels, options, explanations). */
+    this.catalogue = engine.call((model, glue) => glue.catalogue());
+    this.panels = panels.filter((panel) => this.offers(panel));
+    this.schema = viewSchema(this.panels, this);
+    this.view = completeView(this.schema, view);
     this.image = null;
     this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
-    this.cache = new Map();
+    this.cache = new Map(); // analyses of the current image
+    this.modelCache = new Map(); // what does not depend on the image (filters)
     this.timings = {}; // last duration in microseconds of each core call
+    this.remote = null;
+    this.listen(engine);
+  }
+
+  listen(engine) {
+    engine.addEventListener('trap', (event) => this.report(`the WebAssembly module failed and is restarting (${event.detail.message})`));
+    engine.addEventListener('failed', (event) => this.report(`the WebAssembly module could not be restarted: ${event.detail.message}`));
+    engine.addEventListener('healed', () => {
+      this.cache.clear();
+      this.modelCache.clear();
+      this.dispatchEvent(new Event('restart'));
+    });
+  }
+
+  report(message) {
+    this.dispatchEvent(new CustomEvent('problem', { detail: message }));
+  }
+
+  /** Whether the model has every method `panel` needs, and whatever else the panel asks for. */
+  offers(panel) {
+    const methods = (panel.meta.requires ?? []).every((name) => this.engine.has(name));
+    return methods && (panel.meta.when?.(this) ?? true);
+  }
+
+  /** The catalogue's techniques of `family` ('attribution', 'deconvnet', ...), in catalogue order. */
+  techniques(family) {
+    return this.catalogue.filter((technique) => technique.family === family);
   }
 
   /** Sets the input image (Float32Array of C*H*W, or null for none) and tells the panels. */
@@ -73,67 +93,117 @@ export class App extends EventTarget {
 
   /** Merges `patch` into the view state and tells the panels which keys changed. */
   setView(patch) {
-    const changed = Object.keys(patch).filter((key) => this.view[key] !== patch[key]);
+    const changed = Object.keys(patch).filter((key) => this.schema.fields.has(key) && this.view[key] !== patch[key]);
     if (changed.length === 0) return;
-    Object.assign(this.view, patch);
+    for (const key of changed) this.view[key] = patch[key];
     this.dispatchEvent(new CustomEvent('view', { detail: changed }));
   }
 
-  /** Runs a core call, recording its duration under `name` in `timings`. */
-  timed(name, fn) {
+  /** Model method `name` on `args`, its duration recorded under `name` in `timings`. */
+  core(name, ...args) {
     const start = performance.now();
-    const result = fn();
+    const result = this.engine.call((model) => model[name](...args));
     this.timings[name] = (performance.now() - start) * 1000;
     return result;
   }
 
-  memo(key, fn) {
-    if (!this.cache.has(key)) this.cache.set(key, fn());
-    return this.cache.get(key);
+  memo(cache, key, fn) {
+    if (!cache.has(key)) cache.set(key, fn());
+    return cache.get(key);
+  }
+
+  /** Model method `name` on the current image and `args`, once per image; null without an image. */
+  analysis(name, ...args) {
+    return this.image && this.memo(this.cache, JSON.stringify([name, ...args]), () => this.core(name, this.image, ...args));
   }
 
   /** `{ label, logits, probs }` of the current image, or null without one. */
   prediction() {
-    return this.image && this.memo('predict', () => this.timed('predict', () => this.model.predict(this.image)));
+    return this.analysis('predict');
   }
 
-  /** Every layer's output for the current image, in manifest order (index 1-based), or null. */
-  activations() {
-    return this.image && this.memo('activations', () => this.timed('activations', () => this.model.activations(this.image)));
-  }
-
-  /** One layer's output by its 1-based number. */
+  /** One layer's output by its 1-based number (all layers are computed once per image). */
   activation(layer) {
-    return this.activations()?.[layer - 1] ?? null;
+    return this.analysis('activations')?.[layer - 1] ?? null;
   }
 
   /** Deconvnet reconstruction of one channel (`unit`: 'all' | 'max' | 'y,x'), or null. */
   deconv(layer, channel, unit = 'all') {
-    return (
-      this.image &&
-      this.memo(`deconv:${layer}:${channel}:${unit}`, () =>
-        this.timed('deconv', () => this.model.deconv(this.image, layer, channel, unit)),
-      )
-    );
+    return this.analysis('deconv', layer, channel, unit);
   }
 
   /** All channels of all conv layers reconstructed at once, or null. */
   deconvAll() {
-    return this.image && this.memo('deconvAll', () => this.timed('deconvAll', () => this.model.deconvAll(this.image)));
+    return this.analysis('deconvAll');
   }
 
-  /** The runtime monitor's verdict on the current image at the view's γ, or null (no image or no monitor). */
+  /**
+   * The runtime monitor's verdict on the current image, or null (no image or no monitor), at the view's γ
+   * (the monitor panel's key; without that panel, or when '', the monitor's own γ).
+   */
   monitorCheck() {
-    if (!this.image || !this.monitor) return null;
-    const gamma = this.view.gamma === '' ? undefined : Number(this.view.gamma);
-    return this.memo(`monitor:${this.view.gamma}`, () => this.timed('monitor', () => this.model.monitorCheck(this.image, gamma)));
+    if (!this.monitor) return null;
+    const gamma = this.view.gamma ?? '';
+    return gamma === '' ? this.analysis('monitorCheck') : this.analysis('monitorCheck', Number(gamma));
   }
 
   /** Kernels of a conv layer (OIHW); independent of the image, so cached for the model's lifetime. */
   filters(layer) {
-    this.filterCache ??= new Map();
-    if (!this.filterCache.has(layer)) this.filterCache.set(layer, this.model.filters(layer));
-    return this.filterCache.get(layer);
+    return this.memo(this.modelCache, layer, () => this.core('filters', layer));
+  }
+
+  /** The predicted class of any image (not the current one; not cached). */
+  classify(image) {
+    return this.core('predict', image).label;
+  }
+
+  /** The model input of an RGBA drawing (`Uint8ClampedArray` of width·height·4), preprocessed as the CLI does. */
+  preprocessRgba(rgba, width, height) {
+    return this.core('preprocessRgba', rgba, width, height);
+  }
+
+  /** The model input of an image file's bytes (PNG, JPEG, PGM). */
+  preprocessFile(bytes) {
+    return this.core('preprocessFile', bytes);
+  }
+
+  /** Mean duration in µs of model method `name` on the current image, uncached (the perf footer). */
+  measure(name) {
+    const image = this.image;
+    return measure(() => this.engine.call((model) => model[name](image)));
+  }
+
+  /** The worker's result for a technique with `options` on the current image, if it was computed. */
+  computed(technique, options) {
+    return this.cache.get(JSON.stringify(['worker', technique, options])) ?? null;
+  }
+
+  /**
+   * Runs `task(run)` on the worker, latest first: asking for a new task cancels the running one at once (its
+   * promise resolves null). `run(technique, options, onProgress)` computes one technique on the current image
+   * (cached like `computed`); `onProgress(fraction, technique)`.
+   */
+  background(task) {
+    const remote = this.worker();
+    const run = async (technique, options, onProgress) => {
+      const key = JSON.stringify(['worker', technique, options]);
+      if (this.cache.has(key)) return this.cache.get(key);
+      const image = this.image;
+      const result = await remote.run(image, technique, options, onProgress);
+      this.timings[technique] = result.micros;
+      if (this.image === image) this.cache.set(key, result);
+      return result;
+    };
+    return remote.latest(() => task(run)).catch((error) => {
+      if (!isCancelled(error)) throw error;
+      return null;
+    });
+  }
+
+  /** The Web Worker's copy of the model (js/remote.js), started on first use. */
+  worker() {
+    this.remote ??= new RemoteModel(this.engine.files, (error) => this.report(`the background worker failed and was restarted (${error.message})`));
+    return this.remote;
   }
 
   /** The conv layer whose channels a layer's maps are (conv1 for conv1, relu1 and pool1), or null. */
@@ -141,23 +211,14 @@ export class App extends EventTarget {
     return this.deconvLayers.find((block) => block.conv <= layerNumber && layerNumber <= block.activations)?.name ?? null;
   }
 
-  /** The Web Worker's copy of the model (js/remote.js), started on first use. */
-  worker() {
-    if (!this.remote) {
-      if (!this.files) throw new Error('this app was created without its model files: no worker');
-      this.remote = new RemoteModel(this.files);
-    }
-    return this.remote;
+  /** Label text of class `k`. */
+  label(k) {
+    return this.labels[k] ?? String(k);
   }
 
   /** Frees the wasm model and stops the worker. */
   dispose() {
     this.remote?.terminate();
-    this.model.free();
-  }
-
-  /** Label text of class `k`. */
-  label(k) {
-    return this.labels[k] ?? String(k);
+    this.engine.free();
   }
 }

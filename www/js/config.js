@@ -24,3 +24,4 @@ export const DEFAULT_MODEL = 'mnist';
 
 /** The wasm glue module and its binary, next to the page. */
 export const WASM_MODULE = here('pkg/convscope.js');
+export const WASM_BINARY = here('pkg/convscope_bg.wasm');

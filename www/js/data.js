@@ -1,5 +1,7 @@
-// Fetching what the page analyses: the model (manifest + safetensors weights) and the gallery of test images
-// (a gzipped IDX pair made by scripts/make-gallery.py). No DOM here, so the worker can use it too.
+// Fetching what the page analyses: the model (manifest + safetensors weights + runtime-monitor file) and the
+// gallery of test images (a gzipped IDX pair made by scripts/make-gallery.py). The wasm module is the one
+// source of the rules: `manifestFiles` names the files a manifest points at (checked by the core's
+// manifest-relative resolver) and `decodeIdx` reads IDX (gzip or plain). No DOM here.
 
 /** Fetches `url` as bytes; errors name the file so a missing model is easy to diagnose. */
 async function fetchBytes(url) {
@@ -8,72 +10,35 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Gunzips when the bytes start with the gzip magic (a server may already have decoded them). */
-async function maybeGunzip(bytes) {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Parses an unsigned-byte IDX file into its dimensions and payload. */
-export function parseIdx(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4 || view.getUint16(0) !== 0 || bytes[2] !== 0x08) {
-    throw new Error('not an unsigned-byte IDX file');
-  }
-  const rank = bytes[3];
-  const dims = [];
-  for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i));
-  const start = 4 + 4 * rank;
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length < start + size) throw new Error(`IDX payload truncated: ${bytes.length - start} of ${size} bytes`);
-  return { dims, data: bytes.subarray(start, start + size) };
-}
-
-/**
- * The weights URL of a manifest: its `weights` field when it names a file (relative to the manifest),
- * otherwise the manifest's name with `.safetensors`.
- */
-export function weightsUrl(manifestUrl, manifest) {
-  const named = typeof manifest.weights === 'string' ? manifest.weights : manifest.weights?.file;
-  if (typeof named === 'string') return new URL(named, manifestUrl).href;
-  return manifestUrl.replace(/\.json$/, '.safetensors');
-}
-
 /**
  * Loads a model's files: `{ text, manifest, bytes, monitor }` — the manifest text and its parsed JSON, the
- * weights, and the runtime-monitor file its `"monitor"` entry names (null when it has none).
+ * weights, and the runtime-monitor file (null when it has none). `glue` is an instantiated wasm glue module.
  */
-export async function fetchModelFiles(manifestUrl) {
+export async function fetchModelFiles(manifestUrl, glue) {
   const response = await fetch(manifestUrl);
   if (!response.ok) throw new Error(`cannot load ${manifestUrl}: HTTP ${response.status}`);
   const text = await response.text();
-  const manifest = JSON.parse(text);
-  const monitorFile = manifest.monitor?.file;
+  const names = glue.manifestFiles(text);
   const [bytes, monitor] = await Promise.all([
-    fetchBytes(weightsUrl(manifestUrl, manifest)),
-    typeof monitorFile === 'string' ? fetchBytes(new URL(monitorFile, manifestUrl).href) : null,
+    fetchBytes(new URL(names.weights, manifestUrl).href),
+    names.monitor ? fetchBytes(new URL(names.monitor, manifestUrl).href) : null,
   ]);
-  return { text, manifest, bytes, monitor };
+  // The parsed manifest is only read for what the module does not report (the monitor's build statistics).
+  return { text, manifest: JSON.parse(text.replace(/^\uFEFF/, '')), bytes, monitor };
 }
 
-/** A wasm `Model` from fetched files, with its runtime monitor loaded when there is one. */
-export function loadModel(Model, files) {
-  const model = Model.load(files.text, files.bytes);
-  if (files.monitor) model.loadMonitor(files.monitor);
-  return model;
-}
-
-/** Loads a gallery written by scripts/make-gallery.py: `{ count, height, width, labels, image(i) }`. */
+/** The two files of a gallery written by scripts/make-gallery.py: `{ images, labels }` bytes. */
 export async function fetchGallery(prefix) {
-  const [imageBytes, labelBytes] = await Promise.all([
-    fetchBytes(`${prefix}-images.idx3.gz`).then(maybeGunzip),
-    fetchBytes(`${prefix}-labels.idx1.gz`).then(maybeGunzip),
-  ]);
-  const images = parseIdx(imageBytes);
-  const labels = parseIdx(labelBytes);
+  const [images, labels] = await Promise.all([fetchBytes(`${prefix}-images.idx3.gz`), fetchBytes(`${prefix}-labels.idx1.gz`)]);
+  return { images, labels };
+}
+
+/** A fetched gallery decoded with `glue.decodeIdx`: `{ count, height, width, labels, pixels, image(i) }`. */
+export function readGallery(files, glue) {
+  const images = glue.decodeIdx(files.images);
+  const labels = glue.decodeIdx(files.labels);
   const [count, height, width] = images.dims;
-  if (labels.dims[0] !== count) throw new Error(`gallery has ${count} images but ${labels.dims[0]} labels`);
+  if (images.dims.length !== 3 || labels.dims[0] !== count) throw new Error(`gallery has ${count} images but ${labels.dims[0]} labels`);
   const size = height * width;
   return {
     count,

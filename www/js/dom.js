@@ -11,3 +11,24 @@ export function optionsHtml(pairs, selected) {
     .map(([value, label]) => `<option value="${escapeHtml(value)}"${String(value) === String(selected) ? ' selected' : ''}>${escapeHtml(label)}</option>`)
     .join('');
 }
+
+/**
+ * A new element: `el('label', { className: 'field', title }, 'Steps', input)`. Props are set as properties
+ * (`className`, `value`, `hidden`, `onclick`, ...), except `dataset` and `attrs` (objects of attributes).
+ */
+export function el(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  const { dataset = {}, attrs = {}, ...rest } = props;
+  Object.assign(element, rest);
+  Object.assign(element.dataset, dataset);
+  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, value);
+  element.append(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  return element;
+}
+
+/** A `<select>` of `[value, label]` pairs with `selected` chosen. */
+export function selectOf(pairs, selected, props = {}) {
+  const select = el('select', props, ...pairs.map(([value, label]) => el('option', { value: String(value), textContent: label })));
+  select.value = String(selected);
+  return select;
+}

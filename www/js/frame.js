@@ -1,9 +1,10 @@
-// The frame around every panel: title, description, "Download PNG", an empty state when there is no input,
-// and the render loop. A panel's `createPanel(root, app)` returns `{ render(), snapshot?() }`; the frame calls
-// `render` once per animation frame after the app's 'image' or 'view' events, and only while the panel is on
-// screen (a panel scrolled away catches up when it comes back).
+// The frame around every panel: title, description, "how to read this" from the catalogue (`meta.explainedBy`),
+// "Download PNG", an empty state when there is no input, and the render loop. A panel's `createPanel(root, app)` returns `{ render(), snapshot?() }`; the frame calls
+// `render` once per animation frame after the app's 'image', 'view' or 'restart' events, and only while the
+// panel is on screen (a panel scrolled away catches up when it comes back).
 
 import { downloadCanvas } from './render.js';
+import { techniqueHelp } from './controls.js';
 
 /**
  * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
@@ -28,6 +29,12 @@ export function mountPanel(container, panel, app) {
     <p class="panel-error" role="alert" hidden></p>`;
   section.querySelector('h2').textContent = meta.title;
   section.querySelector('.panel-description').textContent = meta.description;
+  const [technique] = meta.explainedBy ? app.techniques(meta.explainedBy) : [];
+  if (technique) {
+    const help = techniqueHelp();
+    help.show(technique);
+    section.querySelector('.panel-body').before(help.element);
+  }
   container.append(section);
 
   const body = section.querySelector('.panel-body');
@@ -79,8 +86,8 @@ export function mountPanel(container, panel, app) {
     if (visible && dirty && !frame) frame = requestAnimationFrame(draw);
   });
   observer.observe(section);
-  app.addEventListener('image', invalidate);
-  app.addEventListener('view', invalidate);
+  const events = ['image', 'view', 'restart'];
+  for (const name of events) app.addEventListener(name, invalidate);
 
   return {
     element: section,
@@ -92,8 +99,7 @@ export function mountPanel(container, panel, app) {
     destroy() {
       observer.disconnect();
       if (frame) cancelAnimationFrame(frame);
-      app.removeEventListener('image', invalidate);
-      app.removeEventListener('view', invalidate);
+      for (const name of events) app.removeEventListener(name, invalidate);
       view.destroy?.();
       section.remove();
     },

@@ -1,22 +1,16 @@
-// Page bootstrap: load the wasm module and a model, mount the panels of the registry, keep the URL hash in
-// sync with the state, switch models. Sets body[data-ready="true"] once the first analysis is on screen.
+// The page: convscope started in #panels (js/start.js) with every panel, plus what only the page has — the
+// model switch, the model line, the perf footer and the URL hash kept in sync with the state (js/hash.js).
+// Sets body[data-ready="true"] once the first analysis is on screen. `viewer` is exported for the console
+// and the tests (`(await import('./js/main.js')).viewer.app`).
 
-import { MODELS, DEFAULT_MODEL, WASM_MODULE } from './config.js';
-import { fetchModelFiles, fetchGallery, loadModel } from './data.js';
-import { App } from './app.js';
-import { PANELS, isAvailable } from './panels/index.js';
-import { mountPanel } from './frame.js';
+import { DEFAULT_MODEL, MODELS } from './config.js';
+import { startApp, galleryInput } from './start.js';
 import { parseHash, formatHash, decodeImage } from './hash.js';
 import { createPerfFooter } from './perf.js';
 
-const panelsRoot = document.querySelector('#panels');
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
 
-let wasm = null;
-let app = null;
-let modelId = null;
-let mounted = [];
 let perf = null;
 let writtenHash = '';
 
@@ -27,104 +21,84 @@ function setStatus(text, isError = false) {
   statusLine.setAttribute('role', isError ? 'alert' : 'status');
 }
 
-async function loadWasm() {
-  try {
-    wasm = await import(WASM_MODULE);
-    await wasm.default();
-  } catch (error) {
-    throw new Error(`the WebAssembly module did not load (${error.message}). Build it with: wasm-pack build --target web --out-dir www/pkg`);
-  }
-}
+export const viewer = startApp(document.querySelector('#panels'), { onStatus: setStatus, onOpen: opened });
 
 /**
- * The input to show: the link's image, else the link's test image, else the previous model's drawing or
- * upload, else the previous test image index, else test image 0.
+ * The input a link asks for: its image, else its test image, else the previous model's drawing or upload,
+ * else the previous test image index, else test image 0.
  */
-function chooseInput(next, requested, previous) {
-  const { channels, height, width } = next.info.input;
-  const fromLink = requested.img ? decodeImage(requested.img, channels * height * width) : null;
-  if (fromLink) return [fromLink, { kind: 'link' }];
-  const keep = previous?.image && requested.sample === null;
-  if (keep && previous.source?.kind !== 'gallery') return [previous.image, previous.source];
-  if (!next.gallery) return [null, null];
-  const wanted = requested.sample ?? (keep ? previous.source.index : 0);
-  const i = Math.min(wanted, next.gallery.count - 1);
-  return [next.gallery.image(i), { kind: 'gallery', index: i, label: next.gallery.labels[i] }];
+function linkedInput(link) {
+  return (next, previous) => {
+    const { channels, height, width } = next.info.input;
+    const image = link.img ? decodeImage(link.img, channels * height * width) : null;
+    if (image) return [image, { kind: 'link' }];
+    const keep = previous?.image && link.sample === null;
+    if (keep && previous.source?.kind !== 'gallery') return [previous.image, previous.source];
+    return galleryInput(next, link.sample ?? (keep ? previous.source.index : 0));
+  };
 }
 
 function scheduleHashWrite() {
+  const { app } = viewer;
   clearTimeout(scheduleHashWrite.timer);
   scheduleHashWrite.timer = setTimeout(() => {
-    writtenHash = formatHash({ model: modelId, source: app.source, image: app.image, view: app.view });
+    writtenHash = formatHash({ model: app.spec.id, source: app.source, image: app.image, view: app.view }, app.schema);
     if (writtenHash !== location.hash) history.replaceState(null, '', writtenHash);
   }, 250);
 }
 
-/**
- * Loads model `id` and rebuilds the panels around it. The current model stays on screen (and usable) until
- * the new one has loaded; if it fails to load, nothing changes but the status line.
- */
-async function openModel(id, requested) {
-  const spec = MODELS[id] ?? MODELS[DEFAULT_MODEL];
-  setStatus(`Loading the ${spec.title} model…`);
-  const [files, gallery] = await Promise.all([fetchModelFiles(spec.manifest), fetchGallery(spec.gallery).catch(() => null)]);
-  const model = loadModel(wasm.Model, files);
-  const next = new App({ model, spec, gallery, files, view: { ...(app?.view ?? {}), ...requested.view } });
-  const [image, source] = chooseInput(next, requested, app);
-
-  document.body.dataset.ready = 'false';
-  for (const panel of mounted) panel.destroy();
-  perf?.stop();
-  app?.dispose();
-  app = next;
-  modelId = id in MODELS ? id : DEFAULT_MODEL;
-  for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === modelId;
+function opened(app) {
+  for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === app.spec.id;
   const accuracy = app.info.metrics?.test_accuracy;
-  document.querySelector('#model-name').textContent = [
-    app.info.name,
-    spec.description,
-    typeof accuracy === 'number' ? `${(accuracy * 100).toFixed(2)}% test accuracy` : '',
-  ]
+  document.querySelector('#model-name').textContent = [app.info.name, app.spec.description, typeof accuracy === 'number' ? `${(accuracy * 100).toFixed(2)}% test accuracy` : '']
     .filter(Boolean)
     .join(' · ');
-
-  mounted = PANELS.filter((panel) => isAvailable(panel, app)).map((panel) => mountPanel(panelsRoot, panel, app));
   app.addEventListener('image', scheduleHashWrite);
   app.addEventListener('view', scheduleHashWrite);
-  app.setImage(image, source);
-  for (const panel of mounted) panel.flush();
+  perf?.stop();
   perf = createPerfFooter(document.querySelector('#perf'), app);
-  setStatus('');
   document.body.dataset.ready = 'true';
 }
 
+/** Opens the model and view of a parsed link (the schema is the current app's, or the new one's). */
+function openLink(hash) {
+  const id = new URLSearchParams(hash.replace(/^#/, '')).get('model') ?? DEFAULT_MODEL;
+  document.body.dataset.ready = 'false';
+  perf?.stop();
+  let link = null;
+  return viewer.open(id in MODELS ? id : DEFAULT_MODEL, {
+    view: (next) => (link = parseHash(hash, next.schema)).view,
+    input: (next, previous) => linkedInput(link)(next, previous),
+  });
+}
+
 function report(error) {
-  setStatus(`Could not ${app ? 'switch models' : 'start'}: ${error?.message ?? error}`, true);
-  for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === modelId;
+  setStatus(`Could not ${viewer.app ? 'switch models' : 'start'}: ${error?.message ?? error}`, true);
+  document.body.dataset.ready = String(Boolean(viewer.app));
+  for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === viewer.app?.spec.id;
 }
 
 modelSwitch.addEventListener('change', (event) => {
   const id = event.target.value;
-  if (id !== modelId) openModel(id, { sample: null, img: null, view: {} }).then(scheduleHashWrite, report);
+  if (id === viewer.app?.spec.id) return;
+  document.body.dataset.ready = 'false';
+  viewer.open(id, { input: linkedInput({ img: null, sample: null }) }).then(scheduleHashWrite, report);
 });
 
 window.addEventListener('hashchange', () => {
+  const { app } = viewer;
   if (location.hash === writtenHash || !app) return;
-  const requested = parseHash(location.hash);
-  const id = requested.model ?? DEFAULT_MODEL;
-  if (id !== modelId) {
-    openModel(id, requested).catch(report);
+  const id = new URLSearchParams(location.hash.slice(1)).get('model') ?? DEFAULT_MODEL;
+  if (id !== app.spec.id) {
+    openLink(location.hash).catch(report);
     return;
   }
-  app.setView(requested.view);
-  if (requested.img || requested.sample !== null) {
-    const [image, source] = chooseInput(app, requested, null);
+  const link = parseHash(location.hash, app.schema);
+  app.setView(link.view);
+  if (link.img || link.sample !== null) {
+    const [image, source] = linkedInput(link)(app, null);
     if (image) app.setImage(image, source);
   }
 });
 
-(async () => {
-  const requested = parseHash(location.hash);
-  await loadWasm();
-  await openModel(requested.model ?? DEFAULT_MODEL, requested);
-})().catch(report);
+openLink(location.hash).catch(report);

@@ -1,20 +1,5 @@
 // The "perf" footer: how long the core takes in this browser. Each call is repeated until 100 ms have passed
-// (timer resolution in browsers is coarse, often 0.1 ms), and the mean per call is shown in microseconds.
-
-/** Mean duration of `fn` in microseconds over as many runs as fit in `budgetMs` (at least 3). */
-export function measure(fn, budgetMs = 100) {
-  fn(); // warm-up: first call may allocate
-  let runs = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (runs < 3 || elapsed < budgetMs) {
-    fn();
-    runs++;
-    elapsed = performance.now() - start;
-    if (runs >= 10000) break;
-  }
-  return (elapsed * 1000) / runs;
-}
+// (timer resolution in browsers is coarse, often 0.1 ms; App.measure), and the mean per call is shown.
 
 function formatMicros(us) {
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 1 : 0)} µs`;
@@ -39,14 +24,16 @@ export function createPerfFooter(root, app) {
       text.textContent = 'Pick an input to measure.';
       return;
     }
-    const image = app.image;
-    const parts = [
-      `forward ${formatMicros(measure(() => app.model.predict(image)))}`,
-      `all activations ${formatMicros(measure(() => app.model.activations(image)))}`,
-    ];
-    if (app.deconvLayers.length) {
-      const total = app.deconvLayers.reduce((n, g) => n + g.channels, 0);
-      parts.push(`deconvnet, all ${total} maps ${formatMicros(measure(() => app.model.deconvAll(image)))}`);
+    const parts = [];
+    try {
+      parts.push(`forward ${formatMicros(app.measure('predict'))}`, `all activations ${formatMicros(app.measure('activations'))}`);
+      if (app.deconvLayers.length) {
+        const total = app.deconvLayers.reduce((n, g) => n + g.channels, 0);
+        parts.push(`deconvnet, all ${total} maps ${formatMicros(app.measure('deconvAll'))}`);
+      }
+    } catch (error) {
+      text.textContent = `Could not measure: ${error.message}`;
+      return;
     }
     const size = wasmSize();
     if (size) parts.push(size);

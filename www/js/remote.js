@@ -1,55 +1,97 @@
-// The page's side of js/worker.js: a promise per request, progress callbacks, and "latest wins" scheduling so
-// that a stream of requests (one per pen stroke) never queues up behind a slow method.
+// The page's side of js/worker.js: a promise per request, progress callbacks, "latest wins" scheduling (a new
+// task cancels the running one at once, so a stream of requests, one per pen stroke, never queues up behind a
+// slow technique) and a fresh worker when the old one's wasm instance trapped.
+
+const CANCELLED = 'cancelled';
+
+/** Whether a rejection means "superseded by a newer request", not a failure. */
+export function isCancelled(error) {
+  return error?.name === CANCELLED;
+}
+
+function cancelled() {
+  const error = new Error('superseded by a newer request');
+  error.name = CANCELLED;
+  return error;
+}
 
 export class RemoteModel {
-  /** Starts the worker and loads the model files (`{ text, bytes }` as data.js fetches them). */
-  constructor(files) {
-    this.worker = startWorker(new URL('./worker.js', import.meta.url).href);
+  /**
+   * Starts the worker and loads the model files (`{ text, bytes }` as js/data.js fetches them). `onTrap(error)`
+   * is told when the worker's instance died; the worker is then replaced and the request fails with `error`.
+   */
+  constructor(files, onTrap) {
+    this.files = files;
+    this.onTrap = onTrap;
     this.nextId = 1;
     this.pending = new Map();
-    this.worker.onmessage = ({ data }) => {
-      const call = this.pending.get(data.id);
-      if (!call) return;
-      if (data.type === 'progress') {
-        call.onProgress?.(data.done, data.total);
-        return;
-      }
-      this.pending.delete(data.id);
-      if (data.type === 'result') call.resolve(data.result);
-      else call.reject(new Error(data.message));
-    };
-    this.worker.onerror = (event) => {
-      const error = new Error(`the worker failed: ${event.message ?? 'unknown error'}`);
-      for (const call of this.pending.values()) call.reject(error);
-      this.pending.clear();
-    };
-    this.loaded = this.call({ type: 'load', manifest: files.text, weights: files.bytes });
     this.busy = false;
     this.queued = null;
+    this.start();
+  }
+
+  start() {
+    this.worker = startWorker(new URL('./worker.js', import.meta.url).href);
+    this.worker.onmessage = ({ data }) => this.receive(data);
+    this.worker.onerror = (event) => this.failAll(new Error(`the worker failed: ${event.message ?? 'unknown error'}`));
+    this.loaded = this.call({ type: 'load', manifest: this.files.text, weights: this.files.bytes });
+  }
+
+  receive(data) {
+    const call = this.pending.get(data.id);
+    if (!call) return;
+    if (data.type === 'progress') {
+      call.onProgress?.(data.progress);
+      return;
+    }
+    this.pending.delete(data.id);
+    if (data.type === 'result') call.resolve(data.result);
+    else if (data.type === CANCELLED) call.reject(cancelled());
+    else call.reject(new Error(data.message));
+    if (data.trap) this.restart(new Error(data.message));
+  }
+
+  /** The worker's instance is dead: fail what it had, tell the app once, and start a new worker. */
+  restart(error) {
+    this.worker.terminate();
+    this.failAll(error);
+    this.onTrap?.(error);
+    this.start();
+  }
+
+  failAll(error) {
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
   }
 
   call(message, onProgress) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
+      this.pending.set(id, { resolve, reject, onProgress, id });
       this.worker.postMessage({ ...message, id });
     });
   }
 
-  /** `Model.attribute` in the worker. */
-  async attribute(image, method, options, onProgress) {
+  /**
+   * Runs catalogue technique `technique` on `image` in the worker: the result object of `Model.attribute`,
+   * plus `micros`. `onProgress(fraction)` for long-running techniques. Rejects as cancelled when a newer task
+   * is waiting (before it starts, or between its steps).
+   */
+  async run(image, technique, options, onProgress) {
     await this.loaded;
-    return this.call({ type: 'attribute', image, method, options }, onProgress);
+    if (this.queued) throw cancelled();
+    return this.call({ type: 'run', image, technique, options }, onProgress);
   }
 
   /**
-   * Runs `task(remote)` when the worker is free; while one task runs, only the most recent of the tasks
-   * asked for meanwhile is kept. Resolves with the task's result, or with null when it was superseded.
+   * Runs `task()` when the worker is free; asking for another task meanwhile cancels the running one's
+   * requests and replaces the one waiting (which resolves null). Resolves with the task's result.
    */
   latest(task) {
     return new Promise((resolve, reject) => {
       this.queued?.resolve(null);
       this.queued = { task, resolve, reject };
+      if (this.busy) for (const { id } of this.pending.values()) this.worker.postMessage({ type: 'cancel', id });
       this.drain();
     });
   }
@@ -60,7 +102,7 @@ export class RemoteModel {
     this.queued = null;
     this.busy = true;
     try {
-      resolve(await task(this));
+      resolve(await task());
     } catch (error) {
       reject(error);
     } finally {
@@ -71,8 +113,7 @@ export class RemoteModel {
 
   terminate() {
     this.worker.terminate();
-    for (const call of this.pending.values()) call.reject(new Error('the worker was stopped'));
-    this.pending.clear();
+    this.failAll(new Error('the worker was stopped'));
   }
 }
 

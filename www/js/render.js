@@ -166,8 +166,8 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
     const bar = ctx.createLinearGradient(pad + 90, 0, pad + 330, 0);
     const table = lut(legend.colormap);
     for (let i = 0; i <= 16; i++) {
-      const k = Math.round((i / 16) * 255);
-      bar.addColorStop(i / 16, `rgb(${table[k * 3]},${table[k * 3 + 1]},${table[k * 3 + 2]})`);
+      const k = Math.round((i / 16) * 255) * 3;
+      bar.addColorStop(i / 16, `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`);
     }
     ctx.fillStyle = COLORS.text;
     ctx.fillText(formatValue(legend.range[0]), pad, y + 2);
@@ -190,4 +190,11 @@ export function downloadCanvas(canvas, filename) {
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }, 'image/png');
+}
+
+/** Paints channel `c` of a `[C, H, W]` tensor into `canvas`, over `range` (default: the channel's own). */
+export function paintChannel(canvas, { shape, data }, c, colormap, range = null) {
+  const [, height, width] = shape;
+  const offset = c * height * width;
+  return paintMap(canvas, data, { offset, height, width, colormap, range: range ?? displayRange(colormap, valueRange(data, offset, height * width)) });
 }

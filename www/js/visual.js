@@ -1,58 +1,36 @@
 // Visual constants of the page and the widget: colormaps, display sizes, chart colours.
-// Colormaps are 256-entry RGB lookup tables interpolated from matplotlib's anchor colours (sRGB, 9 or 11
-// evenly spaced stops), so the page matches the CLI's figures closely enough for the eye.
+// The colormaps are the Rust tables (256 RGB entries each, the wasm `colormaps()`), the same the CLI's figures
+// use; js/engine.js installs them when the module is instantiated.
 
-const ANCHORS = {
-  viridis: ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'],
-  magma: ['#000004', '#1c1044', '#4f127b', '#812581', '#b5367a', '#e55064', '#fb8761', '#fec287', '#fcfdbf'],
-  inferno: ['#000004', '#1f0c48', '#550f6d', '#88226a', '#ba3655', '#e35933', '#f98e09', '#f9cb35', '#fcffa4'],
-  plasma: ['#0d0887', '#4c02a1', '#7e03a8', '#a92395', '#cc4778', '#e56b5d', '#f89441', '#fdc328', '#f0f921'],
-  gray: ['#000000', '#ffffff'],
-  // RdBu reversed: negative blue, zero white, positive red.
-  diverging: ['#053061', '#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7', '#fddbc7', '#f4a582', '#d6604d', '#b2182b', '#67001f'],
-};
-
-/** Colormap names in picker order, with the label shown to people. */
-export const COLORMAPS = [
-  ['viridis', 'Viridis'],
-  ['magma', 'Magma'],
-  ['inferno', 'Inferno'],
-  ['plasma', 'Plasma'],
-  ['gray', 'Gray'],
-  ['diverging', 'Diverging (signed)'],
-];
+/** name → 256×3 RGB table. */
+const TABLES = new Map();
 
 /** Colormaps that are centred on zero (symmetric value range). */
 export const SIGNED_COLORMAPS = new Set(['diverging']);
 
-function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+/** Keeps the module's tables (`[{ name, lut }]`). */
+export function installColormaps(colormaps) {
+  for (const { name, lut } of colormaps) TABLES.set(name, lut);
 }
 
-function buildLut(anchors) {
-  const stops = anchors.map(hexToRgb);
-  const lut = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const position = (i / 255) * (stops.length - 1);
-    const k = Math.min(Math.floor(position), stops.length - 2);
-    const t = position - k;
-    for (let c = 0; c < 3; c++) lut[i * 3 + c] = stops[k][c] + (stops[k + 1][c] - stops[k][c]) * t;
-  }
-  return lut;
+/** `[name, label]` of every colormap, in the module's order. */
+export function colormapChoices() {
+  return [...TABLES.keys()].map((name) => [name, `${name[0].toUpperCase()}${name.slice(1)}${SIGNED_COLORMAPS.has(name) ? ' (signed)' : ''}`]);
 }
-
-const LUTS = new Map(Object.entries(ANCHORS).map(([name, anchors]) => [name, buildLut(anchors)]));
 
 /** The 256×3 RGB table of a colormap (viridis for unknown names). */
 export function lut(name) {
-  return LUTS.get(name) ?? LUTS.get('viridis');
+  return TABLES.get(name) ?? TABLES.get('viridis');
 }
 
-/** CSS `linear-gradient` of a colormap, for legends. */
+/** CSS `linear-gradient` of a colormap (17 stops of its table), for legends. */
 export function cssGradient(name) {
-  const anchors = ANCHORS[name] ?? ANCHORS.viridis;
-  return `linear-gradient(to right, ${anchors.join(', ')})`;
+  const table = lut(name);
+  const stops = Array.from({ length: 17 }, (_, i) => {
+    const k = Math.round((i / 16) * 255) * 3;
+    return `rgb(${table[k]}, ${table[k + 1]}, ${table[k + 2]})`;
+  });
+  return `linear-gradient(to right, ${stops.join(', ')})`;
 }
 
 /** Display sizes in CSS pixels. */

@@ -1,45 +1,104 @@
-// Web Worker that hosts its own wasm `Model` for the heavy methods (integrated gradients, SmoothGrad,
-// occlusion, ...), so the page keeps drawing while they run. Messages in: `{ id, type: 'load', manifest,
-// weights }`, `{ id, type: 'attribute', image, method, options }`. Messages out: `{ id, type: 'progress', done,
-// total }` (at most every 50 ms), `{ id, type: 'result', result }` (the map's buffer is transferred) and
-// `{ id, type: 'error', message }`.
+// Web Worker that hosts its own wasm instance and `Model` for the background techniques (the attribution
+// methods), so the page keeps drawing while they run. The techniques the catalogue marks long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
+// between steps the worker reports progress and reads its messages, so a newer request stops the job at once
+// (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
+// `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`. Messages out:
+// `{ id, type: 'progress', progress }` (0..1, at most every 50 ms), `{ id, type: 'result', result }` (the map's
+// buffer is transferred), `{ id, type: 'cancelled' }`, `{ id, type: 'error', message, trap }` (`trap`: this
+// worker's instance is dead; js/remote.js replaces the worker).
 
-import init, { Model } from '../pkg/convscope.js';
+import init, { Model, catalogue } from '../pkg/convscope.js';
+import { isTrap } from './trap.js';
+
+/** Time one batch of steps should take before the worker looks at its messages again. */
+const SLICE_MS = 25;
 
 const ready = init();
 let model = null;
+let longRunning = new Set();
+const running = new Set(); // ids of the requests in progress
+const cancelled = new Set(); // ... of those a 'cancel' arrived for
+
+/** Lets queued messages (a 'cancel') run: a message-channel round trip, not clamped like setTimeout. */
+function yieldToMessages() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/** `report(fraction)` for request `id`: posts progress at most every 50 ms. */
+function progressOf(id) {
+  let last = 0;
+  return (fraction) => {
+    const now = performance.now();
+    if (now - last < 50) return;
+    last = now;
+    self.postMessage({ id, type: 'progress', progress: fraction });
+  };
+}
+
+/** Runs a long technique step by step; null when cancelled. Batches grow or shrink to about SLICE_MS. */
+async function stepwise(id, image, technique, options) {
+  const job = model.start(technique, image, options);
+  const report = progressOf(id);
+  let steps = 1;
+  try {
+    for (;;) {
+      const started = performance.now();
+      const state = job.step(steps);
+      if (state.done) return state.result;
+      const elapsed = performance.now() - started;
+      steps = Math.max(1, Math.min(steps * 2, Math.round((steps * SLICE_MS) / Math.max(elapsed, 0.1))));
+      report(state.progress);
+      await yieldToMessages();
+      if (cancelled.has(id)) return null;
+    }
+  } finally {
+    if (model) job.free(); // not after a trap: the instance is dead
+  }
+}
 
 const handlers = {
   load({ manifest, weights }) {
     model?.free();
     model = Model.load(manifest, weights);
-    return { result: true };
+    longRunning = new Set(catalogue().filter((technique) => technique.longRunning).map((technique) => technique.id));
+    return true;
   },
-  attribute({ id, image, method, options }) {
+  async run({ id, image, technique, options }) {
     if (!model) throw new Error('no model loaded in the worker');
-    let last = 0;
-    const progress = (done, total) => {
-      const now = performance.now();
-      if (now - last > 50 || done === total) {
-        last = now;
-        self.postMessage({ id, type: 'progress', done, total });
-      }
-    };
     const started = performance.now();
-    const result = model.attribute(image, method, options, progress);
-    result.micros = (performance.now() - started) * 1000;
-    return { result, transfer: [result.data.buffer] };
+    // TEMP until the core's step-wise API (model.start) lands: a long technique runs in one call, reporting
+    // its progress through the callback, and a newer request waits for it.
+    const report = progressOf(id);
+    const stepped = longRunning.has(technique) && model.start;
+    const result = stepped ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options, (done, total) => report(done / total));
+    if (result) result.micros = (performance.now() - started) * 1000;
+    return result;
   },
 };
 
 self.onmessage = async ({ data: message }) => {
   await ready;
+  if (message.type === 'cancel') {
+    if (running.has(message.id)) cancelled.add(message.id);
+    return;
+  }
+  running.add(message.id);
   try {
     const handler = handlers[message.type];
     if (!handler) throw new Error(`unknown worker request ${message.type}`);
-    const { result, transfer = [] } = handler(message);
-    self.postMessage({ id: message.id, type: 'result', result }, transfer);
+    const result = await handler(message);
+    if (result === null) self.postMessage({ id: message.id, type: 'cancelled' });
+    else self.postMessage({ id: message.id, type: 'result', result }, result.data ? [result.data.buffer] : []);
   } catch (error) {
-    self.postMessage({ id: message.id, type: 'error', message: error?.message ?? String(error) });
+    const trap = isTrap(error);
+    if (trap) model = null;
+    self.postMessage({ id: message.id, type: 'error', message: error?.message ?? String(error), trap });
+  } finally {
+    running.delete(message.id);
+    cancelled.delete(message.id);
   }
 };

@@ -8,6 +8,7 @@ export const meta = {
   id: 'filters',
   title: 'Filters',
   description: 'Learned convolution kernels: one column per filter, one row per input channel. Red positive, blue negative.',
+  explainedBy: 'filters',
   needsImage: false,
   wide: true,
 };

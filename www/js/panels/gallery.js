@@ -67,7 +67,7 @@ export function createPanel(root, app) {
   const classify = (deadline) => {
     if (destroyed) return;
     do {
-      if (app.model.predict(gallery.image(next)).label !== gallery.labels[next]) found.add(next);
+      if (app.classify(gallery.image(next)) !== gallery.labels[next]) found.add(next);
       next++;
     } while (next < gallery.count && deadline.timeRemaining() > 2);
     if (next < gallery.count) {

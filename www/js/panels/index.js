@@ -1,8 +1,12 @@
 // The panel registry: the page mounts these in order; the widget mounts a chosen few. A panel module exports
-// `meta` ({ id, title, description, wide?, needsImage?, requires?, when? }) and `createPanel(root, app)`
-// returning `{ render(), snapshot?(), destroy?() }`. `requires` lists the wasm `Model` methods the panel calls
-// and `when(app)` what else it needs (a monitor file, ...); a panel is only mounted when both hold. To add a panel (attribution, monitor, ...), write its
-// module and list it here.
+// `meta` and `createPanel(root, app)` returning `{ render(), snapshot?(), destroy?() }`. `meta` holds:
+//   id, title, description, wide?, needsImage? (default true);
+//   requires? — the wasm `Model` methods the panel calls; when?(app) — what else it needs (a monitor file);
+//     a panel is only mounted when both hold (App.offers);
+//   view? — the view keys it owns, with defaults (js/view.js); upgrade?(params, version, app) — how it reads
+//     links of older versions (js/hash.js);
+//   explainedBy? — a catalogue family whose first technique's summary and explanation the frame shows.
+// To add a panel, write its module and list it here.
 
 import * as input from './input.js';
 import * as gallery from './gallery.js';
@@ -14,12 +18,6 @@ import * as layers from './layers.js';
 import * as filters from './filters.js';
 
 export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters];
-
-/** Whether `app`'s model offers every method `panel` needs, and whatever else it asks for. */
-export function isAvailable(panel, app) {
-  const methods = (panel.meta.requires ?? []).every((method) => typeof app.model[method] === 'function');
-  return methods && (panel.meta.when?.(app) ?? true);
-}
 
 /** A panel module by its id. */
 export function panelById(id) {

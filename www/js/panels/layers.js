@@ -2,16 +2,49 @@
 // vectors (flatten, linear, softmax) as a grid of units. Layers are numbered from 1 over the manifest's list.
 // Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel.
 
-import { COLORMAPS } from '../visual.js';
-import { escapeHtml, optionsHtml } from '../dom.js';
-import { paintMap, mapCanvas, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
+import { colormapChoices } from '../visual.js';
+import { el, escapeHtml, optionsHtml } from '../dom.js';
+import { paintMap, paintChannel, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
+import { featureTile } from '../tiles.js';
+
+const RANGES = [
+  ['map', 'per map'],
+  ['layer', 'shared by the layer'],
+];
 
 export const meta = {
   id: 'layers',
   title: 'Layer explorer',
   description: 'Pick a layer to see all its outputs for the current input. Click a feature map to reconstruct it in the deconvnet panel.',
+  explainedBy: 'activations',
   wide: true,
+  view: (app) => ({
+    layer: { default: 1, valid: (v) => Number.isInteger(v) && v >= 1 && v <= app.layers.length }, // 1-based layer number
+    channel: 0, // highlighted channel
+    cmap: { default: 'viridis', valid: (v) => colormapChoices().some(([name]) => name === v) },
+    range: { default: 'map', valid: (v) => RANGES.some(([value]) => value === v) }, // 'map': each map its own range
+  }),
 };
+
+/** The tiles of a layer's output in `grid`: one per channel of a feature map, one figure for a vector. */
+function buildTiles(grid, app, layer, activation) {
+  const [channels, h] = activation.shape;
+  if (activation.shape.length !== 3) {
+    const canvas = el('canvas', { className: 'map vector-map' });
+    const caption = el('span', { className: 'map-caption' });
+    const figure = el('figure', { className: 'vector-figure' }, canvas, caption);
+    grid.replaceChildren(figure);
+    return [{ tile: figure, canvas, caption }];
+  }
+  const conv = app.convOf(layer.index);
+  grid.style.setProperty('--map-size', `${Math.min(112, Math.max(56, h * 4))}px`);
+  const tiles = Array.from({ length: channels }, (_, c) => {
+    const onClick = () => app.setView(conv ? { channel: c, dlayer: conv, dchannel: c } : { channel: c });
+    return featureTile({ className: 'map-tile', layer: layer.index, channel: c, onClick });
+  });
+  grid.replaceChildren(...tiles.map(({ tile }) => tile));
+  return tiles;
+}
 
 export function createPanel(root, app) {
   root.innerHTML = `
@@ -27,9 +60,9 @@ export function createPanel(root, app) {
         .join('')}
     </div>
     <div class="toolbar">
-      <label class="field">Colormap <select class="cmap">${optionsHtml(COLORMAPS, app.view.cmap)}</select></label>
+      <label class="field">Colormap <select class="cmap">${optionsHtml(colormapChoices(), app.view.cmap)}</select></label>
       <label class="field">Range
-        <select class="range">${optionsHtml([['map', 'per map'], ['layer', 'shared by the layer']], app.view.range)}</select>
+        <select class="range">${optionsHtml(RANGES, app.view.range)}</select>
       </label>
       <span class="legend-slot"></span>
       <span class="layer-summary muted"></span>
@@ -50,45 +83,8 @@ export function createPanel(root, app) {
   let tiles = [];
   let builtFor = '';
 
-  function build(layer, activation) {
-    grid.replaceChildren();
-    tiles = [];
-    const [channels, h] = activation.shape;
-    if (activation.shape.length === 3) {
-      const conv = app.convOf(layer.index);
-      grid.style.setProperty('--map-size', `${Math.min(112, Math.max(56, h * 4))}px`);
-      for (let c = 0; c < channels; c++) {
-        const tile = document.createElement('button');
-        tile.type = 'button';
-        tile.className = 'map-tile';
-        tile.dataset.testid = 'feature-map';
-        tile.dataset.layer = String(layer.index);
-        tile.dataset.channel = String(c);
-        const canvas = mapCanvas();
-        const caption = document.createElement('span');
-        caption.className = 'map-caption';
-        tile.append(canvas, caption);
-        tile.addEventListener('click', () => {
-          app.setView(conv ? { channel: c, dlayer: conv, dchannel: c } : { channel: c });
-        });
-        grid.append(tile);
-        tiles.push({ tile, canvas, caption });
-      }
-    } else {
-      const canvas = mapCanvas();
-      canvas.classList.add('vector-map');
-      const caption = document.createElement('span');
-      caption.className = 'map-caption';
-      const figure = document.createElement('figure');
-      figure.className = 'vector-figure';
-      figure.append(canvas, caption);
-      grid.append(figure);
-      tiles.push({ tile: figure, canvas, caption });
-    }
-  }
-
   function currentLayer() {
-    return app.layers[Math.min(Math.max(app.view.layer, 1), app.layers.length) - 1];
+    return app.layers[app.view.layer - 1];
   }
 
   return {
@@ -97,7 +93,7 @@ export function createPanel(root, app) {
       const activation = app.activation(layer.index);
       const key = `${layer.index}:${activation.shape.join('x')}`;
       if (key !== builtFor) {
-        build(layer, activation);
+        tiles = buildTiles(grid, app, layer, activation);
         builtFor = key;
       }
       chips.forEach((chip) => chip.setAttribute('aria-pressed', String(Number(chip.dataset.layer) === layer.index)));
@@ -115,9 +111,8 @@ export function createPanel(root, app) {
         const [channels, h, w] = shape;
         for (let c = 0; c < channels; c++) {
           const range = valueRange(data, c * h * w, h * w);
-          const shown = app.view.range === 'layer' ? layerRange : displayRange(colormap, range);
           const { tile, canvas, caption } = tiles[c];
-          paintMap(canvas, data, { offset: c * h * w, height: h, width: w, colormap, range: shown });
+          paintChannel(canvas, activation, c, colormap, app.view.range === 'layer' ? layerRange : null);
           caption.textContent = `ch ${c} · max ${formatValue(range[1])}`;
           tile.setAttribute('aria-pressed', String(c === app.view.channel));
           tile.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}, channel ${c}, values ${formatValue(range[0])} to ${formatValue(range[1])}`);

@@ -10,8 +10,13 @@ export const meta = {
   title: 'Runtime monitor',
   description: 'Is this activation pattern one the network used in training? Draw something odd to see it warn.',
   wide: true,
+  explainedBy: 'monitor',
   requires: ['monitorCheck'],
   when: (app) => app.monitor !== null,
+  view: (app) => ({
+    // γ, the allowed Hamming distance ('' = the monitor's default)
+    gamma: { default: '', valid: (v) => v === '' || (/^\d+$/.test(v) && Number(v) <= app.monitor.neurons) },
+  }),
 };
 
 /** Bits as a near-square grid of 0/1 floats (NaN padding), for paintMap. */

@@ -8,6 +8,7 @@ export const meta = {
   id: 'prediction',
   title: 'Prediction',
   description: 'Softmax probability per class; hover a bar for its logit.',
+  explainedBy: 'prediction',
 };
 
 export function createPanel(root, app) {

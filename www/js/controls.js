@@ -1,0 +1,126 @@
+// Controls built from the technique catalogue (the wasm `catalogue()`): every option of a technique becomes a
+// view key (js/view.js) with the catalogue's default and range, an input or a select with its label and help,
+// and a key of the options object handed back to the module. Nothing here knows a technique or an option by
+// name. An option `common` to a family is one view key shared by its techniques (`target`); the others are
+// qualified by the technique (`<technique id>.<key>`). An option whose default is null (the predicted class, the
+// technique's own layer) is '' in the view.
+
+import { el, selectOf } from './dom.js';
+
+/** The view key of `option` of `technique`. */
+export function optionKey(technique, option) {
+  return option.common ? option.key : `${technique.id}.${option.key}`;
+}
+
+/** Whether `value` is a valid view value of `option` on `app`'s model. */
+function validator(option, app) {
+  const nullable = (check) => (v) => v === '' || check(v);
+  switch (option.type) {
+    case 'int':
+      return (v) => Number.isInteger(v) && v >= option.min && (option.max === null || v <= option.max);
+    case 'float':
+      return (v) => Number.isFinite(v) && v >= option.min && v <= option.max;
+    case 'choice':
+      return (v) => option.choices.some((choice) => choice.value === v);
+    case 'class':
+      return nullable((v) => /^\d+$/.test(v) && Number(v) < app.labels.length);
+    case 'layer':
+      return nullable((v) => layerChoices(option, app).some(([name]) => name === v));
+    default:
+      return (v) => typeof v === 'string';
+  }
+}
+
+/** The view keys of the options of `techniques`, with their defaults and checks (a panel's `meta.view`). */
+export function optionFields(techniques, app) {
+  const fields = {};
+  for (const technique of techniques) {
+    for (const option of technique.options) {
+      fields[optionKey(technique, option)] = { default: option.default ?? '', valid: validator(option, app) };
+    }
+  }
+  return fields;
+}
+
+/** The options object of `technique` for the module, read from the view ('' leaves an option to its default). */
+export function techniqueOptions(technique, view) {
+  const options = {};
+  for (const option of technique.options) {
+    const value = view[optionKey(technique, option)];
+    if (value === '' || value === undefined) continue;
+    options[option.key] = option.type === 'class' ? Number(value) : value;
+  }
+  return options;
+}
+
+/** `[name, label]` of the layers a `layer` option accepts, after '' for the technique's default. */
+function layerChoices(option, app) {
+  const types = option.layerTypes ?? [];
+  return app.layers.filter((layer) => types.length === 0 || types.includes(layer.type)).map((layer) => [layer.name, `${layer.index} · ${layer.name}`]);
+}
+
+/** A number typed into a field, made valid: rounded to the option's step, clamped to its range. */
+function numberFrom(option, text) {
+  const step = option.step ?? (option.type === 'int' ? 1 : 0.01);
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  const n = Number(text);
+  if (!Number.isFinite(n)) return option.default ?? option.min;
+  const rounded = Number((Math.round(n / step) * step).toFixed(decimals));
+  return Math.min(option.max ?? Infinity, Math.max(option.min, rounded));
+}
+
+function input(option, value, app) {
+  switch (option.type) {
+    case 'int':
+    case 'float':
+      return el('input', { type: 'number', min: option.min, step: option.step ?? 1, value: String(value), ...(option.max === null ? {} : { max: option.max }) });
+    case 'choice':
+      return selectOf(option.choices.map((choice) => [choice.value, choice.label]), value);
+    case 'class':
+      return selectOf([['', 'predicted class'], ...app.labels.map((label, k) => [String(k), `class ${label}`])], value);
+    case 'layer':
+      return selectOf([['', 'default'], ...layerChoices(option, app)], value);
+    default:
+      return el('input', { type: 'text', value });
+  }
+}
+
+/**
+ * A labelled control of `option` of `technique`, showing `app.view`'s value; a change sets the view key.
+ * Returns `{ element, update() }` (update shows the view's current value).
+ */
+export function optionControl(technique, option, app) {
+  const key = optionKey(technique, option);
+  const field = input(option, app.view[key], app);
+  field.classList.add('option');
+  field.dataset.key = key;
+  field.addEventListener('change', () => {
+    const value = field.type === 'number' ? numberFrom(option, field.value) : field.value;
+    field.value = String(value);
+    app.setView({ [key]: value });
+  });
+  const element = el('label', { className: 'field', title: option.help ?? '' }, option.label, field);
+  return { element, update: () => (field.value = String(app.view[key])) };
+}
+
+/**
+ * "How to read this" for a technique: its one-line summary, which opens onto its explanation and paper.
+ * Returns `{ element, show(technique) }`.
+ */
+export function techniqueHelp() {
+  const summary = el('span');
+  const explanation = el('p');
+  const paper = el('p', { className: 'technique-paper' });
+  const head = el('summary', {}, el('strong', { textContent: 'How to read this: ' }), summary);
+  const element = el('details', { className: 'technique-help' }, head, explanation, paper);
+  return {
+    element,
+    show(technique) {
+      summary.textContent = technique.summary;
+      explanation.textContent = technique.explanation;
+      const source = technique.paper;
+      paper.hidden = !source;
+      paper.replaceChildren(...(source ? [`${source.authors} (${source.year}): `, el('a', { href: source.url, textContent: source.title, target: '_blank', rel: 'noopener' })] : []));
+    },
+  };
+}

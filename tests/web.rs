@@ -602,3 +602,37 @@ fn hostile_arguments_are_errors_and_the_model_survives() {
     let after = floats(get(&m.predict(js_f32(&image)).unwrap(), "logits"));
     assert_eq!(after, before);
 }
+
+#[wasm_bindgen_test]
+fn jobs_run_step_by_step_to_the_one_shot_result() {
+    let m = model();
+    let image = gallery_image(4);
+    let options = || js_sys::JSON::parse(r#"{"steps": 20, "target": 2}"#).unwrap();
+    let whole = m
+        .attribute(js_f32(&image), "integrated-gradients", options(), None)
+        .unwrap();
+    let mut job = m
+        .start("integrated-gradients", js_f32(&image), options())
+        .unwrap();
+    let mut progress = Vec::new();
+    let result = loop {
+        let step = job.step(8.0).unwrap();
+        progress.push(get(&step, "progress").as_f64().unwrap());
+        if get(&step, "done").as_bool() == Some(true) {
+            break get(&step, "result");
+        }
+    };
+    assert_eq!(progress, vec![0.4, 0.8, 1.0]);
+    assert_eq!(floats(get(&result, "data")), floats(get(&whole, "data")));
+    assert_eq!(
+        get(&result, "completenessGap").as_f64(),
+        get(&whole, "completenessGap").as_f64()
+    );
+    assert!(error_message(job.step(1.5).unwrap_err()).contains("1.5"));
+    let e = m.start(
+        "grad-cam",
+        js_f32(&image),
+        js_sys::JSON::parse(r#"{"steps": 2}"#).unwrap(),
+    );
+    assert!(error_message(e.err().unwrap()).contains("grad-cam has no such option"));
+}

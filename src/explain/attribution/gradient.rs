@@ -171,6 +171,21 @@ impl<'n> GradientSum<'n> {
         }
     }
 
+    /// A sum resumed from [`GradientSum::into_partial`] (an empty `partial` starts from zero), so that a
+    /// long method can run in steps with exactly the additions of one run.
+    pub fn resume(net: &'n Network, rule: ReluRule, partial: Vec<f64>) -> GradientSum<'n> {
+        let mut sum = GradientSum::new(net, rule);
+        if partial.len() == sum.sum.len() {
+            sum.sum = partial;
+        }
+        sum
+    }
+
+    /// The partial sum, to resume later.
+    pub fn into_partial(self) -> Vec<f64> {
+        self.sum
+    }
+
     /// Adds the backward passes of `seeds[b]` (signals at the logits, shaped like them) through `traces[b]`.
     pub fn add(
         &mut self,

@@ -181,69 +181,131 @@ impl<'n> Line<'n> {
     }
 }
 
+/// Integrated gradients in steps: the state between batches of path points. [`integrated_gradients`] runs
+/// it to the end in one call; a Web Worker runs a few batches at a time ([`super::Job`]) with exactly the same
+/// additions in the same order, so both give the same bits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    points: Vec<(f64, f64)>,
+    baseline: Tensor,
+    /// The next path point.
+    next: usize,
+    /// The partial [`GradientSum`].
+    sum: Vec<f64>,
+    score_baseline: f32,
+}
+
+impl Run {
+    /// Checks the parameters against the input of `trace`.
+    pub fn new(trace: &Trace, baseline: &Tensor, steps: usize) -> Result<Run> {
+        let points = trapezoid(steps)?;
+        let x = trace.input();
+        if baseline.shape() != x.shape() {
+            return Err(Error::shape("baseline image", x.shape(), baseline.shape()));
+        }
+        Ok(Run {
+            points,
+            baseline: baseline.clone(),
+            next: 0,
+            sum: Vec::new(),
+            score_baseline: 0.0,
+        })
+    }
+
+    /// `(points done, points in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.points.len())
+    }
+
+    /// Runs the next `batches` batches of path points ([`BATCH`] points each) through `trace`'s network,
+    /// calling `progress(k, steps)` after each point.
+    pub fn advance(
+        &mut self,
+        trace: &Trace,
+        target: &TargetScore,
+        batches: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let net = trace.network();
+        let mut sum = GradientSum::resume(net, ReluRule::Gradient, std::mem::take(&mut self.sum));
+        let line = Line::new(net, &self.baseline, trace.input())?;
+        let steps = self.points.len();
+        for _ in 0..batches {
+            if self.next >= steps {
+                break;
+            }
+            let chunk = &self.points[self.next..(self.next + BATCH).min(steps)];
+            let alphas: Vec<f64> = chunk.iter().map(|&(alpha, _)| alpha).collect();
+            let traces = line.traces(&alphas)?;
+            let traces: Vec<&Trace> = traces.iter().collect();
+            if self.next == 0 {
+                self.score_baseline = target.score(traces[0])?;
+            }
+            let seeds = traces
+                .iter()
+                .zip(chunk)
+                .map(|(t, &(_, weight))| {
+                    let mut seed = target.logit_gradient(t)?;
+                    seed.data_mut()
+                        .iter_mut()
+                        .for_each(|v| *v = (*v as f64 * weight) as f32);
+                    Ok(seed)
+                })
+                .collect::<Result<Vec<Tensor>>>()?;
+            sum.add(&traces, seeds, target)?;
+            for k in self.next..self.next + chunk.len() {
+                progress(k + 1, steps);
+            }
+            self.next += chunk.len();
+        }
+        self.sum = sum.into_partial();
+        Ok(())
+    }
+
+    /// The map, once every point is done.
+    pub fn finish(&self, trace: &Trace, target: &TargetScore) -> Result<IntegratedGradients> {
+        if self.next < self.points.len() {
+            return Err(Error::internal(
+                "integrated gradients finished before its last point",
+            ));
+        }
+        let x = trace.input();
+        let sum = GradientSum::resume(trace.network(), ReluRule::Gradient, self.sum.clone())
+            .finish(trace, 1.0)?;
+        let mut total = 0.0f64;
+        let map: Vec<f32> = sum
+            .iter()
+            .zip(x.data().iter().zip(self.baseline.data()))
+            .map(|(s, (&xi, &bi))| {
+                let a = (xi as f64 - bi as f64) * s;
+                total += a;
+                a as f32
+            })
+            .collect();
+        let score_input = target.score(trace)?;
+        Ok(IntegratedGradients {
+            map: Tensor::from_vec(x.shape(), map)?,
+            score_input,
+            score_baseline: self.score_baseline,
+            completeness_gap: (total - (score_input as f64 - self.score_baseline as f64)) as f32,
+        })
+    }
+}
+
 /// Integrated gradients of the input of `trace` from `baseline` (shaped like the input), calling
 /// `progress(k, steps)` after each path point (a batch of points at a time). The path points run in batches
-/// along a [`Line`] (the first conv layer is evaluated at the two ends only), and
-/// their weighted gradients are summed by [`GradientSum`]: the trapezoid weight `w_k` scales the seed of
-/// point `k`.
+/// along a [`Line`] (the first conv layer is evaluated at the two ends only), and their weighted gradients are
+/// summed by [`GradientSum`]: the trapezoid weight `w_k` scales the seed of point `k`.
 pub fn integrated_gradients(
-    net: &Network,
     trace: &Trace,
     baseline: &Tensor,
     steps: usize,
     target: &TargetScore,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<IntegratedGradients> {
-    let points = trapezoid(steps)?;
-    let x = trace.input();
-    if baseline.shape() != x.shape() {
-        return Err(Error::shape("baseline image", x.shape(), baseline.shape()));
-    }
-    let mut sum = GradientSum::new(net, ReluRule::Gradient);
-    let line = Line::new(net, baseline, x)?;
-    let mut score_baseline = 0.0;
-    for (batch, chunk) in points.chunks(BATCH).enumerate() {
-        let alphas: Vec<f64> = chunk.iter().map(|&(alpha, _)| alpha).collect();
-        let traces = line.traces(&alphas)?;
-        let traces: Vec<&Trace> = traces.iter().collect();
-        if batch == 0 {
-            score_baseline = target.score(traces[0])?;
-        }
-        let seeds = traces
-            .iter()
-            .zip(chunk)
-            .map(|(t, &(_, weight))| {
-                let mut seed = target.logit_gradient(t)?;
-                seed.data_mut()
-                    .iter_mut()
-                    .for_each(|v| *v = (*v as f64 * weight) as f32);
-                Ok(seed)
-            })
-            .collect::<Result<Vec<Tensor>>>()?;
-        sum.add(&traces, seeds, target)?;
-        let done = batch * BATCH;
-        for k in done..done + chunk.len() {
-            progress(k + 1, steps);
-        }
-    }
-    let sum = sum.finish(trace, 1.0)?;
-    let mut total = 0.0f64;
-    let map: Vec<f32> = sum
-        .iter()
-        .zip(x.data().iter().zip(baseline.data()))
-        .map(|(s, (&xi, &bi))| {
-            let a = (xi as f64 - bi as f64) * s;
-            total += a;
-            a as f32
-        })
-        .collect();
-    let score_input = target.score(trace)?;
-    Ok(IntegratedGradients {
-        map: Tensor::from_vec(x.shape(), map)?,
-        score_input,
-        score_baseline,
-        completeness_gap: (total - (score_input as f64 - score_baseline as f64)) as f32,
-    })
+    let mut run = Run::new(trace, baseline, steps)?;
+    run.advance(trace, target, usize::MAX, progress)?;
+    run.finish(trace, target)
 }
 
 #[cfg(test)]
@@ -323,7 +385,7 @@ mod tests {
         ] {
             let target = TargetScore::new(&net, &trace, Some(1), output).unwrap();
             let mut reported = Vec::new();
-            let ig = integrated_gradients(&net, &trace, &baseline, steps, &target, &mut |k, n| {
+            let ig = integrated_gradients(&trace, &baseline, steps, &target, &mut |k, n| {
                 reported.push((k, n))
             })
             .unwrap();

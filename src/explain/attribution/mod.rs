@@ -27,6 +27,7 @@
 pub mod gradcam;
 pub mod gradient;
 pub mod integrated;
+pub mod job;
 pub mod occlusion;
 pub mod smoothgrad;
 
@@ -37,6 +38,8 @@ use crate::layers::relu::ReluRule;
 use crate::layers::softmax;
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
+pub use integrated::BATCH;
+pub use job::{Job, Step};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -451,75 +454,9 @@ pub fn attribute_with_progress(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Attribution> {
     let trace = net.forward(image)?;
-    let target = TargetScore::new(net, &trace, options.target, options.output)?;
-    let mut result = Attribution {
-        method,
-        map: Tensor::zeros(&[0]),
-        target: target.class,
-        output: target.output,
-        score: target.score(&trace)?,
-        signed: match method {
-            Method::Saliency | Method::GradCam => false,
-            Method::SmoothGrad => options.base != Method::Saliency,
-            _ => true,
-        },
-        baseline_score: None,
-        completeness_gap: None,
-        cam: None,
-    };
-    result.map = match method {
-        Method::Gradient
-        | Method::Saliency
-        | Method::GuidedBackprop
-        | Method::Deconvnet
-        | Method::GradientXInput => gradient::attribution(&trace, &target, method)?,
-        Method::IntegratedGradients => {
-            let baseline = options.baseline.image(net.input_shape())?;
-            let ig = integrated::integrated_gradients(
-                net,
-                &trace,
-                &baseline,
-                options.steps,
-                &target,
-                progress,
-            )?;
-            result.baseline_score = Some(ig.score_baseline);
-            result.completeness_gap = Some(ig.completeness_gap);
-            ig.map
-        }
-        Method::SmoothGrad => {
-            let params = smoothgrad::Params {
-                base: options.base,
-                samples: options.samples,
-                sigma: options.sigma,
-                seed: options.seed,
-            };
-            smoothgrad::smoothgrad(net, &trace, &target, &params, progress)?
-        }
-        Method::GradCam | Method::GuidedGradCam => {
-            let layer = gradcam::resolve_layer(net, options.layer.as_deref())?;
-            let cam = gradcam::grad_cam(net, &trace, layer, &target)?;
-            let map = if method == Method::GradCam {
-                cam.upsampled(net)?
-            } else {
-                gradcam::guided_grad_cam(net, &trace, &cam, &target)?
-            };
-            result.cam = Some(cam);
-            map
-        }
-        Method::Occlusion => {
-            let params = occlusion::Params {
-                window: options.window,
-                stride: options.stride,
-                fill: options.fill,
-            };
-            occlusion::occlusion(net, &trace, &target, &params, progress)?
-        }
-    };
-    result
-        .map
-        .check_finite(&format!("the {} map", method.name()))?;
-    Ok(result)
+    let mut job = Job::start_with(&trace, method, options)?;
+    job.advance(&trace, usize::MAX, progress)?;
+    job.finish(&trace)
 }
 
 #[cfg(test)]

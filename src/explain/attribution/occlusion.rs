@@ -15,7 +15,7 @@ use super::{TargetScore, COMMON};
 use crate::catalogue::options::{Kind, OptionSpec};
 use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
-use crate::model::network::{Network, Trace};
+use crate::model::network::Trace;
 use crate::tensor::Tensor;
 
 /// The window side `W` (at most the image's smaller side, checked against the image).
@@ -113,64 +113,118 @@ impl Params {
     }
 }
 
+/// Occlusion in steps: the window placements done so far and their summed drops. [`occlusion`] runs it to the
+/// end in one call; [`super::Job`] a few windows at a time, with the same additions in the same order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    params: Params,
+    /// Every window's top-left corner `(y, x)`, row by row.
+    corners: Vec<(usize, usize)>,
+    /// `f(x)` of the clean input.
+    clean: f32,
+    next: usize,
+    drop_sum: Vec<f64>,
+    cover: Vec<u32>,
+}
+
+impl Run {
+    /// Checks the parameters against the input of `trace`.
+    pub fn new(trace: &Trace, target: &TargetScore, params: &Params) -> Result<Run> {
+        let (_, h, w) = trace.input().chw()?;
+        let (ys, xs) = params.corners(h, w)?;
+        Ok(Run {
+            params: *params,
+            corners: ys
+                .iter()
+                .flat_map(|&y| xs.iter().map(move |&x| (y, x)))
+                .collect(),
+            clean: target.score(trace)?,
+            next: 0,
+            drop_sum: vec![0.0f64; h * w],
+            cover: vec![0u32; h * w],
+        })
+    }
+
+    /// `(windows done, windows in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.corners.len())
+    }
+
+    /// Runs the next `windows` window placements, calling `progress(done, windows)` after each.
+    pub fn advance(
+        &mut self,
+        trace: &Trace,
+        target: &TargetScore,
+        windows: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let x = trace.input();
+        let (channels, h, w) = x.chw()?;
+        let (win, fill) = (self.params.window, self.params.fill);
+        let mut image = x.clone();
+        // The rows of one window placement as ranges into the flat [C, H, W] buffer.
+        let rows = |y0: usize, x0: usize| {
+            (0..channels).flat_map(move |c| {
+                (y0..y0 + win).map(move |y| {
+                    let start = (c * h + y) * w + x0;
+                    start..start + win
+                })
+            })
+        };
+        let end = self.next.saturating_add(windows).min(self.corners.len());
+        for i in self.next..end {
+            let (y0, x0) = self.corners[i];
+            let unchanged = rows(y0, x0).all(|r| x.data()[r].iter().all(|&v| v == fill));
+            let drop = if unchanged {
+                0.0
+            } else {
+                for r in rows(y0, x0) {
+                    image.data_mut()[r].fill(fill);
+                }
+                let occluded = target.score(&trace.network().forward(&image)?)?;
+                for r in rows(y0, x0) {
+                    image.data_mut()[r.clone()].copy_from_slice(&x.data()[r]);
+                }
+                self.clean - occluded
+            };
+            for y in y0..y0 + win {
+                for p in y * w + x0..y * w + x0 + win {
+                    self.drop_sum[p] += drop as f64;
+                    self.cover[p] += 1;
+                }
+            }
+            self.next = i + 1;
+            progress(i + 1, self.corners.len());
+        }
+        Ok(())
+    }
+
+    /// The map: each pixel's mean drop over the windows that covered it (0 where none did).
+    pub fn finish(&self, trace: &Trace) -> Result<Tensor> {
+        if self.next < self.corners.len() {
+            return Err(Error::internal("occlusion finished before its last window"));
+        }
+        let (channels, h, w) = trace.input().chw()?;
+        let plane: Vec<f32> = self
+            .drop_sum
+            .iter()
+            .zip(&self.cover)
+            .map(|(&s, &n)| if n > 0 { (s / n as f64) as f32 } else { 0.0 })
+            .collect();
+        Tensor::from_vec(&[channels, h, w], plane.repeat(channels))
+    }
+}
+
 /// Occlusion map of the input of `trace`, calling `progress(done, windows)` after each window.
 pub fn occlusion(
-    net: &Network,
     trace: &Trace,
     target: &TargetScore,
     params: &Params,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
-    let x = trace.input();
-    let (channels, h, w) = x.chw()?;
-    let (ys, xs) = params.corners(h, w)?;
-    let (win, fill) = (params.window, params.fill);
-    let clean = target.score(trace)?;
-    let windows = ys.len() * xs.len();
-    let mut image = x.clone();
-    let mut drop_sum = vec![0.0f64; h * w];
-    let mut cover = vec![0u32; h * w];
-    // The rows of one window placement as ranges into the flat [C, H, W] buffer.
-    let rows = |y0: usize, x0: usize| {
-        (0..channels).flat_map(move |c| {
-            (y0..y0 + win).map(move |y| {
-                let start = (c * h + y) * w + x0;
-                start..start + win
-            })
-        })
-    };
-    for (i, (&y0, &x0)) in ys
-        .iter()
-        .flat_map(|y| xs.iter().map(move |x| (y, x)))
-        .enumerate()
-    {
-        let unchanged = rows(y0, x0).all(|r| x.data()[r].iter().all(|&v| v == fill));
-        let drop = if unchanged {
-            0.0
-        } else {
-            for r in rows(y0, x0) {
-                image.data_mut()[r].fill(fill);
-            }
-            let occluded = target.score(&net.forward(&image)?)?;
-            for r in rows(y0, x0) {
-                image.data_mut()[r.clone()].copy_from_slice(&x.data()[r]);
-            }
-            clean - occluded
-        };
-        for y in y0..y0 + win {
-            for p in y * w + x0..y * w + x0 + win {
-                drop_sum[p] += drop as f64;
-                cover[p] += 1;
-            }
-        }
-        progress(i + 1, windows);
-    }
-    let plane: Vec<f32> = drop_sum
-        .iter()
-        .zip(&cover)
-        .map(|(&s, &n)| if n > 0 { (s / n as f64) as f32 } else { 0.0 })
-        .collect();
-    Tensor::from_vec(&[channels, h, w], plane.repeat(channels))
+    let mut run = Run::new(trace, target, params)?;
+    run.advance(trace, target, usize::MAX, progress)?;
+    run.finish(trace)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::catalogue::options::{Choice, Kind, OptionSpec};
 use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::layers::relu::ReluRule;
-use crate::model::network::{Network, Trace};
+use crate::model::network::Trace;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -133,75 +133,139 @@ pub fn noise_std(image: &Tensor, sigma: f32) -> f32 {
     sigma * range
 }
 
+/// SmoothGrad in steps: the noise generator and the partial sums between batches of samples.
+/// [`smoothgrad`] runs it to the end in one call; [`super::Job`] a few batches at a time, with the same
+/// draws and additions in the same order.
+#[derive(Debug, Clone)]
+pub struct Run {
+    params: Params,
+    std: f32,
+    rng: Rng,
+    done: usize,
+    /// The partial [`GradientSum`] of the bases whose map is the signal itself; `None` for the others,
+    /// whose finished maps add up in `maps`.
+    signals: Option<Vec<f64>>,
+    maps: Vec<f64>,
+}
+
+impl Run {
+    /// Checks the parameters; the noise level is taken from the input of `trace`.
+    pub fn new(trace: &Trace, params: &Params) -> Result<Run> {
+        if params.base.relu_rule().is_none() {
+            let known: Vec<&str> = BASES.iter().map(|c| c.value).collect();
+            return Err(Error::unknown(
+                "method for SmoothGrad to average",
+                params.base.name(),
+                &known,
+            ));
+        }
+        SAMPLES.check_int(TECHNIQUE.id, params.samples as u64)?;
+        SIGMA.check_float(TECHNIQUE.id, f64::from(params.sigma))?;
+        let x = trace.input();
+        Ok(Run {
+            params: *params,
+            std: noise_std(x, params.sigma),
+            rng: Rng::new(params.seed),
+            done: 0,
+            // Bases whose map is the signal itself are averaged as signals (summed part-way, see
+            // GradientSum); saliency and gradient × input finish every sample's map first.
+            signals: gradient::finish_is_identity(params.base).then(Vec::new),
+            maps: vec![0.0f64; x.len()],
+        })
+    }
+
+    /// `(samples done, samples in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done, self.params.samples)
+    }
+
+    fn rule(&self) -> ReluRule {
+        self.params.base.relu_rule().unwrap_or(ReluRule::Gradient)
+    }
+
+    /// Runs the next `batches` batches of samples ([`BATCH`] each), calling `progress(i, samples)` after
+    /// each sample.
+    pub fn advance(
+        &mut self,
+        trace: &Trace,
+        target: &TargetScore,
+        batches: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let (net, x, rule) = (trace.network(), trace.input(), self.rule());
+        let mut signals = self
+            .signals
+            .take()
+            .map(|partial| GradientSum::resume(net, rule, partial));
+        for _ in 0..batches {
+            if self.done >= self.params.samples {
+                break;
+            }
+            let batch = BATCH.min(self.params.samples - self.done);
+            let (std, rng) = (self.std, &mut self.rng);
+            let noisy = (0..batch)
+                .map(|_| {
+                    let values = x.data().iter().map(|&xi| xi + std * rng.normal()).collect();
+                    Tensor::from_vec(x.shape(), values)
+                })
+                .collect::<Result<Vec<Tensor>>>()?;
+            let traces = net.forward_batch(&noisy)?;
+            let traces: Vec<&Trace> = traces.iter().collect();
+            let seeds = traces
+                .iter()
+                .map(|t| target.logit_gradient(t))
+                .collect::<Result<Vec<Tensor>>>()?;
+            match signals.as_mut() {
+                Some(sum) => sum.add(&traces, seeds, target)?,
+                None => {
+                    let grads = net.backward_batch(&traces, target.logits, seeds, rule, None)?;
+                    for (mut map, input) in grads.into_iter().zip(&noisy) {
+                        gradient::finish(self.params.base, &mut map, input);
+                        for (s, m) in self.maps.iter_mut().zip(map.data()) {
+                            *s += *m as f64;
+                        }
+                    }
+                }
+            }
+            for i in self.done..self.done + batch {
+                progress(i + 1, self.params.samples);
+            }
+            self.done += batch;
+        }
+        self.signals = signals.map(GradientSum::into_partial);
+        Ok(())
+    }
+
+    /// The mean map, once every sample is done.
+    pub fn finish(&self, trace: &Trace) -> Result<Tensor> {
+        if self.done < self.params.samples {
+            return Err(Error::internal(
+                "SmoothGrad finished before its last sample",
+            ));
+        }
+        let n = self.params.samples as f64;
+        let mean: Vec<f32> = match &self.signals {
+            Some(partial) => GradientSum::resume(trace.network(), self.rule(), partial.clone())
+                .finish(trace, 1.0 / n)?
+                .iter()
+                .map(|&s| s as f32)
+                .collect(),
+            None => self.maps.iter().map(|s| (s / n) as f32).collect(),
+        };
+        Tensor::from_vec(trace.input().shape(), mean)
+    }
+}
+
 /// SmoothGrad of the input of `trace`, calling `progress(i, samples)` after each sample.
 pub fn smoothgrad(
-    net: &Network,
     trace: &Trace,
     target: &TargetScore,
     params: &Params,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
-    if params.base.relu_rule().is_none() {
-        let known: Vec<&str> = BASES.iter().map(|c| c.value).collect();
-        return Err(Error::unknown(
-            "method for SmoothGrad to average",
-            params.base.name(),
-            &known,
-        ));
-    }
-    SAMPLES.check_int(TECHNIQUE.id, params.samples as u64)?;
-    SIGMA.check_float(TECHNIQUE.id, f64::from(params.sigma))?;
-    let x = trace.input();
-    let std = noise_std(x, params.sigma);
-    let mut rng = Rng::new(params.seed);
-    let rule = params.base.relu_rule().unwrap_or(ReluRule::Gradient);
-    // Bases whose map is the signal itself are averaged as signals (summed part-way, see GradientSum);
-    // saliency and gradient × input finish every sample's map first.
-    let mut signals =
-        gradient::finish_is_identity(params.base).then(|| GradientSum::new(net, rule));
-    let mut maps = vec![0.0f64; x.len()];
-    let mut done = 0;
-    while done < params.samples {
-        let batch = BATCH.min(params.samples - done);
-        let noisy = (0..batch)
-            .map(|_| {
-                let values = x.data().iter().map(|&xi| xi + std * rng.normal()).collect();
-                Tensor::from_vec(x.shape(), values)
-            })
-            .collect::<Result<Vec<Tensor>>>()?;
-        let traces = net.forward_batch(&noisy)?;
-        let traces: Vec<&Trace> = traces.iter().collect();
-        let seeds = traces
-            .iter()
-            .map(|t| target.logit_gradient(t))
-            .collect::<Result<Vec<Tensor>>>()?;
-        match signals.as_mut() {
-            Some(sum) => sum.add(&traces, seeds, target)?,
-            None => {
-                let grads = net.backward_batch(&traces, target.logits, seeds, rule, None)?;
-                for (mut map, input) in grads.into_iter().zip(&noisy) {
-                    gradient::finish(params.base, &mut map, input);
-                    for (s, m) in maps.iter_mut().zip(map.data()) {
-                        *s += *m as f64;
-                    }
-                }
-            }
-        }
-        for i in done..done + batch {
-            progress(i + 1, params.samples);
-        }
-        done += batch;
-    }
-    let n = params.samples as f64;
-    let mean: Vec<f32> = match signals {
-        Some(sum) => sum
-            .finish(trace, 1.0 / n)?
-            .iter()
-            .map(|&s| s as f32)
-            .collect(),
-        None => maps.iter().map(|s| (s / n) as f32).collect(),
-    };
-    Tensor::from_vec(x.shape(), mean)
+    let mut run = Run::new(trace, params)?;
+    run.advance(trace, target, usize::MAX, progress)?;
+    run.finish(trace)
 }
 
 #[cfg(test)]

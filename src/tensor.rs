@@ -5,6 +5,7 @@
 //! `Float32Array` without any reshaping, and what the index arithmetic in `layers/` works on (as llm.c does).
 
 use crate::error::{Error, Result};
+use ndarray::{ArrayView3, ArrayViewD, IxDyn};
 
 /// The most values one tensor, weight matrix or kernel buffer may hold (2^26, 256 MiB of `f32`). Shapes are
 /// checked against it when a network is built, so every size and offset the kernels compute stays far below
@@ -92,6 +93,20 @@ impl Tensor {
             ));
         }
         Ok(&self.data[c * h * w..(c + 1) * h * w])
+    }
+
+    /// A zero-copy n-dimensional view of the tensor (row-major, its own shape), for Rust users of the crate
+    /// who want ndarray's indexing and arithmetic; the kernels work on [`Tensor::data`].
+    pub fn view(&self) -> Result<ArrayViewD<'_, f32>> {
+        ArrayViewD::from_shape(IxDyn(&self.shape), &self.data)
+            .map_err(|e| Error::internal(format!("tensor of shape {:?}: {e}", self.shape)))
+    }
+
+    /// A zero-copy `[C, H, W]` view of a feature map: `view[[c, i, j]]` is `data[(c·H + i)·W + j]`.
+    pub fn view_chw(&self) -> Result<ArrayView3<'_, f32>> {
+        let (c, h, w) = self.chw()?;
+        ArrayView3::from_shape((c, h, w), &self.data)
+            .map_err(|e| Error::internal(format!("feature map {:?}: {e}", self.shape)))
     }
 
     /// Errors when any value is NaN or infinite; `what` names the tensor in the message.
@@ -252,6 +267,22 @@ mod tests {
         assert_eq!(lanes.split().unwrap(), vec![a.clone(), b]);
         assert!(Lanes::interleave(&[a, Tensor::zeros(&[4])]).is_err());
         assert!(Lanes::interleave(&[]).unwrap().split().unwrap().is_empty());
+    }
+
+    #[test]
+    fn views_share_the_data_in_row_major_order() {
+        let t = Tensor::from_vec(&[2, 3, 4], (0..24).map(|v| v as f32).collect()).unwrap();
+        let chw = t.view_chw().unwrap();
+        assert_eq!(chw.dim(), (2, 3, 4));
+        assert_eq!(chw[[1, 2, 3]], 23.0);
+        assert_eq!(chw[[1, 0, 2]], 14.0);
+        assert_eq!(chw.as_ptr(), t.data().as_ptr());
+        let any = t.view().unwrap();
+        assert_eq!(any.shape(), &[2, 3, 4]);
+        assert_eq!(any.sum(), (0..24).sum::<i32>() as f32);
+        let v = Tensor::from_vec(&[3], vec![1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(v.view().unwrap().ndim(), 1);
+        assert!(v.view_chw().is_err());
     }
 
     #[test]

@@ -532,3 +532,62 @@ fn full_measurement() {
     let text = serde_json::to_string(&serde_json::Value::Object(record)).expect("json");
     std::fs::write(repo("tests/reference/featureviz-images.json"), text).expect("write");
 }
+
+#[test]
+fn a_dream_grows_through_its_octaves_and_raises_the_energy() {
+    use convscope::explain::featureviz::dream::{Dream, DreamOptions};
+    let net = mnist();
+    let digits =
+        idx::read_images(repo("tests/data/mnist/t10k-images-idx3-ubyte.gz")).expect("t10k");
+    let x = digits.image(0).expect("digit");
+    let options = DreamOptions::new("relu2");
+    let mut dream = Dream::new(&net, &x, options.clone()).expect("dream");
+    assert_eq!(
+        (0..3).map(|o| dream.octave_size(o)).collect::<Vec<_>>(),
+        [(28, 28), (39, 39), (55, 55)]
+    );
+    let first = dream.step(20).expect("octave 0");
+    assert_eq!(
+        (first.step, first.steps, first.image.shape()),
+        (20, 60, &[1usize, 28, 28][..])
+    );
+    let last = dream.step(1000).expect("the rest");
+    assert_eq!((last.step, last.image.shape()), (60, &[1usize, 55, 55][..]));
+    let h = dream.history();
+    assert!(h[19] > 2.0 * h[0], "octave 0: energy {} -> {}", h[0], h[19]);
+    assert!(h[59] > h[40], "octave 2: energy {} -> {}", h[40], h[59]);
+    assert!(last.image.data().iter().all(|v| (0.0..=1.0).contains(v)));
+    let again = Dream::new(&net, &x, options)
+        .and_then(Dream::run)
+        .expect("dream");
+    assert_eq!(again, last.image, "same options, same image");
+    let bad = DreamOptions::new("fc1");
+    assert!(matches!(
+        Dream::new(&net, &x, bad),
+        Err(Error::BadOption { .. })
+    ));
+    if std::env::var_os("FEATUREVIZ_PNG").is_some() {
+        let titled = [
+            ("input".to_string(), &x),
+            ("relu2 dream".to_string(), &last.image),
+        ];
+        let png = atlas::grid(&titled, "DeepDream (lenet5-mnist)", 2).expect("grid");
+        convscope::render::png::write_png(repo("docs/featureviz-dream.png"), &png).expect("png");
+    }
+}
+
+#[test]
+fn resizing_keeps_constants_and_round_numbers() {
+    use convscope::explain::featureviz::dream::resize;
+    let flat = Tensor::from_vec(&[2, 3, 4], vec![0.25; 24]).expect("shape");
+    let big = resize(&flat, 7, 5).expect("resize");
+    assert_eq!(big.shape(), [2, 7, 5]);
+    assert!(big.data().iter().all(|v| (v - 0.25).abs() < 1e-7));
+    // Doubling [0, 1] along a row: centres at −0.25, 0.25, 0.75, 1.25 → 0 (clamped), 0.25, 0.75, 1.
+    let row = Tensor::from_vec(&[1, 1, 2], vec![0.0, 1.0]).expect("shape");
+    assert_eq!(
+        resize(&row, 1, 4).expect("resize").data(),
+        [0.0, 0.25, 0.75, 1.0]
+    );
+    assert!(matches!(resize(&row, 0, 4), Err(Error::OutOfRange { .. })));
+}

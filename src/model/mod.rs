@@ -7,6 +7,7 @@ mod batch;
 mod load;
 pub mod manifest;
 pub mod network;
+pub mod prefix;
 pub mod save;
 pub mod trace;
 

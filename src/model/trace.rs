@@ -14,6 +14,7 @@ use crate::layers::relu::ReluRule;
 use crate::layers::softmax;
 use crate::model::network::{argmax, Gradients, Network};
 use crate::tensor::Tensor;
+use ndarray::ArrayViewD;
 
 /// Dropout masks: `(layer index, per-unit multiplier)`, ascending by layer, applied to that layer's output.
 pub type Masks = Vec<(usize, Vec<f32>)>;
@@ -107,6 +108,11 @@ impl<'n> Trace<'n> {
             .iter()
             .find(|(layer, _)| *layer == i)
             .map(|(_, m)| m.as_slice())
+    }
+
+    /// Every layer's output as a zero-copy ndarray view, in layer order ([`Tensor::view`]).
+    pub fn output_views(&self) -> Result<Vec<ArrayViewD<'_, f32>>> {
+        self.outputs.iter().map(Tensor::view).collect()
     }
 
     /// The output of layer `i`; an error naming the valid range when the network has no layer `i`.
@@ -226,5 +232,36 @@ pub(crate) fn check_backward(
             format!("0 to {from} (the backward pass starts at layer {from})"),
         )),
         _ => Ok(until.map_or(0, |j| j + 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::network::testing::{images, small_lenet};
+    use crate::rng::Rng;
+
+    #[test]
+    fn views_show_the_outputs_and_batches_refuse_another_networks_traces() {
+        let net = small_lenet(1);
+        let image = images(&net, &mut Rng::new(2), 1).remove(0);
+        let trace = net.forward(&image).unwrap();
+        let views = trace.output_views().unwrap();
+        assert_eq!(views.len(), net.layers().len());
+        for (view, (output, layer)) in views.iter().zip(trace.outputs().iter().zip(net.layers())) {
+            assert_eq!(view.shape(), layer.output_shape.as_slice());
+            assert_eq!(view.iter().copied().collect::<Vec<f32>>(), output.data());
+        }
+        assert!(trace.output(net.layers().len()).is_err());
+        // A clone has the same layers but is another network: its traces do not mix with this one's.
+        let twin = net.clone();
+        let other = twin.forward(&image).unwrap();
+        let seed = |t: &Trace| Tensor::zeros(t.logits().shape());
+        let from = net.logits_index();
+        let signals = vec![seed(&trace), seed(&other)];
+        let err = net
+            .backward_batch(&[&trace, &other], from, signals, ReluRule::Gradient, None)
+            .unwrap_err();
+        assert!(matches!(err, Error::Internal { .. }), "{err}");
     }
 }

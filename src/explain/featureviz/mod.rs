@@ -11,10 +11,13 @@
 //!   variation, blur every k steps, clipping;
 //! - [`render::Render`]: the step-wise Adam optimizer that joins them.
 //!
-//! Activation maximization and class images, and atlases of a layer ([`atlas`]), are that optimizer with
-//! different objectives and defaults.
+//! Activation maximization and class images, atlases of a layer ([`atlas`]) and feature inversion
+//! ([`inversion`]) are that optimizer with different objectives and defaults; DeepDream ([`dream`]) climbs
+//! a layer's energy by the paper's normalized gradient ascent over octaves of growing size, through the
+//! network's conv prefix at any size (`model::prefix`).
 
 pub mod atlas;
+pub mod dream;
 pub mod fourier;
 pub mod inversion;
 pub mod objective;

@@ -124,7 +124,7 @@ impl Warp {
 }
 
 /// The four taps that interpolate position `(qy, qx)`; taps outside the plane get weight 0 (at index 0).
-fn bilinear_taps(qy: f64, qx: f64, height: usize, width: usize) -> [(u32, f32); 4] {
+pub(super) fn bilinear_taps(qy: f64, qx: f64, height: usize, width: usize) -> [(u32, f32); 4] {
     let (y0, x0) = (qy.floor(), qx.floor());
     let (fy, fx) = (qy - y0, qx - x0);
     let mut taps = [(0u32, 0.0f32); 4];

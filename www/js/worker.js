@@ -70,11 +70,7 @@ const handlers = {
   async run({ id, image, technique, options }) {
     if (!model) throw new Error('no model loaded in the worker');
     const started = performance.now();
-    // TEMP until the core's step-wise API (model.start) lands: a long technique runs in one call, reporting
-    // its progress through the callback, and a newer request waits for it.
-    const report = progressOf(id);
-    const stepped = longRunning.has(technique) && model.start;
-    const result = stepped ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options, (done, total) => report(done / total));
+    const result = longRunning.has(technique) ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options);
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },

@@ -36,9 +36,6 @@ pub enum Error {
     },
     /// An option is missing, does not apply, conflicts with another, or its value cannot be read.
     BadOption { option: String, reason: String },
-    /// TRANSITIONAL catch-all, being split into the structured variants above (issue "One catalogue of
-    /// techniques…", scope 7). New code must not use it; it is removed when the last call is converted.
-    InvalidArgument { reason: String },
     /// A bug in convscope, not in the input (an invariant the code itself maintains was broken).
     Internal { reason: String },
     /// A numeric computation produced a non-finite value (for instance, NaN weights or a diverging step size).
@@ -110,12 +107,6 @@ impl Error {
             reason: reason.into(),
         }
     }
-    /// TRANSITIONAL: see [`Error::InvalidArgument`]. Use a structured constructor instead.
-    pub fn invalid(reason: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            reason: reason.into(),
-        }
-    }
     pub fn non_finite(context: impl Into<String>) -> Self {
         Error::NonFinite {
             context: context.into(),
@@ -170,7 +161,6 @@ impl fmt::Display for Error {
                 write!(f, "unknown {what} {name:?} (known: {})", known.join(", "))
             }
             Error::BadOption { option, reason } => write!(f, "option {option}: {reason}"),
-            Error::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
             Error::Internal { reason } => write!(
                 f,
                 "internal error (a bug in convscope, please report it): {reason}"

@@ -12,6 +12,10 @@
 //!    ([`train`]), the deconvnet and the attribution methods ([`explain`]);
 //! 4. [`render`] turns maps into colormapped PNG grids for the CLI; [`bindings`] hands typed arrays to JS.
 //!
+//! Every technique is declared once in [`catalogue`] (options, defaults, ranges, explanations), in its own
+//! file under [`explain`]; the CLI, the JS API and the page read it. [`io::files`] is the one place files are
+//! resolved (relative to a manifest) and read (regular files, size-capped).
+//!
 //! Layouts: feature maps CHW, conv kernels OIHW, linear weights `[out, in]`, all row-major `f32`.
 
 pub mod analysis;

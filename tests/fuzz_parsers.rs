@@ -122,9 +122,7 @@ const INTERLACED_RGBA16_PNG: &[u8] = &[
 /// The message of an error, checked to say something.
 fn assert_explained(error: &Error, input: &str) {
     let reason = match error {
-        Error::BadImage { reason }
-        | Error::BadIdx { reason }
-        | Error::InvalidArgument { reason } => reason.clone(),
+        Error::BadImage { reason } | Error::BadIdx { reason } => reason.clone(),
         other => other.to_string(),
     };
     assert!(!reason.trim().is_empty(), "{input}: empty error {error:?}");

@@ -181,7 +181,7 @@ pub fn serialize(
     let mut offset = 0usize;
     for (name, t) in tensors {
         if name == "__metadata__" || header.contains_key(name) {
-            return Err(Error::invalid(format!(
+            return Err(Error::weights(format!(
                 "duplicate or reserved tensor name {name:?}"
             )));
         }
@@ -192,8 +192,8 @@ pub fn serialize(
         );
         offset = end;
     }
-    let mut json =
-        serde_json::to_string(&Value::Object(header)).map_err(|e| Error::invalid(e.to_string()))?;
+    let mut json = serde_json::to_string(&Value::Object(header))
+        .map_err(|e| Error::internal(e.to_string()))?;
     while json.len() % 8 != 0 {
         json.push(' ');
     }

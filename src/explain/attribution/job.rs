@@ -11,6 +11,7 @@ use super::{
     gradcam, gradient, integrated, occlusion, smoothgrad, Attribution, Method, Options,
     TargetScore, BATCH,
 };
+use crate::catalogue::OutputKind;
 use crate::error::{Error, Result};
 use crate::model::network::{Network, Trace};
 use crate::tensor::Tensor;
@@ -62,10 +63,10 @@ impl Job {
             target: target.class,
             output: target.output,
             score: target.score(trace)?,
+            // What the catalogue declares; SmoothGrad's sign is its averaged method's.
             signed: match method {
-                Method::Saliency | Method::GradCam => false,
-                Method::SmoothGrad => options.base != Method::Saliency,
-                _ => true,
+                Method::SmoothGrad => options.base.technique().output == OutputKind::SignedMap,
+                _ => method.technique().output == OutputKind::SignedMap,
             },
             baseline_score: None,
             completeness_gap: None,

@@ -163,9 +163,7 @@ impl Evaluation {
         default_gamma: u32,
     ) -> Result<Evaluation> {
         if inputs.is_empty() {
-            return Err(Error::invalid(
-                "the evaluation needs in-distribution inputs",
-            ));
+            return Err(Error::shape("in-distribution inputs", &[1], &[0]));
         }
         let gamma = gammas
             .into_iter()
@@ -232,7 +230,8 @@ fn check_scores(scores: &[f64]) -> Result<()> {
 /// half. Infinite scores are allowed; NaN and empty sets are errors.
 pub fn auroc(negatives: &[f64], positives: &[f64]) -> Result<f64> {
     if negatives.is_empty() || positives.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::option(
+            "scores",
             "AUROC needs at least one positive and one negative score",
         ));
     }
@@ -263,10 +262,13 @@ pub fn auroc(negatives: &[f64], positives: &[f64]) -> Result<f64> {
 pub fn threshold_at_tpr(scores: &[f64], tpr: f64) -> Result<f64> {
     check_scores(scores)?;
     if scores.is_empty() || !(tpr > 0.0 && tpr <= 1.0) {
-        return Err(Error::invalid(format!(
-            "a threshold needs scores and a true-positive rate in (0, 1], got {} scores and {tpr}",
-            scores.len()
-        )));
+        return Err(Error::option(
+            "tpr",
+            format!(
+                "a threshold needs scores and a true-positive rate in (0, 1], got {} scores and {tpr}",
+                scores.len()
+            ),
+        ));
     }
     let mut sorted = scores.to_vec();
     sorted.sort_by(f64::total_cmp);

@@ -212,9 +212,10 @@ fn monitored_layer(net: &Network, name: &str) -> std::result::Result<(usize, usi
 /// no recorded pattern, always a warning), with the number that still warn.
 fn calibrate(distances: &[Option<u32>], neurons: usize, warning_rate: f64) -> Result<(u32, usize)> {
     if distances.is_empty() {
-        return Err(Error::invalid(format!(
-            "too few images to calibrate γ (every {HOLD_OUT_EVERY}th is held out): give a fixed γ"
-        )));
+        return Err(Error::option(
+            "warning-rate",
+            format!("too few images to calibrate γ (every {HOLD_OUT_EVERY}th is held out): give a fixed γ"),
+        ));
     }
     let allowed = (warning_rate * distances.len() as f64).floor() as usize;
     let warned_at = |gamma: u32| {
@@ -280,45 +281,54 @@ impl Monitor {
         labels: &[u8],
         options: &BuildOptions,
     ) -> Result<Monitor> {
-        let (index, neurons) = monitored_layer(net, &options.layer).map_err(Error::invalid)?;
+        let (index, neurons) = monitored_layer(net, &options.layer)
+            .map_err(|reason| Error::option("layer", reason))?;
         let classes = net.labels().len();
         if classes == 0 || classes > file::MAX_CLASSES {
-            return Err(Error::invalid(format!(
-                "a monitor handles 1 to {} classes, the model has {classes}",
-                file::MAX_CLASSES
-            )));
+            return Err(Error::out_of_range(
+                "number of classes of the model",
+                classes,
+                format!("1 to {} for a monitor", file::MAX_CLASSES),
+            ));
         }
         if labels.len() != images.count {
-            return Err(Error::invalid(format!(
-                "{} images but {} labels",
-                images.count,
-                labels.len()
-            )));
+            return Err(Error::option(
+                "labels",
+                format!("{} images but {} labels", images.count, labels.len()),
+            ));
         }
         if images.count > u32::MAX as usize {
-            return Err(Error::invalid("more than 2³² training images"));
+            return Err(Error::out_of_range(
+                "number of training images",
+                images.count,
+                "at most 2³²",
+            ));
         }
         match options.gamma {
             GammaChoice::Fixed(gamma) if gamma as usize > neurons => {
-                return Err(Error::invalid(format!(
-                    "γ = {gamma} exceeds the layer's {neurons} neurons"
-                )))
+                return Err(Error::out_of_range(
+                    "γ",
+                    gamma,
+                    format!("0 to the layer's {neurons} neurons"),
+                ))
             }
             GammaChoice::Calibrated { warning_rate } if !(0.0..=1.0).contains(&warning_rate) => {
-                return Err(Error::invalid(format!(
-                    "the target warning rate must be between 0 and 1, got {warning_rate}"
-                )))
+                return Err(Error::out_of_range(
+                    "target warning rate",
+                    warning_rate,
+                    "0 to 1",
+                ))
             }
             _ => {}
         }
         let calibrating = matches!(options.gamma, GammaChoice::Calibrated { .. });
         let held_out = |i: usize| calibrating && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
         if options.clusters == 0 || options.clusters > file::MAX_CLUSTERS {
-            return Err(Error::invalid(format!(
-                "the number of clusters must be 1..={}, got {}",
-                file::MAX_CLUSTERS,
-                options.clusters
-            )));
+            return Err(Error::out_of_range(
+                "number of clusters",
+                options.clusters,
+                format!("1 to {}", file::MAX_CLUSTERS),
+            ));
         }
         let mut activations = vec![Vec::new(); classes];
         let mut packed = vec![Vec::new(); classes];
@@ -327,9 +337,12 @@ impl Monitor {
         for (i, &label) in labels.iter().enumerate() {
             let label = usize::from(label);
             if label >= classes {
-                return Err(Error::invalid(format!(
-                    "label {label} of image {i} is not a class of the model (0..{classes})"
-                )));
+                return Err(Error::option(
+                    "labels",
+                    format!(
+                        "label {label} of image {i} is not a class of the model (0..{classes})"
+                    ),
+                ));
             }
             let trace = net.forward(&images.image(i)?)?;
             let predicted = trace.prediction().label;
@@ -347,7 +360,8 @@ impl Monitor {
         }
         let correct: Vec<usize> = activations.iter().map(|a| a.len() / neurons).collect();
         if correct.iter().all(|&c| c == 0) {
-            return Err(Error::invalid(
+            return Err(Error::option(
+                "images",
                 "the network classifies none of the images correctly: nothing to record",
             ));
         }

@@ -636,3 +636,39 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
     );
     assert!(error_message(e.err().unwrap()).contains("grad-cam has no such option"));
 }
+
+/// The manifest fixture with `edit` applied to its parsed JSON.
+fn edited_manifest(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+    edit(&mut manifest);
+    manifest.to_string()
+}
+
+/// The message of the error that loading `manifest` with the fixture's weights gives.
+fn load_error(manifest: String) -> String {
+    match Model::load(manifest.into(), js_u8(WEIGHTS)) {
+        Ok(_) => panic!("the manifest loaded"),
+        Err(e) => error_message(e),
+    }
+}
+
+#[wasm_bindgen_test]
+fn hostile_manifests_are_errors_in_32_bit_wasm() {
+    // Paddings whose padded sizes wrap a 32-bit usize: a manifest error, not a trap or wrong logits.
+    for padding in [1u64 << 30, 1 << 31, 1 << 32, u64::MAX] {
+        let manifest = edited_manifest(|m| m["layers"][0]["padding"] = padding.into());
+        let e = load_error(manifest);
+        assert!(e.contains("bad model manifest"), "padding {padding}: {e}");
+    }
+    // A numeric layer type is refused, not read as the sixth type.
+    let manifest = edited_manifest(|m| m["layers"][1]["type"] = 5.into());
+    let e = load_error(manifest);
+    assert!(e.contains("bad model manifest"), "{e}");
+    // A manifest that starts with a UTF-8 byte-order mark loads and predicts as without it.
+    let with_bom = Model::load(format!("\u{feff}{MANIFEST}").into(), js_u8(WEIGHTS)).unwrap();
+    let image = js_f32(&gallery_image(1));
+    assert_eq!(
+        floats(get(&with_bom.predict(image.clone()).unwrap(), "logits")),
+        floats(get(&model().predict(image).unwrap(), "logits"))
+    );
+}

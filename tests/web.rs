@@ -557,6 +557,10 @@ fn hostile_arguments_are_errors_and_the_model_survives() {
     let fake = js_sys::JSON::parse(r#"{"length": 300000000}"#).unwrap();
     let e = error_message(m.predict(fake).unwrap_err());
     assert!(e.contains("Float32Array") && e.contains("Object"), "{e}");
+    // The reproducer that took 72 s and 2.5 GB before: refused before anything is copied.
+    let fake = js_sys::JSON::parse(r#"{"length": 1000000000}"#).unwrap();
+    let e = error_message(m.preprocess_file(fake).unwrap_err());
+    assert!(e.contains("must be a Uint8Array, got an Object"), "{e}");
     let e = error_message(m.predict(js_f32(&vec![0.0; 785])).unwrap_err());
     assert!(e.contains("shape mismatch") && e.contains("785"), "{e}");
     let e = error_message(

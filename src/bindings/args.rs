@@ -20,8 +20,12 @@ fn kind(value: &JsValue) -> String {
         return "null".into();
     }
     if value.is_object() {
-        let name = Object::from(value.clone()).constructor().name();
-        return format!("a {}", String::from(name));
+        let name = String::from(Object::from(value.clone()).constructor().name());
+        let article = match name.chars().next() {
+            Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
+            _ => "a",
+        };
+        return format!("{article} {name}");
     }
     value.js_typeof().as_string().unwrap_or_default()
 }

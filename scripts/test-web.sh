@@ -3,8 +3,9 @@
 #   1. scripts/build-wasm.sh (wasm-pack release build with SIMD, then binaryen 132's wasm-opt);
 #   2. the wasm-bindgen tests of the JS boundary in Node (tests/web.rs) and in headless Chromium
 #      (tests/web_browser.rs, same tests);
-#   3. unit tests of the page modules in Node (tests/e2e/units.test.mjs) and the end-to-end page test in
-#      headless Chromium (tests/e2e/page.test.mjs, playwright-core).
+#   3. unit tests of the page modules in Node (tests/e2e/units.test.mjs) and the end-to-end page tests in
+#      headless Chromium (every other tests/e2e/*.test.mjs, on the shared harness tests/e2e/harness.mjs,
+#      playwright-core), one file at a time.
 # scripts/setup.sh installs what is missing (the npm tools of tests/e2e included);
 # no browser is ever downloaded: the tests drive the system's Chromium and ChromeDriver.
 # Usage: scripts/test-web.sh [--no-build]
@@ -28,4 +29,4 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/e2e/webdriver.json"
 wasm-pack test --headless --chrome -- --test web_browser
 
 step "page module unit tests and end-to-end page test (tests/e2e)"
-(cd tests/e2e && node --test units.test.mjs page.test.mjs)
+(cd tests/e2e && node --test --test-concurrency=1 ./*.test.mjs)

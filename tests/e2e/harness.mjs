@@ -1,0 +1,197 @@
+// The shared harness of the end-to-end page tests (tests/e2e/*.test.mjs): a tiny static server for www/ on
+// 127.0.0.1, the same wasm module loaded in Node (to compute what the page should show), one headless Chromium
+// (the system's /usr/bin/chromium through playwright-core; nothing is downloaded), and helpers to open, draw on
+// and read the page. A test file calls `before(setup)` and `after(teardown)`; each file runs in its own process.
+import http from 'node:http';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../..');
+export const www = path.join(repo, 'www');
+export const screenshots = path.join(here, 'screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+// Stand-ins while www/models/ has no trained MNIST model yet (used only when the real file is missing).
+const FIXTURES = {
+  '/models/lenet5-mnist.json': path.join(repo, 'tests/data/torch-lenet-random.json'),
+  '/models/torch-lenet-random.safetensors': path.join(repo, 'tests/data/torch-lenet-random.safetensors'),
+};
+export const trainedModel = existsSync(path.join(www, 'models/lenet5-mnist.json'));
+
+export function resolveFile(urlPath) {
+  const clean = path.normalize(decodeURIComponent(urlPath)).replace(/^(\.\.[/\\])+/, '');
+  const file = path.join(www, clean.endsWith('/') ? `${clean}index.html` : clean);
+  if (!file.startsWith(www)) return null;
+  if (existsSync(file) && statSync(file).isFile()) return file;
+  return FIXTURES[clean] ?? null;
+}
+
+let server;
+let userDataDir;
+export let origin;
+export let context;
+export let wasm;
+export let modelFiles;
+export let manifest;
+
+/** Starts the static server, loads the wasm module in Node and launches Chromium: call from `before`. */
+export async function setup() {
+  server = http.createServer((request, response) => {
+    const pathname = new URL(request.url, 'http://localhost').pathname;
+    if (pathname === '/__course-page.html') {
+      // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins.
+      response.writeHead(200, { 'content-type': TYPES['.html'] });
+      response.end(`<!doctype html><html lang="en"><title>course</title><link rel="icon" href="data:,"><body>
+        <script type="module" src="${origin}/convscope-viewer.js"></script>
+        <convscope-viewer id="remote" view="input,attribution"></convscope-viewer></body></html>`);
+      return;
+    }
+    const file = resolveFile(pathname);
+    if (!file) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    response.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'access-control-allow-origin': '*', // as GitHub Pages sends: the widget may be embedded anywhere
+    });
+    response.end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
+
+  // The same wasm module in Node, to compute what the page should show.
+  wasm = await import(path.join(www, 'pkg/convscope.js'));
+  await wasm.default({ module_or_path: readFileSync(path.join(www, 'pkg/convscope_bg.wasm')) });
+  const manifestText = readFileSync(resolveFile('/models/lenet5-mnist.json'), 'utf8');
+  const weights = readFileSync(resolveFile(`/models/${JSON.parse(manifestText).weights}`));
+  modelFiles = wasm.Model.load(manifestText, weights);
+  manifest = JSON.parse(manifestText);
+
+  mkdirSync(screenshots, { recursive: true });
+  userDataDir = mkdtempSync(path.join(tmpdir(), 'convscope-e2e-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Closes what `setup` opened: call from `after`. */
+export async function teardown() {
+  await context?.close();
+  server?.close();
+  modelFiles?.free();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+}
+
+/** A page that records console errors, uncaught exceptions and requests to other origins. */
+export async function openPage(url) {
+  const page = await context.newPage();
+  const problems = { errors: [], foreign: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.errors.push(`uncaught: ${error.message}`));
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin) problems.foreign.push(url);
+  });
+  await page.goto(`${origin}/${url}`);
+  return { page, problems };
+}
+
+export async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+}
+
+/** Waits two animation frames, so rAF-scheduled analysis and rendering have run. */
+export async function settle(page) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+export async function predictionText(page) {
+  return (await page.textContent('[data-testid="prediction"]')).trim();
+}
+
+/** Number of distinct RGBA colours on a canvas. */
+export async function distinctColours(page, selector) {
+  return page.$eval(selector, (canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return colours.size;
+  });
+}
+
+/** Draws polylines (in 0..1 canvas coordinates) with the mouse: real pointerdown/move/up events. */
+export async function draw(page, strokes) {
+  const box = await page.locator('[data-testid="draw-canvas"]').boundingBox();
+  for (const stroke of strokes) {
+    const [first, ...rest] = stroke.map(([x, y]) => [box.x + x * box.width, box.y + y * box.height]);
+    await page.mouse.move(first[0], first[1]);
+    await page.mouse.down();
+    for (const [x, y] of rest) await page.mouse.move(x, y, { steps: 8 });
+    await page.mouse.up();
+  }
+  await settle(page);
+}
+
+export function expectedLabel(labelIndex) {
+  return modelFiles.info().labels[labelIndex];
+}
+
+/** The catalogue's label of a technique (the page shows the catalogue's words). */
+export function techniqueLabel(id) {
+  return wasm.catalogue().find((technique) => technique.id === id).label;
+}
+
+/** Opens the embed demo once both of its widgets are ready. */
+export async function openEmbed() {
+  const opened = await openPage('embed.html');
+  for (const id of ['#demo-deconv', '#demo-predict']) await opened.page.waitForSelector(`${id}[data-ready="true"]`, { timeout: 30000 });
+  return opened;
+}
+
+/** Opens the page at `hash` with the attribution panel on screen. */
+export async function openAttribution(hash) {
+  const opened = await openPage(`index.html${hash}`);
+  await ready(opened.page);
+  await opened.page.locator('#panel-attribution').scrollIntoViewIfNeeded();
+  return opened;
+}
+
+/** Waits until the attribution panel shows the map of technique `id`. */
+export async function attributionShown(page, id) {
+  await page.waitForFunction(
+    (label) => document.querySelector('#panel-attribution .attribution-caption').textContent.startsWith(`${label} · class`),
+    techniqueLabel(id),
+  );
+}
+

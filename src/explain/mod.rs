@@ -7,4 +7,5 @@ pub mod deconvnet;
 pub mod featureviz;
 pub mod gram;
 pub mod inspect;
+pub mod job;
 pub mod monitor;

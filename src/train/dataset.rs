@@ -27,6 +27,21 @@ impl Dataset {
         Dataset::new(idx::read_images(images)?, idx::read_labels(labels)?)
     }
 
+    /// Errors on a label that is not one of `classes` classes.
+    pub fn check_labels(&self, classes: usize) -> Result<()> {
+        match self.labels.iter().find(|&&l| l as usize >= classes) {
+            Some(&bad) => Err(Error::out_of_range(
+                "label",
+                bad,
+                format!(
+                    "0 to {} (the model has {classes} classes)",
+                    classes.saturating_sub(1)
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }

@@ -63,18 +63,7 @@ fn build(argv: &[String]) -> Result<()> {
         ],
         &["update-manifest", "json"],
     )?;
-    let gamma = match (args.opt("gamma")?, args.opt("warning-rate")?) {
-        (Some(gamma), None) => GammaChoice::Fixed(gamma),
-        (None, rate) => GammaChoice::Calibrated {
-            warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
-        },
-        (Some(_), Some(_)) => {
-            return Err(Error::option(
-                "gamma",
-                "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
-            ))
-        }
-    };
+    let gamma = gamma_choice(&args)?;
     let manifest_path = Path::new(args.required("model")?);
     let net = Network::load(manifest_path)?;
     let images = idx::read_images(args.required("images")?)?;
@@ -109,13 +98,39 @@ fn build(argv: &[String]) -> Result<()> {
         println!("{entry}");
         return Ok(());
     }
+    print_build(&net, &monitor, bytes.len(), &out, seconds);
+    if args.flag("update-manifest") {
+        println!(
+            "wrote the \"monitor\" entry into {}",
+            manifest_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--gamma G` (a fixed γ) or `--warning-rate R` (calibrate γ; the default).
+fn gamma_choice(args: &Args) -> Result<GammaChoice> {
+    match (args.opt("gamma")?, args.opt("warning-rate")?) {
+        (Some(gamma), None) => Ok(GammaChoice::Fixed(gamma)),
+        (None, rate) => Ok(GammaChoice::Calibrated {
+            warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
+        }),
+        (Some(_), Some(_)) => Err(Error::option(
+            "gamma",
+            "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
+        )),
+    }
+}
+
+/// What `monitor build` made: the monitor, its file, its calibration and each class's patterns and boxes.
+fn print_build(net: &Network, monitor: &Monitor, bytes: usize, out: &Path, seconds: f64) {
     let stats = monitor.stats();
     println!(
         "monitor of layer {:?} ({} neurons), default γ = {}: {} bytes written to {}",
         monitor.layer(),
         monitor.neurons(),
         monitor.gamma(),
-        bytes.len(),
+        bytes,
         out.display()
     );
     println!(
@@ -145,13 +160,6 @@ fn build(argv: &[String]) -> Result<()> {
         let correct = stats.correct.get(c).copied().unwrap_or(0);
         println!("{label:>5}  {correct:>7}  {patterns:>17}  {boxes:>5}");
     }
-    if args.flag("update-manifest") {
-        println!(
-            "wrote the \"monitor\" entry into {}",
-            manifest_path.display()
-        );
-    }
-    Ok(())
 }
 
 /// `--monitor FILE`, or the file named by the manifest's `"monitor"` entry (inside the manifest's folder).

@@ -86,7 +86,7 @@ export interface MonitorCheckOptions {
   gamma?: number;
 }
 export interface DatasetCommonOptions {
-  /** use the first N images of the data set (default: all) */
+  /** use N images: the first N of each data set (default all), or N from --index of --idx (default 1); more than the file holds is an error */
   count?: number;
 }
 export interface PatchesOptions extends DatasetCommonOptions {

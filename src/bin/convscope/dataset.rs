@@ -17,7 +17,7 @@ use convscope::catalogue::Technique;
 use convscope::explain::dataset::embedding::{EmbeddingRun, Method};
 use convscope::explain::dataset::neighbours::{self, nearest, Metric, Neighbour, METRIC};
 use convscope::explain::dataset::patches::{self, Patch, PatchSearch};
-use convscope::explain::dataset::{image_count, COUNT, FEATURES};
+use convscope::explain::dataset::FEATURES;
 use convscope::io::idx::{self, IdxImages};
 use convscope::model::network::Network;
 use convscope::render::patches::{patch_grid, UnitRow};
@@ -32,8 +32,9 @@ fn flags(t: &Technique) -> Vec<&'static str> {
     t.options.iter().map(|o| o.flag).collect()
 }
 
+/// The first `--count N` images of `--images IDX` (all without `--count`).
 fn data_set(args: &Args) -> Result<IdxImages> {
-    idx::read_images(Path::new(args.required("images")?))
+    input::dataset_images(args, "images")
 }
 
 fn required_layer<'v>(
@@ -64,7 +65,7 @@ pub fn patches(argv: &[String]) -> Result<()> {
     let net = input::model(&args)?;
     let set = data_set(&args)?;
     let values = Values::from_flags(t.id, t.options, args.given(&flags(t)))?;
-    let count = image_count(values.int(&COUNT), set.count)?;
+    let count = set.count;
     let top = values.usize_or_default(&patches::TOP);
     let mut search = PatchSearch::new(&net, required_layer(&values, &patches::LAYER)?, top, count)?;
     search.step(&net, &set, count)?;
@@ -148,7 +149,7 @@ pub fn neighbours(argv: &[String]) -> Result<()> {
     let layer = required_layer(&values, &FEATURES)?;
     let metric: Metric = values.text_or_default(&METRIC).parse()?;
     let top = values.usize_or_default(&neighbours::TOP);
-    let count = image_count(values.int(&COUNT), set.count)?;
+    let count = set.count;
     let (query_index, query) = input::query_image(&args, &net)?;
     let spaces: Vec<&str> = if layer == PIXELS {
         vec![PIXELS]
@@ -201,7 +202,7 @@ pub fn embed(argv: &[String]) -> Result<()> {
     let set = data_set(&args)?;
     let values = Values::from_flags(t.id, t.options, args.given(&method_flags))?;
     let layer = required_layer(&values, &FEATURES)?;
-    let count = image_count(values.int(&COUNT), set.count)?;
+    let count = set.count;
     let logits = net.layers()[net.logits_index()].name.clone();
     let mut pass = FeaturePass::new(&net, &set, &[layer, &logits], count)?;
     pass.step(&net, &set, count)?;

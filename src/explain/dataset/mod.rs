@@ -27,20 +27,8 @@ pub const FEATURES: OptionSpec = OptionSpec {
     required: true,
 };
 
-/// How many images of the set to use, from the first (not given: all of them).
-pub const COUNT: OptionSpec = OptionSpec {
-    key: "count",
-    flag: "count",
-    label: "Images",
-    help: "use the first N images of the data set (default: all)",
-    kind: Kind::Int {
-        min: 1,
-        max: None,
-        default: None,
-    },
-    common: true,
-    required: false,
-};
+/// How many images of the set to use, from the first (the CLI's shared `--count`).
+pub use crate::catalogue::inputs::COUNT;
 
 /// The number of images a technique reads: `given` (checked against the set's `available`), or all.
 pub fn image_count(given: Option<u64>, available: usize) -> Result<usize> {

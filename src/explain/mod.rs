@@ -8,3 +8,4 @@ pub mod featureviz;
 pub mod gram;
 pub mod inspect;
 pub mod monitor;
+pub mod texture;

@@ -463,3 +463,115 @@ fn file_access_is_confined_and_errors_do_not_leak_contents() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// How many of the first `n` test images the shipped model classifies correctly, computed with the library.
+fn correct_of_first(n: usize) -> usize {
+    let net = convscope::model::network::Network::load(&root().join(MODEL)).unwrap();
+    let images = convscope::io::idx::read_images(root().join(T10K)).unwrap();
+    let labels = convscope::io::idx::read_labels(root().join(LABELS)).unwrap();
+    (0..n)
+        .filter(|&i| net.predict(&images.image(i).unwrap()).unwrap().label == labels[i] as usize)
+        .count()
+}
+
+#[test]
+fn count_takes_the_first_n_images_of_a_data_set() {
+    // The model misses 5 of the first 700 images, 5 of the first 800 and 2 of the first 600.
+    let correct = correct_of_first(700);
+    assert!(correct < 700);
+    let v = json(&[
+        "eval", "--model", MODEL, "--images", T10K, "--labels", LABELS, "--count", "700", "--json",
+    ]);
+    assert_eq!(v["total"], 700);
+    assert_eq!(v["correct"].as_u64().unwrap() as usize, correct);
+    // serde_json's default float parsing may miss the last bit.
+    assert!((v["accuracy"].as_f64().unwrap() - correct as f64 / 700.0).abs() < 1e-15);
+    let text = stdout(&convscope(&[
+        "eval", "--model", MODEL, "--images", T10K, "--labels", LABELS, "--count", "700",
+    ]));
+    let expected = format!(
+        "accuracy {:.2}% ({correct}/700)",
+        correct as f64 / 700.0 * 100.0
+    );
+    assert!(text.starts_with(&expected), "{text}");
+
+    let dir = std::env::temp_dir().join(format!("convscope-count-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let monitor = dir.join("m.bin");
+    let monitor = monitor.to_str().unwrap();
+    let entry = json(&[
+        "monitor", "build", "--model", MODEL, "--images", T10K, "--labels", LABELS, "--count",
+        "800", "--gamma", "0", "--out", monitor, "--json",
+    ]);
+    assert_eq!(entry["build"]["images"], 800);
+    assert_eq!(
+        entry["build"]["correct"].as_u64().unwrap() as usize,
+        correct_of_first(800)
+    );
+    const FASHION: &str = "tests/data/fashion-mnist/t10k-images-idx3-ubyte.gz";
+    let report = json(&[
+        "monitor",
+        "eval",
+        "--model",
+        MODEL,
+        "--monitor",
+        monitor,
+        "--images",
+        T10K,
+        "--labels",
+        LABELS,
+        "--ood-images",
+        FASHION,
+        "--count",
+        "600",
+        "--json",
+    ]);
+    assert_eq!(
+        (report["inputs"].as_u64(), report["ood_inputs"].as_u64()),
+        (Some(600), Some(600))
+    );
+    assert_eq!(
+        report["misclassified"].as_u64().unwrap() as usize,
+        600 - correct_of_first(600)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn count_is_at_least_one_and_never_past_the_file() {
+    // `command` on the t10k data set with `extra` options and `--count count`.
+    let on_t10k = |command: &[&str], extra: &[&str], count: &str| {
+        let data = ["--model", MODEL, "--images", T10K, "--labels", LABELS];
+        let args: Vec<&str> = [command, &data, extra, &["--count", count]].concat();
+        convscope(&args)
+    };
+    let eval = |count: &str| on_t10k(&["eval"], &[], count);
+    assert_clean_error(
+        &eval("0"),
+        "--count 0 is out of range (allowed: 1 or more images)",
+    );
+    assert_clean_error(
+        &eval("10001"),
+        "--count 10001 is out of range (allowed: 1 to 10000: tests/data/mnist/t10k-images-idx3-ubyte.gz \
+         has 10000 images)",
+    );
+    assert_clean_error(&eval("many"), "--count \"many\"");
+    assert_clean_error(
+        &on_t10k(&["monitor", "eval"], &["--ood-images", T10K], "10001"),
+        "--count 10001 is out of range",
+    );
+    assert_clean_error(
+        &on_t10k(&["monitor", "build"], &["--out", "/nonexistent/m.bin"], "0"),
+        "--count 0 is out of range",
+    );
+    assert_clean_error(
+        &convscope(&[
+            "predict", "--model", MODEL, "--idx", T10K, "--index", "9995", "--count", "6",
+        ]),
+        "allowed: 1 to 5: tests/data/mnist/t10k-images-idx3-ubyte.gz has 10000 images, 5 from --index 9995",
+    );
+    let last = stdout(&convscope(&[
+        "predict", "--model", MODEL, "--idx", T10K, "--index", "9995", "--count", "5",
+    ]));
+    assert_eq!(last.lines().count(), 5);
+}

@@ -10,6 +10,7 @@
 // Everything it loads (wasm, styles, model, samples) is resolved relative to this script or the host page.
 
 import { startApp, galleryInput } from './js/start.js';
+import { el } from './js/dom.js';
 
 const VIEWS = {
   deconv: ['input', 'deconv'],
@@ -17,27 +18,19 @@ const VIEWS = {
   predict: ['input', 'prediction'],
 };
 
-const STYLES = new URL('./css/panels.css', import.meta.url).href;
+const STYLES = ['./css/panels.css', './css/widget.css'].map((file) => new URL(file, import.meta.url).href);
 
 class ConvscopeViewer extends HTMLElement {
   static observedAttributes = ['model', 'view', 'sample'];
 
   connectedCallback() {
     if (!this.shadowRoot) {
-      this.attachShadow({ mode: 'open' }).innerHTML = `
-        <link rel="stylesheet" href="${STYLES}">
-        <style>
-          :host { display: block; font-family: var(--font); color: var(--text); }
-          .widget { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start;
-                    background: var(--bg); padding: 12px; border-radius: 16px; }
-          .widget > .panel { flex: 1 1 330px; }
-          .widget > .panel-wide { flex: 3 1 560px; }
-          .widget-status { margin: 0; padding: 8px 4px; color: var(--muted); }
-          .widget-status.is-error { color: var(--danger); }
-          *, *::before, *::after { box-sizing: border-box; }
-        </style>
-        <p class="widget-status" role="status">Loading convscope…</p>
-        <div class="widget"></div>`;
+      // Nodes and stylesheet files only: the widget runs under a host page's strict CSP (docs/security.md).
+      this.attachShadow({ mode: 'open' }).append(
+        ...STYLES.map((href) => el('link', { rel: 'stylesheet', href })),
+        el('p', { className: 'widget-status', textContent: 'Loading convscope…', attrs: { role: 'status' } }),
+        el('div', { className: 'widget' }),
+      );
     }
     this.start();
   }

@@ -12,6 +12,7 @@
 //!
 //! `docs/contributing.md` walks through adding a technique.
 
+pub mod inputs;
 pub mod options;
 
 use crate::error::{Error, Result};

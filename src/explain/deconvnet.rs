@@ -472,6 +472,15 @@ mod tests {
         .unwrap()
     }
 
+    /// A 4×4 map (row-major), zero but for the `(y, x, value)` entries.
+    fn sparse_4x4(entries: &[(usize, usize, f32)]) -> Vec<f32> {
+        let mut map = vec![0.0; 16];
+        for &(y, x, v) in entries {
+            map[y * 4 + x] = v;
+        }
+        map
+    }
+
     /// Raw pixels `x = 0.5 + 2·n`, so that the normalized input is the integer map
     /// ```text
     /// n = 3 1 0 2
@@ -520,45 +529,34 @@ mod tests {
         assert_eq!(r.shape(), vec![4, 4]);
         assert_eq!((r.layer.as_str(), r.channel, r.strength), ("conv", 0, 3.5));
         assert_eq!(r.position, None);
-        #[rustfmt::skip]
-        assert_eq!(r.data(), &[
-            1.75, 0.25,  0.0,  0.0,
-            0.0, -1.75, -0.25, 0.0,
-            0.0,  2.5,   0.0,  0.0,
-            0.0,  0.0,  -2.5,  0.0,
-        ]);
+        assert_eq!(
+            r.data(),
+            sparse_4x4(&[
+                (0, 0, 1.75),
+                (0, 1, 0.25),
+                (1, 1, -1.75),
+                (1, 2, -0.25),
+                (2, 1, 2.5),
+                (3, 2, -2.5)
+            ])
+        );
         // Only the strongest unit: P[0](0,0) = 3.5 at switch (0,0).
         let r = deconv(&net, &trace, "conv", 0, Unit::Max).unwrap();
         assert_eq!(r.position, Some((0, 0)));
-        #[rustfmt::skip]
-        assert_eq!(r.data(), &[
-            1.75, 0.0,  0.0, 0.0,
-            0.0, -1.75, 0.0, 0.0,
-            0.0,  0.0,  0.0, 0.0,
-            0.0,  0.0,  0.0, 0.0,
-        ]);
+        assert_eq!(r.data(), sparse_4x4(&[(0, 0, 1.75), (1, 1, -1.75)]));
         // One unit, P[0](1,1) = 2.5, whose switch is (2,1).
         let r = deconv(&net, &trace, "conv", 0, Unit::At { y: 1, x: 1 }).unwrap();
         assert_eq!((r.position, r.strength), (Some((1, 1)), 3.5));
-        #[rustfmt::skip]
-        assert_eq!(r.data(), &[
-            0.0, 0.0,  0.0,  0.0,
-            0.0, 0.0,  0.0,  0.0,
-            0.0, 1.25, 0.0,  0.0,
-            0.0, 0.0, -1.25, 0.0,
-        ]);
+        assert_eq!(r.data(), sparse_4x4(&[(2, 1, 1.25), (3, 2, -1.25)]));
         // Channel 1: conv n[i+1][j+1] = [[0,1,0],[2,0,1],[3,0,0]], pooled [[2,1],[3,1]] with switches
         // (1,0) (0,1) (2,0) (1,2); the transposed kernel moves each value one step down and right. Nothing of
         // channel 0 leaks in.
         let r = deconv(&net, &trace, "conv", 1, Unit::All).unwrap();
         assert_eq!(r.strength, 3.0);
-        #[rustfmt::skip]
-        assert_eq!(r.data(), &[
-            0.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.5, 0.0,
-            0.0, 1.0, 0.0, 0.5,
-            0.0, 1.5, 0.0, 0.0,
-        ]);
+        assert_eq!(
+            r.data(),
+            sparse_4x4(&[(1, 2, 0.5), (2, 1, 1.0), (2, 3, 0.5), (3, 1, 1.5)])
+        );
         let all = deconv_all(&net, &trace).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1], r);
@@ -604,22 +602,13 @@ mod tests {
         let trace = net.forward(&image(&net)).unwrap();
         let r = deconv(&net, &trace, "conv2", 0, Unit::All).unwrap();
         assert_eq!(r.strength, 3.0);
-        #[rustfmt::skip]
-        assert_eq!(r.data(), &[
-            1.5, 0.0, 0.0, 0.0,
-            0.0, -1.5, 0.0, 0.0,
-            0.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.0, 0.0,
-        ]);
+        assert_eq!(r.data(), sparse_4x4(&[(0, 0, 1.5), (1, 1, -1.5)]));
         let seed = Seed::new(&net, &trace, "conv2", 0, Unit::All).unwrap();
         let g = seed.propagate(&net, &trace, ReluRule::Gradient).unwrap();
-        #[rustfmt::skip]
-        assert_eq!(g.data(), &[
-            1.5, -1.5, 0.0, 0.0,
-            0.0, -1.5, 1.5, 0.0,
-            0.0,  0.0, 0.0, 0.0,
-            0.0,  0.0, 0.0, 0.0,
-        ]);
+        assert_eq!(
+            g.data(),
+            sparse_4x4(&[(0, 0, 1.5), (0, 1, -1.5), (1, 1, -1.5), (1, 2, 1.5)])
+        );
     }
 
     #[test]

@@ -62,6 +62,24 @@ impl IdxImages {
         })
     }
 
+    /// The first `n` images; errors when the set has fewer.
+    pub fn first(&self, n: usize) -> Result<IdxImages> {
+        if n > self.count {
+            return Err(Error::out_of_range(
+                "number of images",
+                n,
+                format!("0 to the {} of the set", self.count),
+            ));
+        }
+        let bytes = n.saturating_mul(self.image_len()).min(self.pixels.len());
+        Ok(IdxImages {
+            count: n,
+            height: self.height,
+            width: self.width,
+            pixels: self.pixels[..bytes].to_vec(),
+        })
+    }
+
     fn image_len(&self) -> usize {
         self.height.saturating_mul(self.width)
     }
@@ -310,6 +328,18 @@ mod tests {
             Err(Error::BadIdx { reason }) => reason,
             other => panic!("expected BadIdx, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn first_keeps_the_leading_images_and_refuses_more_than_the_set_has() {
+        let set = sample();
+        let two = set.first(2).unwrap();
+        assert_eq!((two.count, two.height, two.width), (2, 2, 2));
+        assert_eq!(two.pixels, &set.pixels[..8]);
+        assert_eq!(two.image(1).unwrap(), set.image(1).unwrap());
+        assert_eq!(set.first(3).unwrap(), set);
+        assert_eq!(set.first(0).unwrap().pixels, Vec::<u8>::new());
+        assert!(set.first(4).unwrap_err().to_string().contains("0 to the 3"));
     }
 
     #[test]

@@ -259,59 +259,53 @@ mod tests {
                 },
                 "past the end",
             ),
-            (with_header("[1,2]", &[]), "not a JSON object"),
-            (with_header("{\"x\":", &[]), "not valid JSON"),
+        ];
+        // Headers that are wrong, each followed by this many zero bytes of data.
+        let headers: [(&str, usize, &str); 10] = [
+            ("[1,2]", 0, "not a JSON object"),
+            ("{\"x\":", 0, "not valid JSON"),
             (
-                with_header(
-                    r#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#,
-                    &[0; 8],
-                ),
+                r#"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#,
+                8,
                 "dtype",
             ),
             (
-                with_header(
-                    r#"{"x":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#,
-                    &[0; 4],
-                ),
+                r#"{"x":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#,
+                4,
                 "absurdly large",
             ),
             (
-                with_header(
-                    r#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
-                    &[0; 4],
-                ),
+                r#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
+                4,
                 "needs 8 bytes",
             ),
             (
-                with_header(
-                    r#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-                    &[0; 8],
-                ),
+                r#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                8,
                 "hole",
             ),
             (
-                with_header(
-                    r#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
-                    &[0; 4],
-                ),
+                r#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                4,
                 "overlap",
             ),
             (
-                with_header(
-                    r#"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#,
-                    &[0; 4],
-                ),
+                r#"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#,
+                4,
                 "non-negative",
             ),
             (
-                with_header(r#"{"x":{"dtype":"F32","data_offsets":[0,4]}}"#, &[0; 4]),
+                r#"{"x":{"dtype":"F32","data_offsets":[0,4]}}"#,
+                4,
                 "no \"shape\"",
             ),
-            (
-                with_header(r#"{"__metadata__":{"k":1}}"#, &[]),
-                "not a string",
-            ),
+            (r#"{"__metadata__":{"k":1}}"#, 0, "not a string"),
         ];
+        let cases = cases.into_iter().chain(
+            headers
+                .iter()
+                .map(|&(header, data, want)| (with_header(header, &vec![0; data]), want)),
+        );
         for (bytes, want) in cases {
             let err = parse(&bytes).expect_err(want).to_string();
             assert!(err.contains(want), "expected {want:?} in {err:?}");

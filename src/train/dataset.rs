@@ -27,6 +27,34 @@ impl Dataset {
         Dataset::new(idx::read_images(images)?, idx::read_labels(labels)?)
     }
 
+    /// The first `n` images and their labels; errors when the set has fewer.
+    pub fn first(&self, n: usize) -> Result<Dataset> {
+        let images = self.images.first(n)?;
+        let labels = self.labels.get(..n).ok_or_else(|| {
+            Error::out_of_range(
+                "number of images",
+                n,
+                format!("0 to the {} labels", self.labels.len()),
+            )
+        })?;
+        Dataset::new(images, labels.to_vec())
+    }
+
+    /// Errors on a label that is not one of `classes` classes.
+    pub fn check_labels(&self, classes: usize) -> Result<()> {
+        match self.labels.iter().find(|&&l| l as usize >= classes) {
+            Some(&bad) => Err(Error::out_of_range(
+                "label",
+                bad,
+                format!(
+                    "0 to {} (the model has {classes} classes)",
+                    classes.saturating_sub(1)
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }

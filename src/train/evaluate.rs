@@ -1,6 +1,6 @@
 //! Accuracy and confusion matrix of a network on a labelled set.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::network::Network;
 use crate::train::dataset::Dataset;
 use crate::train::trainer::run_shards;
@@ -22,16 +22,7 @@ impl Evaluation {
 /// Runs every image of `data` through `net`.
 pub fn evaluate(net: &Network, data: &Dataset) -> Result<Evaluation> {
     let classes = net.labels().len();
-    if let Some(&bad) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::out_of_range(
-            "label",
-            bad,
-            format!(
-                "0 to {} (the model has {classes} classes)",
-                classes.saturating_sub(1)
-            ),
-        ));
-    }
+    data.check_labels(classes)?;
     const SHARDS: usize = 8;
     let chunk = data.len().div_ceil(SHARDS).max(1);
     let parts = run_shards(SHARDS, |s| -> Result<Vec<Vec<usize>>> {

@@ -146,17 +146,7 @@ fn check_config(net: &Network, data: &Dataset, cfg: &TrainConfig) -> Result<()> 
             "learning rate and its decay must be positive numbers",
         ));
     }
-    let classes = net.labels().len();
-    if let Some(&bad) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::out_of_range(
-            "label",
-            bad,
-            format!(
-                "0 to {} (the model has {classes} classes)",
-                classes.saturating_sub(1)
-            ),
-        ));
-    }
+    data.check_labels(net.labels().len())?;
     Ok(())
 }
 

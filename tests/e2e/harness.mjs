@@ -15,6 +15,18 @@ export const www = path.join(repo, 'www');
 export const screenshots = path.join(here, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
+/**
+ * The Content-Security-Policy the server sends with every response (pages, scripts, workers, the service
+ * worker), so every test runs under it: the strict policy of docs/security.md. `report-uri` only adds
+ * reporting: violations anywhere (page, worker, service worker) are posted back and land in `violations`.
+ */
+export const STRICT_CSP =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; " +
+  "require-trusted-types-for 'script'; trusted-types convscope";
+const REPORTS = '/__csp-report';
+/** CSP violation reports received (`{ document, directive, blocked }`), for every test to assert none. */
+export const violations = [];
+
 export const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -49,14 +61,39 @@ export let wasm;
 export let modelFiles;
 export let manifest;
 
+function collectReport(request) {
+  let body = '';
+  request.on('data', (chunk) => (body += chunk));
+  request.on('end', () => {
+    try {
+      const report = JSON.parse(body)['csp-report'];
+      violations.push({ document: report['document-uri'], directive: report['effective-directive'], blocked: report['blocked-uri'], sample: report['script-sample'] });
+    } catch {
+      violations.push({ unreadable: body });
+    }
+  });
+}
+
 /** Starts the static server, loads the wasm module in Node and launches Chromium: call from `before`. */
 export async function setup() {
   server = http.createServer((request, response) => {
-    const pathname = new URL(request.url, 'http://localhost').pathname;
+    const url = new URL(request.url, 'http://localhost');
+    const { pathname } = url;
+    if (pathname === '/favicon.ico') {
+      response.writeHead(204).end(); // the browser's own request (the pages declare no icon: no img-src needed)
+      return;
+    }
+    if (pathname === REPORTS) {
+      collectReport(request);
+      response.writeHead(204).end();
+      return;
+    }
     if (pathname === '/__course-page.html') {
-      // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins.
-      response.writeHead(200, { 'content-type': TYPES['.html'] });
-      response.end(`<!doctype html><html lang="en"><title>course</title><link rel="icon" href="data:,"><body>
+      // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins,
+      // under the policy of its `csp` parameter (none without).
+      const csp = url.searchParams.get('csp');
+      response.writeHead(200, { 'content-type': TYPES['.html'], ...(csp ? { 'content-security-policy': `${csp}; report-uri ${origin}${REPORTS}` } : {}) });
+      response.end(`<!doctype html><html lang="en"><title>course</title><body>
         <script type="module" src="${origin}/convscope-viewer.js"></script>
         <convscope-viewer id="remote" view="input,attribution"></convscope-viewer></body></html>`);
       return;
@@ -69,6 +106,7 @@ export async function setup() {
     response.writeHead(200, {
       'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
       'access-control-allow-origin': '*', // as GitHub Pages sends: the widget may be embedded anywhere
+      'content-security-policy': `${STRICT_CSP}; report-uri ${REPORTS}`,
     });
     response.end(readFileSync(file));
   });
@@ -101,14 +139,28 @@ export async function setup() {
       '--disable-sync',
     ],
   });
+  // Violations the page sees at once (reports of workers arrive at the server, in `violations`).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+    });
+  });
 }
 
-/** Closes what `setup` opened: call from `after`. */
+/** The CSP violations reported since the last call, after `ms` for reports still on their way. */
+export async function reportedViolations(ms = 300) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return violations.splice(0);
+}
+
+/** Closes what `setup` opened: call from `after`. Fails when a CSP violation was reported and not taken. */
 export async function teardown() {
   await context?.close();
+  const left = server ? await reportedViolations() : [];
   server?.close();
   modelFiles?.free();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  if (left.length) throw new Error(`CSP violations reported: ${JSON.stringify(left)}`);
 }
 
 /** A page that records console errors, uncaught exceptions and requests to other origins. */
@@ -170,6 +222,11 @@ export function expectedLabel(labelIndex) {
 /** The catalogue's label of a technique (the page shows the catalogue's words). */
 export function techniqueLabel(id) {
   return wasm.catalogue().find((technique) => technique.id === id).label;
+}
+
+/** The course page of another origin (localhost) embedding the widget, under host policy `csp` (null: none). */
+export function coursePage(csp = null) {
+  return `${origin.replace('127.0.0.1', 'localhost')}/__course-page.html${csp ? `?csp=${encodeURIComponent(csp)}` : ''}`;
 }
 
 /** Opens the embed demo once both of its widgets are ready. */

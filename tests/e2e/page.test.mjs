@@ -16,7 +16,7 @@ import path from 'node:path';
 import { encodeImage } from '../../www/js/hash.js';
 import {
   setup, teardown, origin, context, www, wasm, modelFiles, manifest, screenshots, trainedModel, openPage, ready, settle,
-  predictionText, distinctColours, draw, expectedLabel, techniqueLabel, openEmbed, openAttribution, attributionShown,
+  predictionText, distinctColours, draw, expectedLabel, techniqueLabel, openEmbed, openAttribution, attributionShown, coursePage,
 } from './harness.mjs';
 
 before(setup);
@@ -264,20 +264,26 @@ function provokeTrap(app) {
   }
 }
 
+/** Defines `window.provokeTrap` in the page (evaluated by the test driver: the page's CSP allows no eval). */
+async function installTrap(page) {
+  await page.evaluate(`window.provokeTrap = ${provokeTrap}`);
+}
+
 test('the page survives a wasm trap: a new instance, the model reloaded, the error reported once', async () => {
   const { page, problems } = await openPage('index.html');
   await ready(page);
-  const trapped = await page.evaluate(async (provoke) => {
+  await installTrap(page);
+  const trapped = await page.evaluate(async () => {
     const { viewer } = await import('./js/main.js');
     const { app } = viewer;
     window.problems = [];
     app.addEventListener('problem', (event) => window.problems.push(event.detail));
     window.before = app.engine.exports;
     const healed = new Promise((resolve) => app.engine.addEventListener('healed', resolve, { once: true }));
-    const result = new Function('app', `return (${provoke})(app)`)(app);
+    const result = window.provokeTrap(app);
     await healed;
     return result;
-  }, provokeTrap.toString());
+  });
   assert.match(trapped, /^RuntimeError: unreachable/);
   assert.match(await page.textContent('#status'), /WebAssembly module failed and is restarting/);
   // The page keeps working on the new instance: draw, predict as the module in Node does.
@@ -300,16 +306,17 @@ test('the page survives a wasm trap: a new instance, the model reloaded, the err
 
 test('widgets on one page do not share fate: one traps and heals, the other never notices', async () => {
   const { page, problems } = await openEmbed();
-  const result = await page.evaluate(async (provoke) => {
+  await installTrap(page);
+  const result = await page.evaluate(async () => {
     const [sick, well] = ['#demo-deconv', '#demo-predict'].map((id) => document.querySelector(id).app);
     const wellExports = well.engine.exports;
     const healed = new Promise((resolve) => sick.engine.addEventListener('healed', resolve, { once: true }));
-    const trapped = new Function('app', `return (${provoke})(app)`)(sick);
+    const trapped = window.provokeTrap(sick);
     // While the first widget restarts, the second one computes on its own instance.
     const label = well.classify(well.gallery.image(1));
     await healed;
     return { trapped, label, same: well.engine.exports === wellExports, separate: sick.engine.exports !== wellExports, status: document.querySelector('#demo-deconv').shadowRoot.querySelector('.widget-status').textContent };
-  }, provokeTrap.toString());
+  });
   assert.match(result.trapped, /^RuntimeError: unreachable/);
   assert.ok(result.same && result.separate, 'each widget has its own instance, the second one untouched');
   assert.match(result.status, /failed and is restarting/);
@@ -347,7 +354,7 @@ test('the widget works embedded in a page of another origin, worker included', a
   const errors = [];
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-  await page.goto(`${origin.replace('127.0.0.1', 'localhost')}/__course-page.html`);
+  await page.goto(coursePage());
   await page.waitForSelector('#remote[data-ready="true"]', { timeout: 30000 });
   // The attribution panel needs the Web Worker, which a cross-origin script can only start through a shim.
   await page.waitForFunction((label) => {

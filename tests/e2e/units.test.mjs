@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION } from '../../www/js/hash.js';
+import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION, hashWriter } from '../../www/js/hash.js';
 import { viewSchema, defaultView, completeView } from '../../www/js/view.js';
 import { readGallery } from '../../www/js/data.js';
 import { lut, installColormaps, colormapChoices } from '../../www/js/visual.js';
@@ -295,4 +295,56 @@ test('the worker side: a newer task cancels the running one, a trapped worker is
   replacement.answer({ id: third.id, type: 'result', result: { micros: 1 } });
   assert.deepEqual(await again, { micros: 1 });
   remote.terminate();
+});
+
+/** A fake clock and location for js/hash.js hashWriter: timers fire only when the test says so. */
+function fakeLocation(initial) {
+  const timers = new Map();
+  let next = 1;
+  const location = { hash: initial, writes: [] };
+  const writer = hashWriter(
+    { read: () => location.hash, write: (hash) => location.writes.push((location.hash = hash)) },
+    { delay: 250, setTimer: (fn) => (timers.set(next, fn), next++), clearTimer: (id) => timers.delete(id) },
+  );
+  const fire = () => {
+    const pending = [...timers.values()];
+    timers.clear();
+    for (const fn of pending) fn();
+    return pending.length;
+  };
+  return { location, writer, fire, pending: () => timers.size };
+}
+
+test('the page\'s delayed hash write never overwrites a hash the user changed meanwhile', () => {
+  // The race of issue 13: the page schedules a write, the user edits the hash, and the timer fires before the
+  // edit's hashchange event reaches the page. The user's hash must survive, and the event must count as theirs.
+  const race = fakeLocation('#v=2&model=mnist&sample=0');
+  race.writer.schedule(() => '#v=2&model=mnist&sample=3');
+  race.location.hash = '#v=2&model=mnist&sample=7'; // typed by the user
+  assert.equal(race.fire(), 1);
+  assert.equal(race.location.hash, '#v=2&model=mnist&sample=7');
+  assert.deepEqual(race.location.writes, []);
+  assert.equal(race.writer.changed(), true, 'the late hashchange is the user\'s: apply it');
+
+  // The event first: it cancels the pending write, which would carry the state from before the edit.
+  const first = fakeLocation('#v=2&model=mnist&sample=0');
+  first.writer.schedule(() => '#v=2&model=mnist&sample=3');
+  first.location.hash = '#v=2&model=fashion';
+  assert.equal(first.writer.changed(), true);
+  assert.equal(first.pending(), 0);
+  assert.equal(first.fire(), 0);
+  assert.equal(first.location.hash, '#v=2&model=fashion');
+
+  // After the edit the page writes again as usual (the state the edit led to), with the latest state only.
+  let state = 'sample=7';
+  first.writer.schedule(() => `#v=2&model=fashion&${state}`);
+  state = 'sample=8';
+  first.writer.schedule(() => `#v=2&model=fashion&${state}`);
+  assert.equal(first.fire(), 1, 'a newer schedule replaces the pending one');
+  assert.deepEqual(first.location.writes, ['#v=2&model=fashion&sample=8']);
+  // The page's own write is not a change to apply; a format of null (a link still opening) writes nothing.
+  assert.equal(first.writer.changed(), false);
+  first.writer.schedule(() => null);
+  first.fire();
+  assert.equal(first.location.writes.length, 1);
 });

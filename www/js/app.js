@@ -202,7 +202,11 @@ export class App extends EventTarget {
 
   /** The Web Worker's copy of the model (js/remote.js), started on first use. */
   worker() {
-    this.remote ??= new RemoteModel(this.engine.files, (error) => this.report(`the background worker failed and was restarted (${error.message})`));
+    this.remote ??= new RemoteModel(
+      this.engine.files,
+      (error) => this.report(`the background worker failed and was restarted (${error.message})`),
+      (error) => this.report(error.message),
+    );
     return this.remote;
   }
 

@@ -5,6 +5,7 @@
 
 import { downloadCanvas } from './render.js';
 import { techniqueHelp } from './controls.js';
+import { el } from './dom.js';
 
 /**
  * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
@@ -12,33 +13,30 @@ import { techniqueHelp } from './controls.js';
  */
 export function mountPanel(container, panel, app) {
   const { meta } = panel;
-  const section = document.createElement('section');
-  section.className = `panel panel-${meta.id}${meta.wide ? ' panel-wide' : ''}`;
-  section.id = `panel-${meta.id}`;
-  section.setAttribute('aria-labelledby', `panel-${meta.id}-title`);
-  section.innerHTML = `
-    <header class="panel-header">
-      <div>
-        <h2 id="panel-${meta.id}-title"></h2>
-        <p class="panel-description"></p>
-      </div>
-      <div class="panel-actions"></div>
-    </header>
-    <div class="panel-body"></div>
-    <p class="panel-empty">Draw something or pick a test image to see this panel.</p>
-    <p class="panel-error" role="alert" hidden></p>`;
-  section.querySelector('h2').textContent = meta.title;
-  section.querySelector('.panel-description').textContent = meta.description;
+  const actions = el('div', { className: 'panel-actions' });
+  const body = el('div', { className: 'panel-body' });
+  const errorLine = el('p', { className: 'panel-error', hidden: true, attrs: { role: 'alert' } });
+  const section = el(
+    'section',
+    { className: `panel panel-${meta.id}${meta.wide ? ' panel-wide' : ''}`, id: `panel-${meta.id}`, attrs: { 'aria-labelledby': `panel-${meta.id}-title` } },
+    el(
+      'header',
+      { className: 'panel-header' },
+      el('div', {}, el('h2', { id: `panel-${meta.id}-title`, textContent: meta.title }), el('p', { className: 'panel-description', textContent: meta.description })),
+      actions,
+    ),
+    body,
+    el('p', { className: 'panel-empty', textContent: 'Draw something or pick a test image to see this panel.' }),
+    errorLine,
+  );
   const [technique] = meta.explainedBy ? app.techniques(meta.explainedBy) : [];
   if (technique) {
     const help = techniqueHelp();
     help.show(technique);
-    section.querySelector('.panel-body').before(help.element);
+    body.before(help.element);
   }
   container.append(section);
 
-  const body = section.querySelector('.panel-body');
-  const errorLine = section.querySelector('.panel-error');
   const view = panel.createPanel(body, app);
   const needsImage = meta.needsImage !== false;
 
@@ -53,7 +51,7 @@ export function mountPanel(container, panel, app) {
       const canvas = view.snapshot();
       if (canvas) downloadCanvas(canvas, `convscope-${meta.id}.png`);
     });
-    section.querySelector('.panel-actions').append(button);
+    actions.append(button);
   }
 
   let dirty = true;

@@ -65,3 +65,41 @@ export function formatHash({ model, source, image, view }, schema) {
   }
   return `#${params.toString()}`;
 }
+
+/**
+ * The page's delayed writes of its state to the hash, `delay` ms after the last change, that never overwrite a
+ * hash the user changed meanwhile (typed, pasted, back/forward): a write happens only while the hash is still
+ * the one the page last read or wrote, and `changed()` (call it on hashchange) drops a pending write. The
+ * event of a user's edit can reach the page after the timer fired, so the first check is what makes it safe.
+ * `read()` returns the current hash, `write(hash)` replaces it; the timer functions are injectable (tests).
+ */
+export function hashWriter({ read, write }, { delay = 250, setTimer = setTimeout, clearTimer = clearTimeout } = {}) {
+  let known = read();
+  let timer = null;
+  const cancel = () => {
+    clearTimer(timer);
+    timer = null;
+  };
+  return {
+    /** Writes `format()` after `delay` (called then, to see the latest state; null: nothing to write). */
+    schedule(format) {
+      cancel();
+      timer = setTimer(() => {
+        timer = null;
+        if (read() !== known) return; // edited by the user since: theirs wins, its hashchange is on its way
+        const next = format();
+        if (next === null || next === known) return;
+        write(next);
+        known = next;
+      }, delay);
+    },
+    /** The hash changed: drops the pending write; true when the hash is not the one the page wrote. */
+    changed() {
+      cancel();
+      const hash = read();
+      const foreign = hash !== known;
+      known = hash;
+      return foreign;
+    },
+  };
+}

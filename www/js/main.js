@@ -5,14 +5,15 @@
 
 import { DEFAULT_MODEL, MODELS } from './config.js';
 import { startApp, galleryInput } from './start.js';
-import { parseHash, formatHash, decodeImage } from './hash.js';
+import { parseHash, formatHash, decodeImage, hashWriter } from './hash.js';
 import { createPerfFooter } from './perf.js';
 
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
 
 let perf = null;
-let writtenHash = '';
+let opening = 0; // link opens under way: the hash already names what they open, the page must not write
+const hash = hashWriter({ read: () => location.hash, write: (text) => history.replaceState(null, '', text) });
 
 function setStatus(text, isError = false) {
   statusLine.textContent = text;
@@ -38,13 +39,13 @@ function linkedInput(link) {
   };
 }
 
+/** Writes the state to the hash soon (js/hash.js hashWriter: never over a hash the user changed meanwhile). */
 function scheduleHashWrite() {
-  const { app } = viewer;
-  clearTimeout(scheduleHashWrite.timer);
-  scheduleHashWrite.timer = setTimeout(() => {
-    writtenHash = formatHash({ model: app.spec.id, source: app.source, image: app.image, view: app.view }, app.schema);
-    if (writtenHash !== location.hash) history.replaceState(null, '', writtenHash);
-  }, 250);
+  hash.schedule(() => {
+    const { app } = viewer;
+    if (!app || opening) return null;
+    return formatHash({ model: app.spec.id, source: app.source, image: app.image, view: app.view }, app.schema);
+  });
 }
 
 function opened(app) {
@@ -55,21 +56,25 @@ function opened(app) {
     .join(' · ');
   app.addEventListener('image', scheduleHashWrite);
   app.addEventListener('view', scheduleHashWrite);
+  scheduleHashWrite(); // the link as this page writes it (current version, the opened model)
   perf?.stop();
   perf = createPerfFooter(document.querySelector('#perf'), app);
   document.body.dataset.ready = 'true';
 }
 
 /** Opens the model and view of a parsed link (the schema is the current app's, or the new one's). */
-function openLink(hash) {
-  const id = new URLSearchParams(hash.replace(/^#/, '')).get('model') ?? DEFAULT_MODEL;
+function openLink(text) {
+  const id = new URLSearchParams(text.replace(/^#/, '')).get('model') ?? DEFAULT_MODEL;
   document.body.dataset.ready = 'false';
   perf?.stop();
   let link = null;
-  return viewer.open(id in MODELS ? id : DEFAULT_MODEL, {
-    view: (next) => (link = parseHash(hash, next.schema)).view,
-    input: (next, previous) => linkedInput(link)(next, previous),
-  });
+  opening++;
+  return viewer
+    .open(id in MODELS ? id : DEFAULT_MODEL, {
+      view: (next) => (link = parseHash(text, next.schema)).view,
+      input: (next, previous) => linkedInput(link)(next, previous),
+    })
+    .finally(() => opening--);
 }
 
 function report(error) {
@@ -82,14 +87,14 @@ modelSwitch.addEventListener('change', (event) => {
   const id = event.target.value;
   if (id === viewer.app?.spec.id) return;
   document.body.dataset.ready = 'false';
-  viewer.open(id, { input: linkedInput({ img: null, sample: null }) }).then(scheduleHashWrite, report);
+  viewer.open(id, { input: linkedInput({ img: null, sample: null }) }).catch(report);
 });
 
 window.addEventListener('hashchange', () => {
+  if (!hash.changed()) return; // the page's own write
   const { app } = viewer;
-  if (location.hash === writtenHash || !app) return;
   const id = new URLSearchParams(location.hash.slice(1)).get('model') ?? DEFAULT_MODEL;
-  if (id !== app.spec.id) {
+  if (!app || opening || id !== app.spec.id) {
     openLink(location.hash).catch(report);
     return;
   }

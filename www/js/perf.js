@@ -1,6 +1,8 @@
 // The "perf" footer: how long the core takes in this browser. Each call is repeated until 100 ms have passed
 // (timer resolution in browsers is coarse, often 0.1 ms; App.measure), and the mean per call is shown.
 
+import { el } from './dom.js';
+
 function formatMicros(us) {
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 1 : 0)} µs`;
 }
@@ -15,9 +17,9 @@ function wasmSize() {
 
 /** Fills `root` with the timings of `app`'s model on its current image; a button measures again. */
 export function createPerfFooter(root, app) {
-  root.innerHTML = `<span class="perf-text" aria-live="polite">Timings appear after the first analysis.</span>
-    <button type="button" class="link-button perf-again">Measure again</button>`;
-  const text = root.querySelector('.perf-text');
+  const text = el('span', { className: 'perf-text', textContent: 'Timings appear after the first analysis.', attrs: { 'aria-live': 'polite' } });
+  const again = el('button', { type: 'button', className: 'link-button perf-again', textContent: 'Measure again' });
+  root.replaceChildren(text, ' ', again);
 
   function run() {
     if (!app.image) {
@@ -40,7 +42,7 @@ export function createPerfFooter(root, app) {
     text.textContent = `Measured in this browser: ${parts.join(' · ')}`;
   }
 
-  root.querySelector('.perf-again').addEventListener('click', run);
+  again.addEventListener('click', run);
   const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
   let stopped = false;
   idle(() => stopped || run(), { timeout: 3000 });

@@ -2,6 +2,8 @@
 // task cancels the running one at once, so a stream of requests, one per pen stroke, never queues up behind a
 // slow technique) and a fresh worker when the old one's wasm instance trapped.
 
+import { scriptUrl, workerShim, watchWorkerViolations, workerBlocked } from './security.js';
+
 const CANCELLED = 'cancelled';
 
 /** Whether a rejection means "superseded by a newer request", not a failure. */
@@ -19,10 +21,14 @@ export class RemoteModel {
   /**
    * Starts the worker and loads the model files (`{ text, bytes }` as js/data.js fetches them). `onTrap(error)`
    * is told when the worker's instance died; the worker is then replaced and the request fails with `error`.
+   * `onBlocked(error)` is told once when the worker cannot start at all (a Content-Security-Policy that does not
+   * allow it, js/security.js); every request then fails with `error`.
    */
-  constructor(files, onTrap) {
+  constructor(files, onTrap, onBlocked) {
     this.files = files;
     this.onTrap = onTrap;
+    this.onBlocked = onBlocked;
+    this.blocked = null;
     this.nextId = 1;
     this.pending = new Map();
     this.busy = false;
@@ -31,10 +37,37 @@ export class RemoteModel {
   }
 
   start() {
-    this.worker = startWorker(new URL('./worker.js', import.meta.url).href);
-    this.worker.onmessage = ({ data }) => this.receive(data);
-    this.worker.onerror = (event) => this.failAll(new Error(`the worker failed: ${event.message ?? 'unknown error'}`));
+    const url = new URL('./worker.js', import.meta.url).href;
+    const stopWatching = watchWorkerViolations();
+    let started = false; // the worker answered: its scripts loaded
+    try {
+      this.worker = startWorker(url);
+    } catch (thrown) {
+      this.block(workerBlocked(url, { thrown, violations: stopWatching() }));
+      return;
+    }
+    this.worker.onmessage = ({ data }) => {
+      if (!started) stopWatching();
+      started = true;
+      this.receive(data);
+    };
+    this.worker.onerror = (event) => {
+      if (started) this.failAll(new Error(`the worker failed: ${event.message ?? 'unknown error'}`));
+      // The violation event may come after the error event: look once the events queued with it have run.
+      else setTimeout(() => this.block(workerBlocked(url, { violations: stopWatching() })), 0);
+    };
     this.loaded = this.call({ type: 'load', manifest: this.files.text, weights: this.files.bytes });
+  }
+
+  /** The worker cannot start: every request fails with `error`, the app hears it once. */
+  block(error) {
+    this.worker?.terminate();
+    this.worker = null;
+    this.blocked = error;
+    this.loaded = Promise.reject(error);
+    this.loaded.catch(() => {}); // reported through onBlocked and each request, not as unhandled
+    this.failAll(error);
+    queueMicrotask(() => this.onBlocked?.(error)); // after the panel render that asked (the app clears its status then)
   }
 
   receive(data) {
@@ -53,7 +86,7 @@ export class RemoteModel {
 
   /** The worker's instance is dead: fail what it had, tell the app once, and start a new worker. */
   restart(error) {
-    this.worker.terminate();
+    this.worker?.terminate();
     this.failAll(error);
     this.onTrap?.(error);
     this.start();
@@ -65,6 +98,7 @@ export class RemoteModel {
   }
 
   call(message, onProgress) {
+    if (this.blocked) return Promise.reject(this.blocked);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress, id });
@@ -91,7 +125,7 @@ export class RemoteModel {
     return new Promise((resolve, reject) => {
       this.queued?.resolve(null);
       this.queued = { task, resolve, reject };
-      if (this.busy) for (const { id } of this.pending.values()) this.worker.postMessage({ type: 'cancel', id });
+      if (this.busy) for (const { id } of this.pending.values()) this.worker?.postMessage({ type: 'cancel', id });
       this.drain();
     });
   }
@@ -112,7 +146,7 @@ export class RemoteModel {
   }
 
   terminate() {
-    this.worker.terminate();
+    this.worker?.terminate();
     this.failAll(new Error('the worker was stopped'));
   }
 }
@@ -120,10 +154,10 @@ export class RemoteModel {
 /**
  * A module worker running `url`. Browsers refuse a worker script from another origin (the widget embedded in a
  * course page loads convscope from its own site), so that case starts a same-origin blob worker that imports
- * the real one (the import itself may cross origins; GitHub Pages allows it).
+ * the real one (the import itself may cross origins; GitHub Pages allows it). Both URLs pass through the
+ * Trusted Types policy (js/trusted.js).
  */
 function startWorker(url) {
-  if (new URL(url).origin === location.origin) return new Worker(url, { type: 'module' });
-  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url)};`], { type: 'text/javascript' }));
-  return new Worker(shim, { type: 'module' });
+  const sameOrigin = new URL(url).origin === location.origin;
+  return new Worker(sameOrigin ? scriptUrl(url) : workerShim(url), { type: 'module' });
 }

@@ -3,6 +3,7 @@
 // `image-rendering: pixelated`, so redrawing on every pen stroke stays cheap.
 
 import { lut, cssGradient, SIGNED_COLORMAPS, SIZES, COLORS, FONT } from './visual.js';
+import { el } from './dom.js';
 
 /** Smallest and largest finite value of `data[offset .. offset+length)`. */
 export function valueRange(data, offset = 0, length = data.length - offset) {
@@ -87,10 +88,10 @@ export function describeDistance({ distance, gamma, warn }) {
 
 /** A legend element: colour bar with the low and high values (and zero for signed maps). */
 export function createLegend() {
-  const root = document.createElement('div');
-  root.className = 'legend';
-  root.innerHTML = '<span class="legend-lo"></span><span class="legend-bar" aria-hidden="true"></span><span class="legend-hi"></span>';
-  const [lo, bar, hi] = root.children;
+  const lo = el('span', { className: 'legend-lo' });
+  const bar = el('span', { className: 'legend-bar', attrs: { 'aria-hidden': 'true' } });
+  const hi = el('span', { className: 'legend-hi' });
+  const root = el('div', { className: 'legend' }, lo, bar, hi);
   return {
     element: root,
     update(colormap, [min, max], caption = '') {

@@ -2,6 +2,7 @@
 //! technique, the technique's summary and options read from the catalogue (`convscope::catalogue`), so the
 //! help cannot drift from what the options accept.
 
+use convscope::catalogue::inputs::COUNT;
 use convscope::catalogue::options::{Kind, OptionSpec};
 use convscope::catalogue::{self, Technique};
 use convscope::{Error, Result};
@@ -11,6 +12,8 @@ struct CommandDoc {
     name: &'static str,
     synopsis: &'static str,
     about: &'static str,
+    /// The shared input options it takes (`convscope::catalogue::inputs`), described in its help.
+    inputs: &'static [OptionSpec],
 }
 
 const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
@@ -20,11 +23,13 @@ const COMMANDS: [CommandDoc; 9] = [
         name: "predict",
         synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
         about: "the predicted class of each image (--json: index, label, logits, probs per line)",
+        inputs: &[COUNT],
     },
     CommandDoc {
         name: "eval",
-        synopsis: "--model M --images IDX --labels IDX [--json]",
+        synopsis: "--model M --images IDX --labels IDX [--count N] [--json]",
         about: "accuracy and confusion matrix on a labelled data set",
+        inputs: &[COUNT],
     },
     CommandDoc {
         name: "train",
@@ -33,17 +38,20 @@ const COMMANDS: [CommandDoc; 9] = [
                    [--weight-decay X] [--dropout P] [--augment] [--seed N] [--dataset mnist|fashion-mnist] \
                    [--name NAME] [--quiet]",
         about: "trains a LeNet-5 (or the architecture of --manifest) and writes DIR/NAME.json and its weights",
+        inputs: &[],
     },
     CommandDoc {
         name: "activations",
         synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L --out grid.png [--colormap NAME]",
         about: "every channel of one layer's output as a PNG grid; --layer is a manifest name (relu2) or, as an \
                 alias, the layer's 1-based number",
+        inputs: &[],
     },
     CommandDoc {
         name: "filters",
         synopsis: "--model M --layer L (--json | --out grid.png)",
         about: "a conv2d or linear layer's weights (OIHW / [out, in]) as JSON or a PNG grid",
+        inputs: &[],
     },
     CommandDoc {
         name: "deconv",
@@ -52,22 +60,26 @@ const COMMANDS: [CommandDoc; 9] = [
                    convscope deconv --model M --idx IMAGES --labels IDX --digits 0,1,5,8 --out F.png",
         about: "Zeiler & Fergus deconvnet reconstructions; --layer names a conv block's output (pool2) or, as the \
                 deconvnet's traditional alias, its conv layer (conv2)",
+        inputs: &[],
     },
     CommandDoc {
         name: "attribute",
         synopsis: "--model M (--image F | --idx IMAGES --index I) --method ID [method options] [--json | --out F.png]",
         about: "an attribution map of one class score (the predicted class unless --target); --log-prob is an \
                 alias of --output log_prob",
+        inputs: &[],
     },
     CommandDoc {
         name: "monitor",
         synopsis: "build | check | eval (run `convscope monitor --help`)",
         about: "the runtime monitor of neuron activation patterns",
+        inputs: &[COUNT],
     },
     CommandDoc {
         name: "help",
         synopsis: "[COMMAND]",
         about: "this list, or one command's options",
+        inputs: &[],
     },
 ];
 
@@ -82,7 +94,7 @@ pub fn general() -> String {
     out += "Run `convscope <command> --help` for a command's options. Inputs: ";
     out += INPUT;
     out +=
-        "; a data set is --images IDX [--labels IDX]; layers are manifest names.\n\ntechniques:\n";
+        "; a data set is --images IDX [--labels IDX] [--count N]; layers are manifest names.\n\ntechniques:\n";
     for t in catalogue::techniques() {
         out += &format!("  {:<22} convscope {:<14} {}\n", t.id, t.command, t.label);
     }
@@ -103,6 +115,12 @@ pub fn command(name: &str, monitor_usage: &str) -> Result<String> {
             doc.synopsis, doc.about
         )
     };
+    if !doc.inputs.is_empty() {
+        out += "\ninputs:\n";
+    }
+    for o in doc.inputs {
+        out += &format!("  --{:<12} {} [{}]\n", o.flag, o.help, describe(o));
+    }
     let techniques: Vec<&Technique> = catalogue::techniques()
         .into_iter()
         .filter(|t| t.command.split(' ').next() == Some(name))

@@ -1,10 +1,15 @@
 //! The inputs every analysis command shares: `--model MANIFEST` and either `--image FILE` (any PNG/JPEG/PGM,
-//! MNIST-style preprocessing; `--stages F.png` writes its steps) or `--idx IMAGES [--index I] [--count N]`.
+//! MNIST-style preprocessing; `--stages F.png` writes its steps) or `--idx IMAGES [--index I] [--count N]`;
+//! and the data sets, `--images IDX [--labels IDX] [--count N]` ([`dataset`], [`dataset_images`]).
 
+use convscope::catalogue::inputs::COUNT;
+use convscope::catalogue::options::Kind;
+use convscope::io::idx::{self, IdxImages};
+use convscope::io::image;
 use convscope::io::preprocess::preprocess_stages;
-use convscope::io::{idx, image};
 use convscope::model::network::Network;
 use convscope::render;
+use convscope::train::Dataset;
 use convscope::{Error, Result, Tensor};
 use std::path::Path;
 
@@ -43,17 +48,18 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
             }
             let set = idx::read_images(Path::new(path))?;
             let start: usize = args.or("index", 0)?;
-            let count: usize = args.or("count", 1)?;
-            if start >= set.count || count == 0 {
+            let count = count(args)?.unwrap_or(1);
+            if start >= set.count {
                 return Err(Error::option(
                     "index",
                     format!(
-                        "--index {start} --count {count} selects nothing from {} images",
+                        "--index {start} selects nothing from the {} images of {path}",
                         set.count
                     ),
                 ));
             }
-            (start..(start + count).min(set.count))
+            check_count(count, set.count, start, path)?;
+            (start..start + count)
                 .map(|i| Ok((i, set.image(i)?)))
                 .collect()
         }
@@ -61,6 +67,74 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
             "image",
             "give exactly one of --image FILE or --idx IMAGES",
         )),
+    }
+}
+
+/// `--count N`, if given: a whole number of at least the minimum its declaration in the catalogue gives
+/// ([`COUNT`]). Every command's count goes through here.
+pub fn count(args: &Args) -> Result<Option<usize>> {
+    let Some(n) = args.opt::<usize>(COUNT.flag)? else {
+        return Ok(None);
+    };
+    let min = match COUNT.kind {
+        Kind::Int { min, .. } => usize::try_from(min).unwrap_or(usize::MAX),
+        _ => 0,
+    };
+    if n < min {
+        return Err(Error::out_of_range(
+            "--count",
+            n,
+            format!("{min} or more images"),
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// Errors when `count` images from image `start` run past the `total` images of `file`.
+fn check_count(count: usize, total: usize, start: usize, file: &str) -> Result<()> {
+    let available = total.saturating_sub(start);
+    if count > available {
+        let from = if start > 0 {
+            format!(", {available} from --index {start}")
+        } else {
+            String::new()
+        };
+        return Err(Error::out_of_range(
+            "--count",
+            count,
+            format!("1 to {available}: {file} has {total} images{from}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Options of [`dataset`], for `Args::parse`.
+pub const DATASET_OPTIONS: [&str; 3] = ["images", "labels", "count"];
+
+/// A labelled data set, `--images IDX --labels IDX [--count N]`: the first `N` images and their labels
+/// (all of them without `--count`).
+pub fn dataset(args: &Args) -> Result<Dataset> {
+    let images = args.required("images")?;
+    let data = Dataset::read(Path::new(images), Path::new(args.required("labels")?))?;
+    match count(args)? {
+        Some(n) => {
+            check_count(n, data.len(), 0, images)?;
+            data.first(n)
+        }
+        None => Ok(data),
+    }
+}
+
+/// The images of `--FLAG IDX`, the first `N` under `--count N` (a data set without labels).
+pub fn dataset_images(args: &Args, flag: &str) -> Result<IdxImages> {
+    let path = args.required(flag)?;
+    let set = idx::read_images(Path::new(path))?;
+    match count(args)? {
+        Some(n) => {
+            check_count(n, set.count, 0, path)?;
+            set.first(n)
+        }
+        None => Ok(set),
     }
 }
 

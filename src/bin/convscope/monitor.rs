@@ -2,7 +2,7 @@
 //! (`convscope::explain::monitor`).
 
 use crate::args::Args;
-use crate::input::{self, INPUT_OPTIONS};
+use crate::input::{self, DATASET_OPTIONS, INPUT_OPTIONS};
 use convscope::catalogue::options::Values;
 use convscope::explain::monitor::eval::{Detector, Evaluation, Labelled, Rates, Scores};
 use convscope::explain::monitor::file::manifest as monitor_file;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub const USAGE: &str = "usage:
-  convscope monitor build --model M --images IDX --labels IDX --out FILE [--layer fc2]
+  convscope monitor build --model M --images IDX --labels IDX [--count N] --out FILE [--layer fc2]
                           [--gamma G | --warning-rate R] [--clusters K] [--seed S] [--update-manifest] [--json]
       records the on/off pattern of the layer for every correctly classified image; the default γ is G, or
       else the smallest γ at which at most R (default 0.07) of held-out training images warn;
@@ -26,9 +26,10 @@ pub const USAGE: &str = "usage:
                           [--count N]) [--json]
       one line per image; the monitor file defaults to the manifest's \"monitor\" entry
   convscope monitor eval  --model M [--monitor FILE] --images IDX --labels IDX --ood-images IDX
-                          [--max-gamma G] [--json]
+                          [--count N] [--max-gamma G] [--json]
       the paper's table for γ = 0…G (default: 6, or more to include the monitor's γ + 2) and AUROC of every
-      detector against the out-of-distribution set";
+      detector against the out-of-distribution set; --count N uses the first N images of --images and of
+      --ood-images";
 
 pub fn run(argv: &[String]) -> Result<()> {
     match argv.split_first() {
@@ -48,37 +49,21 @@ pub fn run(argv: &[String]) -> Result<()> {
 }
 
 fn build(argv: &[String]) -> Result<()> {
-    let args = Args::parse(
-        argv,
-        &[
-            "model",
-            "images",
-            "labels",
-            "out",
-            "layer",
-            "gamma",
-            "warning-rate",
-            "clusters",
-            "seed",
-        ],
-        &["update-manifest", "json"],
-    )?;
-    let gamma = match (args.opt("gamma")?, args.opt("warning-rate")?) {
-        (Some(gamma), None) => GammaChoice::Fixed(gamma),
-        (None, rate) => GammaChoice::Calibrated {
-            warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
-        },
-        (Some(_), Some(_)) => {
-            return Err(Error::option(
-                "gamma",
-                "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
-            ))
-        }
-    };
+    let mut valued = DATASET_OPTIONS.to_vec();
+    valued.extend([
+        "model",
+        "out",
+        "layer",
+        "gamma",
+        "warning-rate",
+        "clusters",
+        "seed",
+    ]);
+    let args = Args::parse(argv, &valued, &["update-manifest", "json"])?;
+    let gamma = gamma_choice(&args)?;
     let manifest_path = Path::new(args.required("model")?);
     let net = Network::load(manifest_path)?;
-    let images = idx::read_images(args.required("images")?)?;
-    let labels = idx::read_labels(args.required("labels")?)?;
+    let data = input::dataset(&args)?;
     let out = PathBuf::from(args.required("out")?);
     let options = BuildOptions {
         layer: args.or("layer", DEFAULT_LAYER.to_string())?,
@@ -87,7 +72,7 @@ fn build(argv: &[String]) -> Result<()> {
         seed: args.or("seed", 0)?,
     };
     let started = Instant::now();
-    let monitor = Monitor::build(&net, &images, &labels, &options)?;
+    let monitor = Monitor::build(&net, &data.images, &data.labels, &options)?;
     let seconds = started.elapsed().as_secs_f64();
     let bytes = monitor.to_bytes();
     std::fs::write(&out, &bytes).map_err(|e| Error::io(out.display().to_string(), e))?;
@@ -109,13 +94,39 @@ fn build(argv: &[String]) -> Result<()> {
         println!("{entry}");
         return Ok(());
     }
+    print_build(&net, &monitor, bytes.len(), &out, seconds);
+    if args.flag("update-manifest") {
+        println!(
+            "wrote the \"monitor\" entry into {}",
+            manifest_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--gamma G` (a fixed γ) or `--warning-rate R` (calibrate γ; the default).
+fn gamma_choice(args: &Args) -> Result<GammaChoice> {
+    match (args.opt("gamma")?, args.opt("warning-rate")?) {
+        (Some(gamma), None) => Ok(GammaChoice::Fixed(gamma)),
+        (None, rate) => Ok(GammaChoice::Calibrated {
+            warning_rate: rate.unwrap_or(DEFAULT_WARNING_RATE),
+        }),
+        (Some(_), Some(_)) => Err(Error::option(
+            "gamma",
+            "give --gamma (a fixed γ) or --warning-rate (calibrate γ), not both",
+        )),
+    }
+}
+
+/// What `monitor build` made: the monitor, its file, its calibration and each class's patterns and boxes.
+fn print_build(net: &Network, monitor: &Monitor, bytes: usize, out: &Path, seconds: f64) {
     let stats = monitor.stats();
     println!(
         "monitor of layer {:?} ({} neurons), default γ = {}: {} bytes written to {}",
         monitor.layer(),
         monitor.neurons(),
         monitor.gamma(),
-        bytes.len(),
+        bytes,
         out.display()
     );
     println!(
@@ -145,13 +156,6 @@ fn build(argv: &[String]) -> Result<()> {
         let correct = stats.correct.get(c).copied().unwrap_or(0);
         println!("{label:>5}  {correct:>7}  {patterns:>17}  {boxes:>5}");
     }
-    if args.flag("update-manifest") {
-        println!(
-            "wrote the \"monitor\" entry into {}",
-            manifest_path.display()
-        );
-    }
-    Ok(())
 }
 
 /// `--monitor FILE`, or the file named by the manifest's `"monitor"` entry (inside the manifest's folder).
@@ -241,33 +245,17 @@ struct EvalReport<'a> {
 }
 
 fn eval(argv: &[String]) -> Result<()> {
-    let args = Args::parse(
-        argv,
-        &[
-            "model",
-            "monitor",
-            "images",
-            "labels",
-            "ood-images",
-            "max-gamma",
-        ],
-        &["json"],
-    )?;
+    let mut valued = DATASET_OPTIONS.to_vec();
+    valued.extend(["model", "monitor", "ood-images", "max-gamma"]);
+    let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
     let monitor = load_monitor(&args, &net)?;
-    let images = idx::read_images(args.required("images")?)?;
-    let labels = idx::read_labels(args.required("labels")?)?;
-    let ood_images = idx::read_images(args.required("ood-images")?)?;
-    if labels.len() != images.count {
-        return Err(Error::option(
-            "labels",
-            format!("{} images but {} labels", images.count, labels.len()),
-        ));
-    }
-    let scored = score_set(&net, &monitor, &images)?;
+    let data = input::dataset(&args)?;
+    let ood_images = input::dataset_images(&args, "ood-images")?;
+    let scored = score_set(&net, &monitor, &data.images)?;
     let inputs: Vec<Labelled> = scored
         .iter()
-        .zip(&labels)
+        .zip(&data.labels)
         .map(|((predicted, _, scores), &label)| Labelled {
             misclassified: *predicted != usize::from(label),
             scores: *scores,

@@ -5,7 +5,7 @@ use crate::input::{self, INPUT_OPTIONS};
 use convscope::catalogue::options::Values;
 use convscope::explain::inspect;
 use convscope::render;
-use convscope::train::{evaluate, Dataset};
+use convscope::train::evaluate;
 use convscope::{Error, Result};
 use std::path::Path;
 
@@ -42,12 +42,11 @@ pub fn predict(argv: &[String]) -> Result<()> {
 }
 
 pub fn eval(argv: &[String]) -> Result<()> {
-    let args = Args::parse(argv, &["model", "images", "labels"], &["json"])?;
+    let mut valued = input::DATASET_OPTIONS.to_vec();
+    valued.push("model");
+    let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
-    let data = Dataset::read(
-        Path::new(args.required("images")?),
-        Path::new(args.required("labels")?),
-    )?;
+    let data = input::dataset(&args)?;
     let ev = evaluate(&net, &data)?;
     if args.flag("json") {
         let out = serde_json::json!({

@@ -104,6 +104,30 @@ pub fn trapezoid(steps: usize) -> Result<Vec<(f64, f64)>> {
 /// layers work in blocks of four.
 pub const BATCH: usize = 8;
 
+/// The batch loop of the long methods: runs up to `batches` more batches of at most [`BATCH`] items, from
+/// item `*done` towards `total`. `run(start, len)` computes items `start..start + len`; then `progress(i,
+/// total)` hears of each of them and `*done` moves past them.
+pub(super) fn run_batches(
+    done: &mut usize,
+    total: usize,
+    batches: usize,
+    progress: &mut dyn FnMut(usize, usize),
+    mut run: impl FnMut(usize, usize) -> Result<()>,
+) -> Result<()> {
+    for _ in 0..batches {
+        if *done >= total {
+            break;
+        }
+        let len = BATCH.min(total - *done);
+        run(*done, len)?;
+        for i in *done..*done + len {
+            progress(i + 1, total);
+        }
+        *done += len;
+    }
+    Ok(())
+}
+
 /// The forward passes of the points `start + α·(end − start)` of a straight line of inputs (integrated
 /// gradients' path).
 ///
@@ -229,17 +253,19 @@ impl Run {
         let net = trace.network();
         let mut sum = GradientSum::resume(net, ReluRule::Gradient, std::mem::take(&mut self.sum));
         let line = Line::new(net, &self.baseline, trace.input())?;
-        let steps = self.points.len();
-        for _ in 0..batches {
-            if self.next >= steps {
-                break;
-            }
-            let chunk = &self.points[self.next..(self.next + BATCH).min(steps)];
+        let Run {
+            points,
+            next,
+            score_baseline,
+            ..
+        } = self;
+        run_batches(next, points.len(), batches, progress, |start, len| {
+            let chunk = &points[start..start + len];
             let alphas: Vec<f64> = chunk.iter().map(|&(alpha, _)| alpha).collect();
             let traces = line.traces(&alphas)?;
             let traces: Vec<&Trace> = traces.iter().collect();
-            if self.next == 0 {
-                self.score_baseline = target.score(traces[0])?;
+            if start == 0 {
+                *score_baseline = target.score(traces[0])?;
             }
             let seeds = traces
                 .iter()
@@ -252,12 +278,8 @@ impl Run {
                     Ok(seed)
                 })
                 .collect::<Result<Vec<Tensor>>>()?;
-            sum.add(&traces, seeds, target)?;
-            for k in self.next..self.next + chunk.len() {
-                progress(k + 1, steps);
-            }
-            self.next += chunk.len();
-        }
+            sum.add(&traces, seeds, target)
+        })?;
         self.sum = sum.into_partial();
         Ok(())
     }

@@ -11,7 +11,7 @@
 //! Shapes: `[C, H, W]` in and out.
 
 use super::gradient::GradientSum;
-use super::integrated::BATCH;
+use super::integrated::run_batches;
 use super::{gradient, Method, TargetScore, COMMON};
 use crate::catalogue::options::{Choice, Kind, OptionSpec};
 use crate::catalogue::{Family, OutputKind, Paper, Technique};
@@ -183,7 +183,7 @@ impl Run {
         self.params.base.relu_rule().unwrap_or(ReluRule::Gradient)
     }
 
-    /// Runs the next `batches` batches of samples ([`BATCH`] each), calling `progress(i, samples)` after
+    /// Runs the next `batches` batches of samples ([`super::BATCH`] each), calling `progress(i, samples)` after
     /// each sample.
     pub fn advance(
         &mut self,
@@ -197,15 +197,22 @@ impl Run {
             .signals
             .take()
             .map(|partial| GradientSum::resume(net, rule, partial));
-        for _ in 0..batches {
-            if self.done >= self.params.samples {
-                break;
-            }
-            let batch = BATCH.min(self.params.samples - self.done);
-            let (std, rng) = (self.std, &mut self.rng);
+        let Run {
+            params,
+            std,
+            rng,
+            done,
+            maps,
+            ..
+        } = self;
+        run_batches(done, params.samples, batches, progress, |_, batch| {
             let noisy = (0..batch)
                 .map(|_| {
-                    let values = x.data().iter().map(|&xi| xi + std * rng.normal()).collect();
+                    let values = x
+                        .data()
+                        .iter()
+                        .map(|&xi| xi + *std * rng.normal())
+                        .collect();
                     Tensor::from_vec(x.shape(), values)
                 })
                 .collect::<Result<Vec<Tensor>>>()?;
@@ -220,18 +227,15 @@ impl Run {
                 None => {
                     let grads = net.backward_batch(&traces, target.logits, seeds, rule, None)?;
                     for (mut map, input) in grads.into_iter().zip(&noisy) {
-                        gradient::finish(self.params.base, &mut map, input);
-                        for (s, m) in self.maps.iter_mut().zip(map.data()) {
+                        gradient::finish(params.base, &mut map, input);
+                        for (s, m) in maps.iter_mut().zip(map.data()) {
                             *s += *m as f64;
                         }
                     }
                 }
             }
-            for i in self.done..self.done + batch {
-                progress(i + 1, self.params.samples);
-            }
-            self.done += batch;
-        }
+            Ok(())
+        })?;
         self.signals = signals.map(GradientSum::into_partial);
         Ok(())
     }

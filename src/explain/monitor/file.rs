@@ -167,9 +167,59 @@ fn in_range(value: usize, lo: usize, hi: usize, what: &str) -> Result<usize> {
     Ok(value)
 }
 
+/// The fields before the per-class counts.
+struct Header {
+    layer: String,
+    neurons: usize,
+    classes: usize,
+    gamma: usize,
+    images: usize,
+    clusters: usize,
+    calibration: Option<Calibration>,
+    model: u64,
+}
+
+/// `(correct images, distinct patterns, boxes)` of one class.
+type ClassCounts = (usize, usize, usize);
+
 /// Parses and checks a monitor file (the network fit is checked by [`Monitor::layer_index`]).
 pub fn decode(bytes: &[u8]) -> Result<Monitor> {
     let mut r = Reader { bytes, pos: 0 };
+    let header = read_header(&mut r)?;
+    let neurons = header.neurons;
+    let counts = read_counts(&mut r, &header)?;
+    let patterns = read_patterns(&mut r, &counts, neurons)?;
+    let boxes = read_boxes(&mut r, &counts, neurons)?;
+    let means = r.f32s(header.classes * neurons, "the class means")?;
+    let precision = r.f32s(neurons * neurons, "the precision matrix")?;
+    let present = counts.iter().map(|c| c.0 > 0).collect();
+    let mahalanobis = Mahalanobis::from_parts(neurons, means, present, precision)?;
+    if r.pos != bytes.len() {
+        return Err(Error::monitor(format!(
+            "{} unexpected bytes after the end of the data (offset {})",
+            bytes.len() - r.pos,
+            r.pos
+        )));
+    }
+    Ok(Monitor {
+        layer: header.layer,
+        neurons,
+        gamma: header.gamma as u32,
+        model: header.model,
+        stats: BuildStats {
+            images: header.images,
+            correct: counts.iter().map(|c| c.0).collect(),
+            clusters: header.clusters,
+            calibration: header.calibration,
+        },
+        patterns,
+        boxes,
+        mahalanobis,
+    })
+}
+
+/// Magic, version, layer name, sizes, γ calibration and model fingerprint.
+fn read_header(r: &mut Reader) -> Result<Header> {
     if r.take(8, "the magic number")? != MAGIC {
         return Err(Error::monitor(
             "not a convscope monitor file (the magic number is not \"CSMONITR\")",
@@ -205,6 +255,23 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         MAX_CLUSTERS,
         "the cluster count",
     )?;
+    let calibration = read_calibration(r, images)?;
+    let model = r.u64("the model fingerprint")?;
+    Ok(Header {
+        layer,
+        neurons,
+        classes,
+        gamma,
+        images,
+        clusters,
+        calibration,
+        model,
+    })
+}
+
+/// The γ calibration: held-out images (at most `images`), how many warned, the target rate; all three 0
+/// (`None`) when γ was fixed.
+fn read_calibration(r: &mut Reader, images: usize) -> Result<Option<Calibration>> {
     let held_out = in_range(
         r.u32("the held-out count")?,
         0,
@@ -224,14 +291,18 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
              target must be in [0, 1], and all three are 0 when γ was fixed"
         )));
     }
-    let calibration = (held_out > 0).then_some(Calibration {
+    Ok((held_out > 0).then_some(Calibration {
         held_out,
         warned,
         target,
-    });
-    let model = r.u64("the model fingerprint")?;
-    let mut counts = Vec::with_capacity(classes);
-    for c in 0..classes {
+    }))
+}
+
+/// Every class's counts, checked against each other and the header.
+fn read_counts(r: &mut Reader, header: &Header) -> Result<Vec<ClassCounts>> {
+    let (clusters, images) = (header.clusters, header.images);
+    let mut counts = Vec::with_capacity(header.classes);
+    for c in 0..header.classes {
         let what = format!("the counts of class {c}");
         let correct = r.u32(&what)?;
         let patterns = r.u32(&what)?;
@@ -255,12 +326,21 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
             "{correct_total} correctly classified images out of {images}: expected between 1 and {images}"
         )));
     }
+    Ok(counts)
+}
+
+/// Every class's pattern set: sorted, distinct rows with no bit set past the last neuron.
+fn read_patterns(
+    r: &mut Reader,
+    counts: &[ClassCounts],
+    neurons: usize,
+) -> Result<Vec<PatternSet>> {
     let words = words_for(neurons);
     let padding = match neurons % WORD_BITS {
         0 => 0,
         used => u64::MAX << used,
     };
-    let mut patterns = Vec::with_capacity(classes);
+    let mut patterns = Vec::with_capacity(counts.len());
     for (c, &(_, count, _)) in counts.iter().enumerate() {
         let what = format!("the patterns of class {c}");
         let rows = count
@@ -279,8 +359,13 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
             .ok_or_else(|| Error::monitor(format!("{what} are not sorted and distinct")))?;
         patterns.push(set);
     }
+    Ok(patterns)
+}
+
+/// The box scale and every class's boxes (lower bounds, then upper bounds).
+fn read_boxes(r: &mut Reader, counts: &[ClassCounts], neurons: usize) -> Result<Boxes> {
     let scale = r.f32s(neurons, "the box scale")?;
-    let mut class_boxes = Vec::with_capacity(classes);
+    let mut class_boxes = Vec::with_capacity(counts.len());
     for (c, &(_, _, count)) in counts.iter().enumerate() {
         let what = format!("the boxes of class {c}");
         let values = count
@@ -290,33 +375,7 @@ pub fn decode(bytes: &[u8]) -> Result<Monitor> {
         let hi = r.f32s(values, &what)?;
         class_boxes.push(ClassBoxes { lo, hi });
     }
-    let boxes = Boxes::from_parts(neurons, scale, class_boxes)?;
-    let means = r.f32s(classes * neurons, "the class means")?;
-    let precision = r.f32s(neurons * neurons, "the precision matrix")?;
-    let present = counts.iter().map(|c| c.0 > 0).collect();
-    let mahalanobis = Mahalanobis::from_parts(neurons, means, present, precision)?;
-    if r.pos != bytes.len() {
-        return Err(Error::monitor(format!(
-            "{} unexpected bytes after the end of the data (offset {})",
-            bytes.len() - r.pos,
-            r.pos
-        )));
-    }
-    Ok(Monitor {
-        layer,
-        neurons,
-        gamma: gamma as u32,
-        model,
-        stats: BuildStats {
-            images,
-            correct: counts.iter().map(|c| c.0).collect(),
-            clusters,
-            calibration,
-        },
-        patterns,
-        boxes,
-        mahalanobis,
-    })
+    Boxes::from_parts(neurons, scale, class_boxes)
 }
 
 /// Where a monitor file lives relative to its model: reading the one a manifest names (through the

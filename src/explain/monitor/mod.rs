@@ -272,6 +272,152 @@ pub fn features(values: &[f32]) -> Vec<f32> {
     }
 }
 
+/// What one pass over the training images records: per class, the [`features`] of every correctly
+/// classified image (flattened) and the packed patterns to keep; and the held-out images as
+/// (predicted class, pattern, whether it is correct).
+struct Recorded {
+    activations: Vec<Vec<f32>>,
+    packed: Vec<Vec<u64>>,
+    kept_apart: Vec<(usize, Vec<u64>, bool)>,
+}
+
+/// Errors when `options` cannot build a monitor of `net` from these images; else the monitored layer's
+/// index and width.
+fn check_build(
+    net: &Network,
+    images: &IdxImages,
+    labels: &[u8],
+    options: &BuildOptions,
+) -> Result<(usize, usize)> {
+    let (index, neurons) =
+        monitored_layer(net, &options.layer).map_err(|reason| Error::option("layer", reason))?;
+    let classes = net.labels().len();
+    if classes == 0 || classes > file::MAX_CLASSES {
+        return Err(Error::out_of_range(
+            "number of classes of the model",
+            classes,
+            format!("1 to {} for a monitor", file::MAX_CLASSES),
+        ));
+    }
+    if labels.len() != images.count {
+        return Err(Error::option(
+            "labels",
+            format!("{} images but {} labels", images.count, labels.len()),
+        ));
+    }
+    if images.count > u32::MAX as usize {
+        return Err(Error::out_of_range(
+            "number of training images",
+            images.count,
+            "at most 2³²",
+        ));
+    }
+    match options.gamma {
+        GammaChoice::Fixed(gamma) if gamma as usize > neurons => {
+            return Err(Error::out_of_range(
+                "γ",
+                gamma,
+                format!("0 to the layer's {neurons} neurons"),
+            ))
+        }
+        GammaChoice::Calibrated { warning_rate } if !(0.0..=1.0).contains(&warning_rate) => {
+            return Err(Error::out_of_range(
+                "target warning rate",
+                warning_rate,
+                "0 to 1",
+            ))
+        }
+        _ => {}
+    }
+    if options.clusters == 0 || options.clusters > file::MAX_CLUSTERS {
+        return Err(Error::out_of_range(
+            "number of clusters",
+            options.clusters,
+            format!("1 to {}", file::MAX_CLUSTERS),
+        ));
+    }
+    Ok((index, neurons))
+}
+
+/// Runs every image through `net` and records layer `index` (see [`Recorded`]); when `calibrating`, every
+/// [`HOLD_OUT_EVERY`]th image is held out of the pattern sets.
+fn record(
+    net: &Network,
+    images: &IdxImages,
+    labels: &[u8],
+    index: usize,
+    calibrating: bool,
+) -> Result<Recorded> {
+    let classes = net.labels().len();
+    let held_out = |i: usize| calibrating && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
+    let mut activations = vec![Vec::new(); classes];
+    let mut packed = vec![Vec::new(); classes];
+    let mut kept_apart: Vec<(usize, Vec<u64>, bool)> = Vec::new();
+    for (i, &label) in labels.iter().enumerate() {
+        let label = usize::from(label);
+        if label >= classes {
+            return Err(Error::option(
+                "labels",
+                format!("label {label} of image {i} is not a class of the model (0..{classes})"),
+            ));
+        }
+        let trace = net.forward(&images.image(i)?)?;
+        let predicted = trace.prediction().label;
+        let values = trace.output(index)?.data();
+        if held_out(i) {
+            kept_apart.push((predicted, pattern::pack(values), predicted == label));
+        }
+        if predicted != label {
+            continue;
+        }
+        activations[label].extend(features(values));
+        if !held_out(i) {
+            packed[label].extend(pattern::pack(values));
+        }
+    }
+    Ok(Recorded {
+        activations,
+        packed,
+        kept_apart,
+    })
+}
+
+/// The default γ: the fixed one, or the one calibrated on the held-out images (which then join the
+/// pattern sets of their predicted class when they are correct).
+fn choose_gamma(
+    choice: GammaChoice,
+    packed: &mut [Vec<u64>],
+    kept_apart: Vec<(usize, Vec<u64>, bool)>,
+    neurons: usize,
+) -> Result<(u32, Option<Calibration>)> {
+    let words = pattern::words_for(neurons);
+    match choice {
+        GammaChoice::Fixed(gamma) => Ok((gamma, None)),
+        GammaChoice::Calibrated { warning_rate } => {
+            let sets: Vec<PatternSet> = packed
+                .iter()
+                .map(|rows| PatternSet::from_rows(words, rows))
+                .collect();
+            let distances: Vec<Option<u32>> = kept_apart
+                .iter()
+                .map(|(predicted, p, _)| Some(sets.get(*predicted)?.nearest(p)?.distance))
+                .collect();
+            let (gamma, warned) = calibrate(&distances, neurons, warning_rate)?;
+            for (predicted, p, correct) in kept_apart {
+                if correct {
+                    packed[predicted].extend(p);
+                }
+            }
+            let calibration = Calibration {
+                held_out: distances.len(),
+                warned,
+                target: warning_rate,
+            };
+            Ok((gamma, Some(calibration)))
+        }
+    }
+}
+
 impl Monitor {
     /// Runs `images` through `net` and records, for every correctly classified one, its pattern and its
     /// [`features`] under its class.
@@ -281,83 +427,13 @@ impl Monitor {
         labels: &[u8],
         options: &BuildOptions,
     ) -> Result<Monitor> {
-        let (index, neurons) = monitored_layer(net, &options.layer)
-            .map_err(|reason| Error::option("layer", reason))?;
-        let classes = net.labels().len();
-        if classes == 0 || classes > file::MAX_CLASSES {
-            return Err(Error::out_of_range(
-                "number of classes of the model",
-                classes,
-                format!("1 to {} for a monitor", file::MAX_CLASSES),
-            ));
-        }
-        if labels.len() != images.count {
-            return Err(Error::option(
-                "labels",
-                format!("{} images but {} labels", images.count, labels.len()),
-            ));
-        }
-        if images.count > u32::MAX as usize {
-            return Err(Error::out_of_range(
-                "number of training images",
-                images.count,
-                "at most 2³²",
-            ));
-        }
-        match options.gamma {
-            GammaChoice::Fixed(gamma) if gamma as usize > neurons => {
-                return Err(Error::out_of_range(
-                    "γ",
-                    gamma,
-                    format!("0 to the layer's {neurons} neurons"),
-                ))
-            }
-            GammaChoice::Calibrated { warning_rate } if !(0.0..=1.0).contains(&warning_rate) => {
-                return Err(Error::out_of_range(
-                    "target warning rate",
-                    warning_rate,
-                    "0 to 1",
-                ))
-            }
-            _ => {}
-        }
+        let (index, neurons) = check_build(net, images, labels, options)?;
         let calibrating = matches!(options.gamma, GammaChoice::Calibrated { .. });
-        let held_out = |i: usize| calibrating && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
-        if options.clusters == 0 || options.clusters > file::MAX_CLUSTERS {
-            return Err(Error::out_of_range(
-                "number of clusters",
-                options.clusters,
-                format!("1 to {}", file::MAX_CLUSTERS),
-            ));
-        }
-        let mut activations = vec![Vec::new(); classes];
-        let mut packed = vec![Vec::new(); classes];
-        // Held-out images: (predicted class, pattern, whether it is correct).
-        let mut kept_apart: Vec<(usize, Vec<u64>, bool)> = Vec::new();
-        for (i, &label) in labels.iter().enumerate() {
-            let label = usize::from(label);
-            if label >= classes {
-                return Err(Error::option(
-                    "labels",
-                    format!(
-                        "label {label} of image {i} is not a class of the model (0..{classes})"
-                    ),
-                ));
-            }
-            let trace = net.forward(&images.image(i)?)?;
-            let predicted = trace.prediction().label;
-            let values = trace.output(index)?.data();
-            if held_out(i) {
-                kept_apart.push((predicted, pattern::pack(values), predicted == label));
-            }
-            if predicted != label {
-                continue;
-            }
-            activations[label].extend(features(values));
-            if !held_out(i) {
-                packed[label].extend(pattern::pack(values));
-            }
-        }
+        let Recorded {
+            activations,
+            mut packed,
+            kept_apart,
+        } = record(net, images, labels, index, calibrating)?;
         let correct: Vec<usize> = activations.iter().map(|a| a.len() / neurons).collect();
         if correct.iter().all(|&c| c == 0) {
             return Err(Error::option(
@@ -365,32 +441,8 @@ impl Monitor {
                 "the network classifies none of the images correctly: nothing to record",
             ));
         }
+        let (gamma, calibration) = choose_gamma(options.gamma, &mut packed, kept_apart, neurons)?;
         let words = pattern::words_for(neurons);
-        let (gamma, calibration) = match options.gamma {
-            GammaChoice::Fixed(gamma) => (gamma, None),
-            GammaChoice::Calibrated { warning_rate } => {
-                let sets: Vec<PatternSet> = packed
-                    .iter()
-                    .map(|rows| PatternSet::from_rows(words, rows))
-                    .collect();
-                let distances: Vec<Option<u32>> = kept_apart
-                    .iter()
-                    .map(|(predicted, p, _)| Some(sets.get(*predicted)?.nearest(p)?.distance))
-                    .collect();
-                let (gamma, warned) = calibrate(&distances, neurons, warning_rate)?;
-                for (predicted, p, correct) in kept_apart {
-                    if correct {
-                        packed[predicted].extend(p);
-                    }
-                }
-                let calibration = Calibration {
-                    held_out: distances.len(),
-                    warned,
-                    target: warning_rate,
-                };
-                (gamma, Some(calibration))
-            }
-        };
         Ok(Monitor {
             layer: options.layer.clone(),
             neurons,

@@ -1,7 +1,7 @@
 // Filters panel: the learned kernels of every conv layer (OIHW). Each layer's bank is one image: a column per
 // filter (output channel), a row per input channel, 1-pixel gaps, one symmetric diverging range per layer.
 
-import { escapeHtml } from '../dom.js';
+import { el } from '../dom.js';
 import { paintMap, valueRange, displayRange, createLegend, composeSnapshot, mapCanvas } from '../render.js';
 
 export const meta = {
@@ -33,24 +33,20 @@ export function kernelMosaic({ shape, data }) {
 
 export function createPanel(root, app) {
   const convs = app.layers.filter((layer) => layer.type === 'conv2d');
-  root.innerHTML = `<div class="filter-banks">${convs
-    .map(
-      (layer) => `<figure class="filter-bank">
-        <div class="filter-canvas"></div>
-        <figcaption><strong>${escapeHtml(layer.name)}</strong> <span class="muted filter-shape"></span></figcaption>
-        <div class="filter-legend"></div>
-      </figure>`,
-    )
-    .join('')}</div>`;
-
-  const banks = convs.map((layer, k) => {
-    const figure = root.querySelectorAll('.filter-bank')[k];
+  const banks = convs.map((layer) => {
     const canvas = mapCanvas();
-    figure.querySelector('.filter-canvas').append(canvas);
     const legend = createLegend();
-    figure.querySelector('.filter-legend').append(legend.element);
-    return { layer, figure, canvas, legend, drawn: false };
+    const shape = el('span', { className: 'muted filter-shape' });
+    const figure = el(
+      'figure',
+      { className: 'filter-bank' },
+      el('div', { className: 'filter-canvas' }, canvas),
+      el('figcaption', {}, el('strong', { textContent: layer.name }), ' ', shape),
+      el('div', { className: 'filter-legend' }, legend.element),
+    );
+    return { layer, figure, canvas, legend, shape, drawn: false };
   });
+  root.replaceChildren(el('div', { className: 'filter-banks' }, ...banks.map((bank) => bank.figure)));
 
   return {
     render() {
@@ -64,7 +60,7 @@ export function createPanel(root, app) {
         bank.canvas.style.width = `${mosaic.width * 7}px`;
         bank.canvas.setAttribute('role', 'img');
         bank.canvas.setAttribute('aria-label', `${bank.layer.name}: ${o} filters of ${i}×${kh}×${kw}`);
-        bank.figure.querySelector('.filter-shape').textContent = `${o} filters × ${i} input channel${i > 1 ? 's' : ''}, ${kh}×${kw}`;
+        bank.shape.textContent = `${o} filters × ${i} input channel${i > 1 ? 's' : ''}, ${kh}×${kw}`;
         bank.legend.update('diverging', range, `${bank.layer.name} weights`);
         bank.drawn = true;
       }

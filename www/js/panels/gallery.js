@@ -2,7 +2,7 @@
 // Filter by class or show only the images the model gets wrong (all are classified once, in idle time).
 
 import { paintMap } from '../render.js';
-import { escapeHtml, optionsHtml } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 
 export const meta = {
   id: 'gallery',
@@ -14,24 +14,15 @@ export const meta = {
 export function createPanel(root, app) {
   const gallery = app.gallery;
   if (!gallery) {
-    root.innerHTML = '<p class="muted">No sample images for this model.</p>';
+    root.replaceChildren(el('p', { className: 'muted', textContent: 'No sample images for this model.' }));
     return { render() {} };
   }
   const classes = [...new Set(gallery.labels)].sort((a, b) => a - b);
-  const options = optionsHtml([['all', 'all classes'], ['wrong', 'misclassified only'], ...classes.map((k) => [k, `class ${app.label(k)}`])], 'all');
-  root.innerHTML = `
-    <div class="toolbar">
-      <label class="field">Show
-        <select class="gallery-filter">${options}</select>
-      </label>
-      <button type="button" class="button random">Random</button>
-      <span class="muted gallery-count" aria-live="polite"></span>
-    </div>
-    <div class="gallery-grid" role="group" aria-label="${escapeHtml(app.spec.galleryName)}"></div>`;
-
-  const grid = root.querySelector('.gallery-grid');
-  const filter = root.querySelector('.gallery-filter');
-  const count = root.querySelector('.gallery-count');
+  const filter = selectOf([['all', 'all classes'], ['wrong', 'misclassified only'], ...classes.map((k) => [k, `class ${app.label(k)}`])], 'all', { className: 'gallery-filter' });
+  const random = el('button', { type: 'button', className: 'button random', textContent: 'Random' });
+  const count = el('span', { className: 'muted gallery-count', attrs: { 'aria-live': 'polite' } });
+  const grid = el('div', { className: 'gallery-grid', attrs: { role: 'group', 'aria-label': app.spec.galleryName } });
+  root.replaceChildren(el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Show ', filter), random, count), grid);
   const buttons = [];
   for (let i = 0; i < gallery.count; i++) {
     const button = document.createElement('button');
@@ -95,7 +86,7 @@ export function createPanel(root, app) {
     count.textContent = value === 'wrong' && !wrong ? 'classifying…' : `${shown} shown${wrong ? ` · ${wrong.size} misclassified` : ''}`;
   }
   filter.addEventListener('change', applyFilter);
-  root.querySelector('.random').addEventListener('click', () => {
+  random.addEventListener('click', () => {
     const visible = buttons.map((b, i) => (b.hidden ? -1 : i)).filter((i) => i >= 0);
     if (visible.length) select(visible[Math.floor(Math.random() * visible.length)]);
   });

@@ -3,7 +3,7 @@
 // Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel.
 
 import { colormapChoices } from '../visual.js';
-import { el, escapeHtml, optionsHtml } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 import { paintMap, paintChannel, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
 import { featureTile } from '../tiles.js';
 
@@ -47,37 +47,36 @@ function buildTiles(grid, app, layer, activation) {
 }
 
 export function createPanel(root, app) {
-  root.innerHTML = `
-    <div class="layer-strip" role="group" aria-label="Layers">
-      ${app.layers
-        .map(
-          (layer) => `<button type="button" class="layer-chip" data-layer="${layer.index}">
-            <span class="layer-number">${layer.index}</span>
-            <span class="layer-name">${escapeHtml(layer.name)}</span>
-            <span class="layer-shape">${layer.shape.join('×')}</span>
-          </button>`,
-        )
-        .join('')}
-    </div>
-    <div class="toolbar">
-      <label class="field">Colormap <select class="cmap">${optionsHtml(colormapChoices(), app.view.cmap)}</select></label>
-      <label class="field">Range
-        <select class="range">${optionsHtml(RANGES, app.view.range)}</select>
-      </label>
-      <span class="legend-slot"></span>
-      <span class="layer-summary muted"></span>
-    </div>
-    <div class="map-grid"></div>`;
-
-  const chips = [...root.querySelectorAll('.layer-chip')];
-  const grid = root.querySelector('.map-grid');
-  const summary = root.querySelector('.layer-summary');
+  const chips = app.layers.map((layer) =>
+    el(
+      'button',
+      { type: 'button', className: 'layer-chip', dataset: { layer: layer.index } },
+      el('span', { className: 'layer-number', textContent: layer.index }),
+      el('span', { className: 'layer-name', textContent: layer.name }),
+      el('span', { className: 'layer-shape', textContent: layer.shape.join('×') }),
+    ),
+  );
+  const cmap = selectOf(colormapChoices(), app.view.cmap, { className: 'cmap' });
+  const rangeSelect = selectOf(RANGES, app.view.range, { className: 'range' });
+  const grid = el('div', { className: 'map-grid' });
+  const summary = el('span', { className: 'layer-summary muted' });
   const legend = createLegend();
-  root.querySelector('.legend-slot').append(legend.element);
+  root.replaceChildren(
+    el('div', { className: 'layer-strip', attrs: { role: 'group', 'aria-label': 'Layers' } }, ...chips),
+    el(
+      'div',
+      { className: 'toolbar' },
+      el('label', { className: 'field' }, 'Colormap ', cmap),
+      el('label', { className: 'field' }, 'Range ', rangeSelect),
+      el('span', { className: 'legend-slot' }, legend.element),
+      summary,
+    ),
+    grid,
+  );
 
   chips.forEach((chip) => chip.addEventListener('click', () => app.setView({ layer: Number(chip.dataset.layer), channel: 0 })));
-  root.querySelector('.cmap').addEventListener('change', (event) => app.setView({ cmap: event.target.value }));
-  root.querySelector('.range').addEventListener('change', (event) => app.setView({ range: event.target.value }));
+  cmap.addEventListener('change', (event) => app.setView({ cmap: event.target.value }));
+  rangeSelect.addEventListener('change', (event) => app.setView({ range: event.target.value }));
 
   // The map tiles are rebuilt only when the layer's shape changes; otherwise repainted in place.
   let tiles = [];
@@ -97,8 +96,8 @@ export function createPanel(root, app) {
         builtFor = key;
       }
       chips.forEach((chip) => chip.setAttribute('aria-pressed', String(Number(chip.dataset.layer) === layer.index)));
-      root.querySelector('.cmap').value = app.view.cmap;
-      root.querySelector('.range').value = app.view.range;
+      cmap.value = app.view.cmap;
+      rangeSelect.value = app.view.range;
 
       const { data, shape } = activation;
       const colormap = app.view.cmap;

@@ -4,6 +4,7 @@
 // in training: a warning that the input may be out of distribution. γ is adjustable.
 
 import { paintMap, mapCanvas, composeSnapshot, vectorGrid, describeDistance } from '../render.js';
+import { el } from '../dom.js';
 
 export const meta = {
   id: 'monitor',
@@ -32,35 +33,33 @@ function bitGrid(bits) {
 export function createPanel(root, app) {
   const entry = app.monitor;
   const build = entry.build ?? {};
-  root.innerHTML = `
-    <div class="monitor-layout">
-    <div class="monitor-side">
-      <p class="monitor-status" aria-live="polite"></p>
-      <label class="field">γ (allowed Hamming distance)
-        <input type="range" class="gamma" min="0" max="${Math.min(entry.neurons ?? 20, 20)}" step="1">
-        <output class="gamma-value"></output>
-      </label>
-      <p class="muted monitor-about"></p>
-    </div>
-    <div class="monitor-patterns">
-      <figure><div class="pattern-slot"></div><figcaption>This input</figcaption></figure>
-      <figure><div class="pattern-slot"></div><figcaption class="nearest-caption">Nearest training pattern</figcaption></figure>
-      <figure><div class="pattern-slot"></div><figcaption>Differing neurons</figcaption></figure>
-    </div>
-    </div>`;
-  const status = root.querySelector('.monitor-status');
-  const gamma = root.querySelector('.gamma');
-  const gammaValue = root.querySelector('.gamma-value');
-  const nearestCaption = root.querySelector('.nearest-caption');
-  const canvases = [...root.querySelectorAll('.pattern-slot')].map((slot, i) => {
-    const canvas = mapCanvas(['on/off pattern of this input', 'nearest training pattern', 'differing neurons'][i]);
-    canvas.classList.add('pattern-map');
-    slot.append(canvas);
-    return canvas;
-  });
-  root.querySelector('.monitor-about').textContent =
+  const status = el('p', { className: 'monitor-status', attrs: { 'aria-live': 'polite' } });
+  const gamma = el('input', { type: 'range', className: 'gamma', min: '0', max: String(Math.min(entry.neurons ?? 20, 20)), step: '1' });
+  const gammaValue = el('output', { className: 'gamma-value' });
+  const about =
     `Layer ${entry.layer} (${entry.neurons} neurons, on = value > 0). Built from ${build.correct ?? '?'} correctly ` +
     `classified training images: ${build.patterns ?? '?'} distinct patterns. Default γ = ${entry.gamma}.`;
+  const nearestCaption = el('figcaption', { className: 'nearest-caption', textContent: 'Nearest training pattern' });
+  const captions = [el('figcaption', { textContent: 'This input' }), nearestCaption, el('figcaption', { textContent: 'Differing neurons' })];
+  const canvases = ['on/off pattern of this input', 'nearest training pattern', 'differing neurons'].map((label) => {
+    const canvas = mapCanvas(label);
+    canvas.classList.add('pattern-map');
+    return canvas;
+  });
+  root.replaceChildren(
+    el(
+      'div',
+      { className: 'monitor-layout' },
+      el(
+        'div',
+        { className: 'monitor-side' },
+        status,
+        el('label', { className: 'field' }, 'γ (allowed Hamming distance) ', gamma, gammaValue),
+        el('p', { className: 'muted monitor-about', textContent: about }),
+      ),
+      el('div', { className: 'monitor-patterns' }, ...canvases.map((canvas, i) => el('figure', {}, el('div', { className: 'pattern-slot' }, canvas), captions[i]))),
+    ),
+  );
   gamma.addEventListener('input', () => app.setView({ gamma: gamma.value === String(entry.gamma) ? '' : gamma.value }));
 
   return {

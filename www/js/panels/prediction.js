@@ -1,7 +1,7 @@
 // Prediction panel: the predicted class and the softmax probability of every class, updated on every stroke.
 
 import { COLORS, FONT, SIZES } from '../visual.js';
-import { escapeHtml } from '../dom.js';
+import { el } from '../dom.js';
 import { formatValue, describeDistance } from '../render.js';
 
 export const meta = {
@@ -12,30 +12,28 @@ export const meta = {
 };
 
 export function createPanel(root, app) {
-  root.innerHTML = `
-    <p class="prediction-main" data-testid="prediction" aria-live="polite"></p>
-    <p class="prediction-truth muted"></p>
-    <p class="monitor-badge" data-testid="monitor-badge" hidden></p>
-    <ol class="bars" aria-label="Class probabilities">
-      ${app.labels
-        .map(
-          (label) => `<li class="bar-row">
-            <span class="bar-label">${escapeHtml(label)}</span>
-            <span class="bar-track"><span class="bar-fill"></span></span>
-            <span class="bar-value"></span>
-          </li>`,
-        )
-        .join('')}
-    </ol>`;
-  const main = root.querySelector('.prediction-main');
-  const truth = root.querySelector('.prediction-truth');
-  const badge = root.querySelector('.monitor-badge');
-  const rows = [...root.querySelectorAll('.bar-row')];
+  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' }, attrs: { 'aria-live': 'polite' } });
+  const truth = el('p', { className: 'prediction-truth muted' });
+  const badge = el('p', { className: 'monitor-badge', hidden: true, dataset: { testid: 'monitor-badge' } });
+  const rows = app.labels.map((label) =>
+    el(
+      'li',
+      { className: 'bar-row' },
+      el('span', { className: 'bar-label', textContent: label }),
+      el('span', { className: 'bar-track' }, el('span', { className: 'bar-fill' })),
+      el('span', { className: 'bar-value' }),
+    ),
+  );
+  root.replaceChildren(main, truth, badge, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
 
   return {
     render() {
       const { label, probs, logits } = app.prediction();
-      main.innerHTML = `<span class="prediction-label${app.label(label).length > 3 ? ' is-long' : ''}">${escapeHtml(app.label(label))}</span> <span class="prediction-confidence">${(probs[label] * 100).toFixed(1)}%</span>`;
+      main.replaceChildren(
+        el('span', { className: `prediction-label${app.label(label).length > 3 ? ' is-long' : ''}`, textContent: app.label(label) }),
+        ' ',
+        el('span', { className: 'prediction-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
+      );
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
       truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
       truth.classList.toggle('is-wrong', known !== null && known !== label);

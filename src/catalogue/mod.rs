@@ -28,6 +28,8 @@ pub enum Family {
     Deconvnet,
     Attribution,
     Monitor,
+    /// Views of many inputs at once: patches, neighbours, maps.
+    Dataset,
 }
 
 impl Family {
@@ -39,6 +41,7 @@ impl Family {
             Family::Deconvnet => "deconvnet",
             Family::Attribution => "attribution",
             Family::Monitor => "monitor",
+            Family::Dataset => "dataset",
         }
     }
 }
@@ -56,6 +59,10 @@ pub enum OutputKind {
     Matrix,
     /// Numbers to list: class scores, a verdict.
     Table,
+    /// Ranked images of a data set (each with its index, score and, for patches, a box).
+    Gallery,
+    /// A 2-D point per image of a data set.
+    Scatter,
 }
 
 impl OutputKind {
@@ -66,6 +73,8 @@ impl OutputKind {
             OutputKind::Volume => "volume",
             OutputKind::Matrix => "matrix",
             OutputKind::Table => "table",
+            OutputKind::Gallery => "gallery",
+            OutputKind::Scatter => "scatter",
         }
     }
 }
@@ -142,6 +151,7 @@ impl Technique {
 
 /// Every technique, in the order the CLI's help and the page list them.
 pub fn techniques() -> Vec<&'static Technique> {
+    use crate::explain::dataset::{embedding, neighbours, patches};
     use crate::explain::{attribution, deconvnet, inspect, monitor};
     let mut all = vec![
         &inspect::PREDICTION,
@@ -156,6 +166,8 @@ pub fn techniques() -> Vec<&'static Technique> {
             .map(|m| m.technique() as &'static Technique),
     );
     all.push(&monitor::TECHNIQUE);
+    all.extend([&patches::TECHNIQUE, &neighbours::TECHNIQUE]);
+    all.extend(embedding::Method::ALL.iter().map(|m| m.technique()));
     all
 }
 

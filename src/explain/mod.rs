@@ -10,3 +10,4 @@ pub mod gram;
 pub mod inspect;
 pub mod job;
 pub mod monitor;
+pub mod texture;

@@ -175,9 +175,9 @@ impl Picture {
     }
 }
 
-/// Adam on one flat vector per image, climbing.
+/// Adam on one flat vector per image, climbing (texture synthesis climbs the negative loss with it).
 #[derive(Debug, Clone)]
-struct Adam {
+pub(crate) struct Adam {
     first: Vec<Vec<f32>>,
     second: Vec<Vec<f32>>,
     t: i32,
@@ -188,7 +188,16 @@ impl Adam {
     const BETA2: f32 = 0.999;
     const EPS: f32 = 1e-8;
 
-    fn climb(&mut self, params: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
+    /// Zero moments for vectors of these lengths.
+    pub(crate) fn new(lengths: &[usize]) -> Adam {
+        Adam {
+            first: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+            second: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+            t: 0,
+        }
+    }
+
+    pub(crate) fn climb(&mut self, params: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
         self.t += 1;
         let c1 = 1.0 - Self::BETA1.powi(self.t);
         let c2 = 1.0 - Self::BETA2.powi(self.t);
@@ -234,11 +243,7 @@ impl Render {
             objective,
             basis,
             theta: Vec::with_capacity(options.batch),
-            adam: Adam {
-                first: Vec::new(),
-                second: Vec::new(),
-                t: 0,
-            },
+            adam: Adam::new(&[]),
             rng: Rng::new(options.seed),
             step: 0,
             history: Vec::with_capacity(options.steps),

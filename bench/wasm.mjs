@@ -59,10 +59,11 @@ for (const method of ['gradient', 'saliency', 'guided-backprop', 'deconvnet', 'g
   time(`attribute ${method}`, () => model.attribute(image, method, {}));
 }
 // Feature visualization (issue 15): one class image with every default but the pixel parameterization
-// (256 Adam steps, batch 1, jitter/scale/rotate, L2, TV, blur every 4), and the conv2 atlas (16 cells of
-// 256 steps, Fourier basis); fewer rounds for the atlas, which takes seconds.
+// (256 Adam steps, batch 1, jitter/scale/rotate, L2, TV, blur every 4), and the conv2 atlas (16 cells of 256
+// steps) with pixels and with the default Fourier basis; fewer rounds for the atlases, which take seconds.
 time('visualize class:3 (256 steps, pixel, batch 1)', () => model.visualize({ objective: 'class:3', param: 'pixel' }));
-time('atlas conv2 (16 cells x 256 steps)', () => model.atlas({ layer: 'conv2' }), 5);
+time('atlas conv2 (16 cells x 256 steps, pixel)', () => model.atlas({ layer: 'conv2', param: 'pixel' }), 5);
+time('atlas conv2 (16 cells x 256 steps, Fourier)', () => model.atlas({ layer: 'conv2' }), 3);
 const monitorFile = readdirSync(join(www, 'models')).find((f) => f.startsWith('lenet5-mnist.monitor'));
 if (monitorFile) {
   model.loadMonitor(readFileSync(join(www, 'models', monitorFile)));

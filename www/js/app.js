@@ -179,26 +179,25 @@ export class App extends EventTarget {
     return measure(() => this.engine.call((model) => model[name](image)));
   }
 
-  /** The worker's result for a technique with `options` on the current image (`imageFree`: on none), if computed. */
-  computed(technique, options, imageFree = false) {
-    return (imageFree ? this.modelCache : this.cache).get(JSON.stringify(['worker', technique, options])) ?? null;
+  /** The worker's result for a technique with `options` on the current image, if it was computed. */
+  computed(technique, options) {
+    return this.cache.get(JSON.stringify(['worker', technique, options])) ?? null;
   }
 
   /**
    * Runs `task(run)` on the worker, latest first: asking for a new task cancels the running one at once (its
-   * promise resolves null). `run(technique, options, onProgress, image)` computes one technique on the current
-   * image (`image` null: on none, for the techniques that start from noise; cached like `computed`);
-   * `onProgress(fraction, preview)` (`preview`: the job's current state, when it has one).
+   * promise resolves null). `run(technique, options, onProgress)` computes one technique on the current image
+   * (cached like `computed`); `onProgress(fraction, technique)`.
    */
   background(task) {
     const remote = this.worker();
-    const run = async (technique, options, onProgress, image = this.image) => {
+    const run = async (technique, options, onProgress) => {
       const key = JSON.stringify(['worker', technique, options]);
-      const cache = image === null ? this.modelCache : this.cache; // a technique from noise outlives the image
-      if (cache.has(key)) return cache.get(key);
+      if (this.cache.has(key)) return this.cache.get(key);
+      const image = this.image;
       const result = await remote.run(image, technique, options, onProgress);
       this.timings[technique] = result.micros;
-      if (image === null || this.image === image) cache.set(key, result);
+      if (this.image === image) this.cache.set(key, result);
       return result;
     };
     return remote.latest(() => task(run)).catch((error) => {

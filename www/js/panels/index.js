@@ -13,12 +13,11 @@ import * as gallery from './gallery.js';
 import * as prediction from './prediction.js';
 import * as deconv from './deconv.js';
 import * as attribution from './attribution.js';
-import * as featureviz from './featureviz.js';
 import * as monitor from './monitor.js';
 import * as layers from './layers.js';
 import * as filters from './filters.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters];
+export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters];
 
 /** A panel module by its id. */
 export function panelById(id) {

@@ -30,6 +30,7 @@ pub enum Family {
     Monitor,
     /// Views of many inputs at once: patches, neighbours, maps.
     Dataset,
+    Texture,
 }
 
 impl Family {
@@ -42,6 +43,7 @@ impl Family {
             Family::Attribution => "attribution",
             Family::Monitor => "monitor",
             Family::Dataset => "dataset",
+            Family::Texture => "texture",
         }
     }
 }
@@ -152,7 +154,7 @@ impl Technique {
 /// Every technique, in the order the CLI's help and the page list them.
 pub fn techniques() -> Vec<&'static Technique> {
     use crate::explain::dataset::{embedding, neighbours, patches};
-    use crate::explain::{attribution, deconvnet, inspect, monitor};
+    use crate::explain::{attribution, deconvnet, inspect, monitor, texture};
     let mut all = vec![
         &inspect::PREDICTION,
         &inspect::ACTIVATIONS,
@@ -168,6 +170,7 @@ pub fn techniques() -> Vec<&'static Technique> {
     all.push(&monitor::TECHNIQUE);
     all.extend([&patches::TECHNIQUE, &neighbours::TECHNIQUE]);
     all.extend(embedding::Method::ALL.iter().map(|m| m.technique()));
+    all.extend([&texture::GRAM, &texture::TEXTURE, &texture::STYLE]);
     all
 }
 
@@ -269,6 +272,11 @@ fn ts_type(option: &OptionSpec) -> String {
             .join(" | "),
         Kind::Unit { .. } => "\"all\" | \"max\" | `${number},${number}`".into(),
         Kind::Layer { .. } => "string | null".into(),
+        Kind::List {
+            item: options::Item::Layer,
+            ..
+        } => "string[]".into(),
+        Kind::List { .. } => "number[]".into(),
     }
 }
 

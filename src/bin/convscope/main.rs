@@ -9,6 +9,7 @@ mod help;
 mod input;
 mod monitor;
 mod predict;
+mod texture;
 mod train;
 
 use convscope::{Error, Result};
@@ -26,6 +27,9 @@ fn run(argv: &[String]) -> Result<()> {
         "patches",
         "neighbours",
         "embed",
+        "gram",
+        "texture",
+        "style",
     ];
     let Some((command, rest)) = argv.split_first() else {
         return Err(Error::option(
@@ -56,6 +60,9 @@ fn run(argv: &[String]) -> Result<()> {
         "patches" => dataset::patches(rest),
         "neighbours" => dataset::neighbours(rest),
         "embed" => dataset::embed(rest),
+        "gram" => texture::gram(rest),
+        "texture" => texture::texture(rest),
+        "style" => texture::style(rest),
         other => Err(Error::unknown("command", other, &commands)),
     }
 }

@@ -857,3 +857,26 @@ fn texture_and_style_print_the_documented_json_and_write_pngs() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn attribute_without_a_method_runs_the_declared_default() {
+    // Integrated gradients with 8 steps on t10k image 3.
+    let input = format!("attribute --model {MODEL} --idx {T10K} --index 3 --steps 8");
+    let input: Vec<&str> = input.split(' ').collect();
+    let default = json(&[&input[..], &["--json"]].concat());
+    let named = json(&[&input[..], &["--method", "integrated-gradients", "--json"]].concat());
+    assert_eq!(default["method"], "integrated-gradients");
+    assert_eq!(default, named);
+    let help = stdout(&convscope(&["attribute", "--help"]));
+    let marked: Vec<&str> = help
+        .lines()
+        .filter(|l| l.contains("(the default)"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{help}");
+    assert!(
+        marked[0]
+            .trim_start()
+            .starts_with("integrated-gradients — "),
+        "{help}"
+    );
+}

@@ -22,6 +22,7 @@ use wasm_bindgen::prelude::*;
 mod args;
 mod attribution;
 mod catalogue;
+mod job;
 mod monitor;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};

@@ -464,6 +464,164 @@ fn file_access_is_confined_and_errors_do_not_leak_contents() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A JSON file of `tests/reference/`.
+fn reference(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("tests/reference").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A command line as words, `$M`, `$T` and `$L` standing for the model, the t10k images and labels.
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .map(|w| match w {
+            "$M" => MODEL.to_string(),
+            "$T" => T10K.to_string(),
+            "$L" => LABELS.to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn run(line: &str) -> Output {
+    let args = words(line);
+    convscope(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn run_json(line: &str) -> serde_json::Value {
+    serde_json::from_str(&stdout(&run(line))).unwrap()
+}
+
+/// Runs `line --out F.png` and reads the figure back.
+fn figure(line: &str) -> convscope::io::image::GrayImage {
+    let dir = std::env::temp_dir().join(format!("convscope-figure-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join(format!("{}.png", line.len()));
+    let out = run(&format!("{line} --out {}", png.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = convscope::io::image::read(&png).unwrap();
+    std::fs::remove_file(&png).ok();
+    image
+}
+
+#[test]
+fn patches_json_equals_the_numpy_reference_and_the_figure_is_drawn() {
+    let want = &reference("dataset.json")["patches"]["pool2"];
+    // `conv2` names the same activations as `pool2` (the deconvnet's alias).
+    let got = run_json("patches --model $M --images $T --layer conv2 --count 1000 --json");
+    let (got, want) = (got.as_array().unwrap(), want.as_array().unwrap());
+    assert_eq!(got.len(), 16);
+    for (g, w) in got.iter().zip(want) {
+        for (p, q) in g.as_array().unwrap().iter().zip(w.as_array().unwrap()) {
+            for key in ["index", "position", "box"] {
+                assert_eq!(p[key], q[key], "{key}");
+            }
+            let (a, b) = (p["value"].as_f64().unwrap(), q["value"].as_f64().unwrap());
+            assert!((a - b).abs() < 1e-5 * b.abs(), "{a} vs {b}");
+        }
+    }
+    // 84 rows of 4 crops and 4 projections of 28 pixels, zoom 2.
+    let img = figure("patches --model $M --images $T --layer fc2 --top 4 --count 200");
+    assert!(
+        img.width > 8 * 56 && img.height > 84 * 56,
+        "{}×{}",
+        img.width,
+        img.height
+    );
+    let out = run("patches --model $M --images $T --layer relu1 --json");
+    assert_clean_error(&out, "usable: conv1, conv2");
+}
+
+#[test]
+fn neighbours_json_equals_the_numpy_reference() {
+    let reference = reference("dataset.json");
+    let indices = |list: &serde_json::Value| -> Vec<u64> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["index"].as_u64().unwrap())
+            .collect()
+    };
+    for case in reference["neighbours"].as_array().unwrap().iter().take(6) {
+        let (layer, metric) = (
+            case["layer"].as_str().unwrap(),
+            case["metric"].as_str().unwrap(),
+        );
+        let got = run_json(&format!(
+            "neighbours --model $M --images $T --count 1000 --idx $T --index {} --layer {layer} \
+             --metric {metric} --json",
+            case["query"]
+        ));
+        assert_eq!(
+            indices(&got["neighbours"]),
+            indices(&case["top"]),
+            "{layer} {metric}"
+        );
+        assert_eq!(got["query"], case["query"]);
+        if layer == "pixels" {
+            assert_eq!(got["pixels"], got["neighbours"]);
+        }
+    }
+    let out =
+        run("neighbours --model $M --images $T --idx $T --layer fc2 --metric manhattan --json");
+    assert_clean_error(&out, "manhattan");
+}
+
+#[test]
+fn embed_pca_reports_sklearns_explained_variance_and_tsne_equals_the_library() {
+    let want = &reference("analysis-small.json")["pca_fc2"]["explained_variance_ratio"];
+    let got = run_json("embed --model $M --images $T --count 500 --layer fc2 --method pca --json");
+    assert_eq!(got["method"], "pca");
+    assert_eq!(got["points"].as_array().unwrap().len(), 500);
+    let ratios = got["explained_variance_ratio"].as_array().unwrap();
+    for (a, b) in ratios.iter().zip(want.as_array().unwrap()).take(20) {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-4 * b, "{a} vs {b}");
+    }
+    assert!(got.get("kl_divergence").is_none());
+    // t-SNE through the CLI is the library's run, point for point.
+    let got = run_json(
+        "embed --model $M --images $T --count 120 --layer pool2 --method tsne --perplexity 10 \
+         --iterations 300 --json",
+    );
+    let net = convscope::model::network::Network::load(&root().join(MODEL)).unwrap();
+    let images = convscope::io::idx::read_images(root().join(T10K)).unwrap();
+    let x = convscope::analysis::features::layer_features(&net, &images, "pool2", 120).unwrap();
+    let options = convscope::analysis::tsne::TsneOptions {
+        perplexity: 10.0,
+        iterations: 300,
+        ..Default::default()
+    };
+    let mut tsne = convscope::analysis::tsne::Tsne::new(x.view(), &options).unwrap();
+    tsne.run();
+    let map = tsne.embedding();
+    for (p, row) in got["points"].as_array().unwrap().iter().zip(map.rows()) {
+        assert_eq!(p[0].as_f64().unwrap() as f32, row[0]);
+        assert_eq!(p[1].as_f64().unwrap() as f32, row[1]);
+    }
+    let kl = got["kl_divergence"].as_f64().unwrap();
+    assert!((kl - tsne.kl_divergence().unwrap()).abs() < 1e-12, "{kl}");
+    let out = run("embed --model $M --images $T --layer fc2 --method tsne --neighbors 5 --json");
+    assert_clean_error(&out, "tsne has no such option");
+}
+
+#[test]
+fn embed_draws_a_map_coloured_by_label() {
+    let img = figure(
+        "embed --model $M --images $T --labels $L --count 300 --layer fc2 --method umap \
+         --iterations 50",
+    );
+    assert!(
+        img.width > 720 && img.height > 720,
+        "{}×{}",
+        img.width,
+        img.height
+    );
+}
+
 /// How many of the first `n` test images the shipped model classifies correctly, computed with the library.
 fn correct_of_first(n: usize) -> usize {
     let net = convscope::model::network::Network::load(&root().join(MODEL)).unwrap();
@@ -574,4 +732,27 @@ fn count_is_at_least_one_and_never_past_the_file() {
         "predict", "--model", MODEL, "--idx", T10K, "--index", "9995", "--count", "5",
     ]));
     assert_eq!(last.lines().count(), 5);
+}
+
+#[test]
+fn attribute_without_a_method_runs_the_declared_default() {
+    // Integrated gradients with 8 steps on t10k image 3.
+    let input = format!("attribute --model {MODEL} --idx {T10K} --index 3 --steps 8");
+    let input: Vec<&str> = input.split(' ').collect();
+    let default = json(&[&input[..], &["--json"]].concat());
+    let named = json(&[&input[..], &["--method", "integrated-gradients", "--json"]].concat());
+    assert_eq!(default["method"], "integrated-gradients");
+    assert_eq!(default, named);
+    let help = stdout(&convscope(&["attribute", "--help"]));
+    let marked: Vec<&str> = help
+        .lines()
+        .filter(|l| l.contains("(the default)"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{help}");
+    assert!(
+        marked[0]
+            .trim_start()
+            .starts_with("integrated-gradients — "),
+        "{help}"
+    );
 }

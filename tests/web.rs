@@ -622,6 +622,11 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
     let result = loop {
         let step = job.step(8.0).unwrap();
         progress.push(get(&step, "progress").as_f64().unwrap());
+        assert_eq!(
+            get(&step, "kind").as_string().as_deref(),
+            Some("signed-map")
+        );
+        assert!(get(&step, "preview").is_undefined());
         if get(&step, "done").as_bool() == Some(true) {
             break get(&step, "result");
         }
@@ -639,6 +644,10 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
         js_sys::JSON::parse(r#"{"steps": 2}"#).unwrap(),
     );
     assert!(error_message(e.err().unwrap()).contains("grad-cam has no such option"));
+    let e = m.start("occlusion", JsValue::NULL, JsValue::UNDEFINED);
+    assert!(error_message(e.err().unwrap()).contains("occlusion works on an input image"));
+    let e = m.start("deconv", js_f32(&image), JsValue::UNDEFINED);
+    assert!(error_message(e.err().unwrap()).contains("deconv does not run step by step"));
 }
 
 /// The manifest fixture with `edit` applied to its parsed JSON.

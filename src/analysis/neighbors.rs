@@ -42,22 +42,23 @@ pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + rest
 }
 
-/// The `k` smallest `(distance, index)` pairs seen so far, ascending.
-struct Best {
+/// The `k` smallest `(key, index)` pairs seen so far, ascending: ties by lower index, whatever the order in
+/// which they are offered. (The dataset views rank with it too: a largest value is the smallest negated one.)
+pub(crate) struct Best<K> {
     k: usize,
-    items: Vec<(f32, usize)>,
+    pub(crate) items: Vec<(K, usize)>,
 }
 
-impl Best {
-    fn new(k: usize) -> Best {
+impl<K: PartialOrd + Copy> Best<K> {
+    pub(crate) fn new(k: usize) -> Best<K> {
         Best {
             k,
             items: Vec::with_capacity(k + 1),
         }
     }
 
-    fn offer(&mut self, d: f32, j: usize) {
-        let below = |a: (f32, usize), b: (f32, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+    pub(crate) fn offer(&mut self, d: K, j: usize) {
+        let below = |a: (K, usize), b: (K, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
         if self.items.len() == self.k && !self.items.last().is_some_and(|&w| below((d, j), w)) {
             return;
         }
@@ -85,7 +86,7 @@ pub fn nearest_neighbors(x: ArrayView2<f32>, k: usize) -> Result<Neighbors> {
     }
     let data = contiguous(x);
     let rows: Vec<&[f32]> = data.chunks_exact(x.ncols()).collect();
-    let mut best: Vec<Best> = (0..n).map(|_| Best::new(k)).collect();
+    let mut best: Vec<Best<f32>> = (0..n).map(|_| Best::new(k)).collect();
     for i in 0..n {
         for j in i + 1..n {
             let d = squared_distance(rows[i], rows[j]);

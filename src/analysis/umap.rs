@@ -433,6 +433,11 @@ impl Umap {
         self.step(self.epochs)
     }
 
+    /// `(epochs done, epochs in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.epoch, self.epochs)
+    }
+
     /// The curve parameters `(a, b)`.
     pub fn curve(&self) -> (f64, f64) {
         (self.curve.a, self.curve.b)

@@ -16,7 +16,12 @@ export type TechniqueId = AttributionMethod
   | "filters"
   | "deconv"
   | "deconv-all"
-  | "monitor-check";
+  | "monitor-check"
+  | "patches"
+  | "neighbours"
+  | "pca"
+  | "tsne"
+  | "umap";
 export interface ActivationsOptions {
   /** the layer whose output is shown, by name (the CLI also takes its 1-based number) */
   layer?: string | null;
@@ -80,6 +85,52 @@ export interface MonitorCheckOptions {
   /** warn when the nearest training pattern differs in more than γ neurons; empty = the monitor's γ */
   gamma?: number;
 }
+export interface DatasetCommonOptions {
+  /** use N images: the first N of each data set (default all), or N from --index of --idx (default 1); more than the file holds is an error */
+  count?: number;
+}
+export interface PatchesOptions extends DatasetCommonOptions {
+  /** a conv block (conv1 or pool1, conv2 or pool2: per channel, crops) or a layer with a vector output (fc1, fc2: per unit, whole images) */
+  layer?: string | null;
+  /** images per unit, best first */
+  top?: number;
+}
+export interface NeighboursOptions extends DatasetCommonOptions {
+  /** the layer whose outputs are compared (any layer by name), or pixels */
+  layer?: string | null;
+  /** cosine = 1 − cos of the angle between the feature vectors; euclidean = their distance */
+  metric?: "cosine" | "euclidean";
+  /** neighbours to list, nearest first */
+  top?: number;
+}
+export interface PcaOptions extends DatasetCommonOptions {
+  /** the layer whose outputs are compared (any layer by name), or pixels */
+  layer?: string | null;
+}
+export interface TsneOptions extends DatasetCommonOptions {
+  /** the layer whose outputs are compared (any layer by name), or pixels */
+  layer?: string | null;
+  /** the effective number of neighbours each point keeps (below the number of images) */
+  perplexity?: number;
+  /** the factor on the affinities during the first 250 iterations */
+  earlyExaggeration?: number;
+  /** the gradient step; 0 = automatic, max(N / early exaggeration / 4, 50) */
+  learningRate?: number;
+  /** gradient steps in all, the 250 exaggerated ones included */
+  iterations?: number;
+}
+export interface UmapOptions extends DatasetCommonOptions {
+  /** the layer whose outputs are compared (any layer by name), or pixels */
+  layer?: string | null;
+  /** the size of each point's neighbourhood, the point included (below the number of images) */
+  neighbors?: number;
+  /** how tightly points may pack on the map */
+  minDist?: number;
+  /** optimization epochs (default: 500 up to 10,000 images, else 200) */
+  iterations?: number;
+  /** seed of the negative sampling */
+  seed?: number;
+}
 /** The options object each technique takes (`{}` for those without options). */
 export interface TechniqueOptions {
   "predict": Record<string, never>;
@@ -98,5 +149,22 @@ export interface TechniqueOptions {
   "guided-grad-cam": GuidedGradCamOptions;
   "occlusion": OcclusionOptions;
   "monitor-check": MonitorCheckOptions;
+  "patches": PatchesOptions;
+  "neighbours": NeighboursOptions;
+  "pca": PcaOptions;
+  "tsne": TsneOptions;
+  "umap": UmapOptions;
 }
 export type AttributionOptions = TechniqueOptions[AttributionMethod];
+/** The method the page opens with and `convscope attribute` runs without --method. */
+export type DefaultAttributionMethod = "integrated-gradients";
+/** The colormaps of `colormaps()`: diverging ones (centred on zero, `signed: true`) and the others. */
+export type SignedColormapName =
+  | "diverging";
+export type UnsignedColormapName =
+  | "viridis"
+  | "magma"
+  | "inferno"
+  | "plasma"
+  | "gray";
+export type ColormapName = SignedColormapName | UnsignedColormapName;

@@ -441,6 +441,37 @@ pub(crate) mod testing {
         Network::init_random(m, seed).unwrap()
     }
 
+    /// LeNet-5 on 1×28×28 inputs with 10 classes (the shape of an IDX data set), random weights.
+    pub(crate) fn mnist_lenet(seed: u64) -> Network {
+        let labels = (0..10).map(|i| i.to_string()).collect();
+        let input = InputShape {
+            channels: 1,
+            height: 28,
+            width: 28,
+        };
+        Network::init_random(Manifest::lenet5("mnist-like", input, labels).unwrap(), seed).unwrap()
+    }
+
+    /// `n` random 28×28 IDX images, a quarter of their pixels ink.
+    pub(crate) fn idx_images(rng: &mut Rng, n: usize) -> crate::io::idx::IdxImages {
+        let pixels = (0..n * 784)
+            .map(|_| {
+                let v = rng.uniform();
+                if v < 0.75 {
+                    0
+                } else {
+                    ((v - 0.75) * 4.0 * 255.0) as u8
+                }
+            })
+            .collect();
+        crate::io::idx::IdxImages {
+            count: n,
+            height: 28,
+            width: 28,
+            pixels,
+        }
+    }
+
     /// `n` images of uniform random pixels.
     pub(crate) fn images(net: &Network, rng: &mut Rng, n: usize) -> Vec<Tensor> {
         let len = net.input_shape().iter().product();

@@ -1,6 +1,7 @@
 //! Rendering maps to pixels for the CLI's PNG output (the web page draws with its own JS): colormaps and value
 //! scales ([`colormap`]), an RGB canvas with a built-in bitmap font ([`canvas`], [`font`]), grids of titled maps
-//! with a legend ([`grid`]) and PNG encoding ([`png`]).
+//! with a legend ([`grid`]), the patch and map figures of the dataset views ([`patches`], [`scatter`]) and PNG
+//! encoding ([`png`]).
 
 pub mod canvas;
 pub mod colormap;
@@ -8,7 +9,9 @@ pub mod deconv_figure;
 pub mod font;
 pub mod grid;
 pub mod overlay;
+pub mod patches;
 pub mod png;
+pub mod scatter;
 pub mod stages;
 
 pub use canvas::RgbImage;

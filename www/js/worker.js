@@ -1,11 +1,12 @@
-// Web Worker that hosts its own wasm instance and `Model` for the background techniques (the attribution
-// methods), so the page keeps drawing while they run. The techniques the catalogue marks long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
-// between steps the worker reports progress and reads its messages, so a newer request stops the job at once
-// (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
-// `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`. Messages out:
-// `{ id, type: 'progress', progress }` (0..1, at most every 50 ms), `{ id, type: 'result', result }` (the map's
-// buffer is transferred), `{ id, type: 'cancelled' }`, `{ id, type: 'error', message, trap }` (`trap`: this
-// worker's instance is dead; js/remote.js replaces the worker).
+// Web Worker that hosts its own wasm instance and `Model` for the background techniques, so the page keeps
+// drawing while they run. The techniques the catalogue marks long-running go through the generic step-wise API
+// (`model.start(id, image, options)` → `job.step(k)`), a few milliseconds at a time: between steps the worker
+// reports progress (and the job's live preview, when it has one) and reads its messages, so a newer request
+// stops the job at once (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
+// `{ id, type: 'run', image, technique, options }` (`image` null for the techniques that start from noise),
+// `{ id, type: 'cancel' }`. Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most every
+// 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
+// `{ id, type: 'error', message, trap }` (`trap`: this worker's instance is dead; js/remote.js replaces it).
 
 import init, { Model, catalogue } from '../pkg/convscope.js';
 import { isTrap } from './trap.js';
@@ -28,14 +29,14 @@ function yieldToMessages() {
   });
 }
 
-/** `report(fraction)` for request `id`: posts progress at most every 50 ms. */
+/** `report(fraction, preview)` for request `id`: posts progress (and the preview) at most every 50 ms. */
 function progressOf(id) {
   let last = 0;
-  return (fraction) => {
+  return (fraction, preview) => {
     const now = performance.now();
     if (now - last < 50) return;
     last = now;
-    self.postMessage({ id, type: 'progress', progress: fraction });
+    self.postMessage({ id, type: 'progress', progress: fraction, preview });
   };
 }
 
@@ -51,7 +52,7 @@ async function stepwise(id, image, technique, options) {
       if (state.done) return state.result;
       const elapsed = performance.now() - started;
       steps = Math.max(1, Math.min(steps * 2, Math.round((steps * SLICE_MS) / Math.max(elapsed, 0.1))));
-      report(state.progress);
+      report(state.progress, state.preview);
       await yieldToMessages();
       if (cancelled.has(id)) return null;
     }

@@ -113,19 +113,19 @@ impl<'a> Json<'a> {
     }
 }
 
-fn print_json(value: &impl Serialize) -> Result<()> {
+pub fn print_json(value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string(value)
         .map_err(|e| Error::internal(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }
 
-enum Output<'a> {
+pub enum Output<'a> {
     Json,
     Png(&'a str),
 }
 
-fn output(args: &Args) -> Result<Output<'_>> {
+pub fn output(args: &Args) -> Result<Output<'_>> {
     match (args.flag("json"), args.get("out")) {
         (true, None) => Ok(Output::Json),
         (false, Some(path)) => Ok(Output::Png(path)),
@@ -207,7 +207,7 @@ fn digits_figure(args: &Args, net: &Network, digits: &str, display: Colormap) ->
     save(&figure::stack(&parts), path)
 }
 
-fn save(image: &RgbImage, path: &str) -> Result<()> {
+pub fn save(image: &RgbImage, path: &str) -> Result<()> {
     render::write_png(Path::new(path), image)?;
     eprintln!("wrote {path} ({}×{})", image.width, image.height);
     Ok(())

@@ -18,7 +18,7 @@ struct CommandDoc {
 
 const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
 
-const COMMANDS: [CommandDoc; 9] = [
+const COMMANDS: [CommandDoc; 12] = [
     CommandDoc {
         name: "predict",
         synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
@@ -64,9 +64,9 @@ const COMMANDS: [CommandDoc; 9] = [
     },
     CommandDoc {
         name: "attribute",
-        synopsis: "--model M (--image F | --idx IMAGES --index I) --method ID [method options] [--json | --out F.png]",
-        about: "an attribution map of one class score (the predicted class unless --target); --log-prob is an \
-                alias of --output log_prob",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) [--method ID] [method options] [--json | --out F.png]",
+        about: "an attribution map of one class score (the predicted class unless --target) by the method ID \
+                (default: the one marked below); --log-prob is an alias of --output log_prob",
         inputs: &[],
     },
     CommandDoc {
@@ -74,6 +74,29 @@ const COMMANDS: [CommandDoc; 9] = [
         synopsis: "build | check | eval (run `convscope monitor --help`)",
         about: "the runtime monitor of neuron activation patterns",
         inputs: &[COUNT],
+    },
+    CommandDoc {
+        name: "patches",
+        synopsis: "--model M --images IDX --layer L [--top 9] [--count N] (--json | --out grid.png)",
+        about: "maximally activating patches: per conv channel (or fc unit) the top images of the data set with \
+                their receptive-field crop and deconvnet projection; JSON per unit: [{index, value, position, box}]",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "neighbours",
+        synopsis: "--model M --images IDX (--image F | --idx QUERY_IDX --index I) --layer L|pixels \
+                   [--metric cosine|euclidean] [--top 10] [--count N] --json",
+        about: "the data set's images nearest to the input in a layer's feature space, beside the nearest in \
+                pixel space",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "embed",
+        synopsis: "--model M --images IDX [--labels IDX] [--count N] --layer L|pixels --method pca|tsne|umap \
+                   [--perplexity 30 --iterations 1000 --neighbors 15 --seed S ...] (--out map.png | --json)",
+        about: "a 2-D map of the data set's images from a layer's features (PCA, t-SNE or UMAP); --out draws \
+                it coloured by label (by prediction without --labels), misclassified images crossed",
+        inputs: &[],
     },
     CommandDoc {
         name: "help",
@@ -136,7 +159,12 @@ pub fn command(name: &str, monitor_usage: &str) -> Result<String> {
 
 /// A technique's section: id, label, summary, paper, and one line per option.
 fn technique(t: &Technique) -> String {
-    let mut out = format!("  {} — {}: {}\n", t.id, t.label, t.summary);
+    let default = if t.is_family_default() {
+        " (the default)"
+    } else {
+        ""
+    };
+    let mut out = format!("  {} — {}{default}: {}\n", t.id, t.label, t.summary);
     if let Some(p) = t.paper {
         out += &format!("      {} ({}, {}) {}\n", p.title, p.authors, p.year, p.url);
     }

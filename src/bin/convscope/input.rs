@@ -24,10 +24,25 @@ pub fn model(args: &Args) -> Result<Network> {
 
 /// The selected images as `(index, raw pixels [C, H, W])`.
 pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
+    select(args, net, Some("count"))
+}
+
+/// One image chosen by `--image F` or `--idx IMAGES --index I`, for a command whose `--count` is not about
+/// its input (`neighbours`: the images of the data set searched).
+pub fn query_image(args: &Args, net: &Network) -> Result<(usize, Tensor)> {
+    let mut all = select(args, net, None)?;
+    all.truncate(1);
+    all.pop()
+        .ok_or_else(|| Error::option("index", "no image selected"))
+}
+
+/// [`images`], the number of images read from `count_key` (`None`: one).
+fn select(args: &Args, net: &Network, count_key: Option<&str>) -> Result<Vec<(usize, Tensor)>> {
+    let given_count = count_key.and_then(|k| args.get(k));
     let [c, h, w] = net.input_shape();
     match (args.get("image"), args.get("idx")) {
         (Some(path), None) => {
-            if args.get("index").is_some() || args.get("count").is_some() {
+            if args.get("index").is_some() || given_count.is_some() {
                 return Err(Error::option(
                     "index",
                     "--index and --count go with --idx, not --image",
@@ -48,7 +63,10 @@ pub fn images(args: &Args, net: &Network) -> Result<Vec<(usize, Tensor)>> {
             }
             let set = idx::read_images(Path::new(path))?;
             let start: usize = args.or("index", 0)?;
-            let count = count(args)?.unwrap_or(1);
+            let count = match count_key {
+                Some(_) => count(args)?.unwrap_or(1),
+                None => 1,
+            };
             if start >= set.count {
                 return Err(Error::option(
                     "index",

@@ -3,6 +3,7 @@
 
 mod args;
 mod attribute;
+mod dataset;
 mod deconv;
 mod help;
 mod input;
@@ -22,6 +23,9 @@ fn run(argv: &[String]) -> Result<()> {
         "deconv",
         "attribute",
         "monitor",
+        "patches",
+        "neighbours",
+        "embed",
     ];
     let Some((command, rest)) = argv.split_first() else {
         return Err(Error::option(
@@ -49,6 +53,9 @@ fn run(argv: &[String]) -> Result<()> {
         "deconv" => deconv::run(rest),
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
+        "patches" => dataset::patches(rest),
+        "neighbours" => dataset::neighbours(rest),
+        "embed" => dataset::embed(rest),
         other => Err(Error::unknown("command", other, &commands)),
     }
 }

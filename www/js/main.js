@@ -5,7 +5,7 @@
 
 import { DEFAULT_MODEL, MODELS } from './config.js';
 import { startApp, galleryInput } from './start.js';
-import { parseHash, formatHash, decodeImage, hashWriter } from './hash.js';
+import { parseHash, formatHash, decodeImage, hashWriter, linkNotice } from './hash.js';
 import { createPerfFooter } from './perf.js';
 import { galleryUrls } from './data.js';
 import { scriptUrl } from './security.js';
@@ -28,13 +28,16 @@ export const viewer = startApp(document.querySelector('#panels'), { onStatus: se
 
 /**
  * The input a link asks for: its image, else its test image, else the previous model's drawing or upload,
- * else the previous test image index, else test image 0.
+ * else the previous test image index, else test image 0. An image or test image it cannot have goes to
+ * `refused` (as `key=value`).
  */
-function linkedInput(link) {
+function linkedInput(link, refused = []) {
   return (next, previous) => {
     const { channels, height, width } = next.info.input;
     const image = link.img ? decodeImage(link.img, channels * height * width) : null;
     if (image) return [image, { kind: 'link' }];
+    if (link.img) refused.push(`img=${link.img}`);
+    if (link.sample !== null && next.gallery && link.sample >= next.gallery.count) refused.push(`sample=${link.sample}`);
     const keep = previous?.image && link.sample === null;
     if (keep && previous.source?.kind !== 'gallery') return [previous.image, previous.source];
     return galleryInput(next, link.sample ?? (keep ? previous.source.index : 0));
@@ -95,18 +98,27 @@ function opened(app) {
   document.body.dataset.ready = 'true';
 }
 
+/** The one quiet notice of what a link asked for and did not get (js/hash.js linkNotice), if anything. */
+function notice(refused) {
+  const text = linkNotice(refused);
+  if (text) setStatus(text);
+}
+
 /** Opens the model and view of a parsed link (the schema is the current app's, or the new one's). */
 function openLink(text) {
   const id = new URLSearchParams(text.replace(/^#/, '')).get('model') ?? DEFAULT_MODEL;
+  const known = Object.hasOwn(MODELS, id);
   document.body.dataset.ready = 'false';
   perf?.stop();
   let link = null;
+  const refused = [];
   opening++;
   return viewer
-    .open(id in MODELS ? id : DEFAULT_MODEL, {
+    .open(known ? id : DEFAULT_MODEL, {
       view: (next) => (link = parseHash(text, next.schema)).view,
-      input: (next, previous) => linkedInput(link)(next, previous),
+      input: (next, previous) => linkedInput(link, refused)(next, previous),
     })
+    .then((app) => app && notice([...(known ? [] : [`model=${id}`]), ...link.rejected, ...refused]))
     .finally(() => opening--);
 }
 
@@ -132,11 +144,13 @@ window.addEventListener('hashchange', () => {
     return;
   }
   const link = parseHash(location.hash, app.schema);
+  const refused = [];
   app.setView(link.view);
   if (link.img || link.sample !== null) {
-    const [image, source] = linkedInput(link)(app, null);
+    const [image, source] = linkedInput(link, refused)(app, null);
     if (image) app.setImage(image, source);
   }
+  notice([...link.rejected, ...refused]);
 });
 
 openLink(location.hash).catch(report);

@@ -7,10 +7,19 @@
 //! are also the first five images of the page's gallery (`www/data/mnist-gallery-*`).
 #![cfg(target_arch = "wasm32")]
 
+// The photo generator of tests/photos.rs (which uses all of it; this file only a part).
+#[allow(dead_code)]
+#[path = "common/photos.rs"]
+mod photos;
+
 use convscope::bindings::Model;
 use convscope::io::idx;
+use convscope::io::image::{self, GrayImage};
+use convscope::io::preprocess::preprocess_stages;
 use convscope::model::network::Network;
+use convscope::render::encode_png;
 use js_sys::{Array, Float32Array, Function, Object, Reflect};
+use photos::{photo_set, Condition, HELD_OUT_SEED};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -247,6 +256,84 @@ fn preprocessing_a_canvas_centres_the_ink_in_28_by_28() {
     assert_eq!(rows.len(), 20, "rows with ink: {rows:?}");
     let centre = (rows[0] + rows[rows.len() - 1]) as f32 / 2.0;
     assert!((centre - 13.5).abs() <= 1.0, "centre row {centre}");
+}
+
+/// `{ shape, data }` of a stage as (shape, values).
+fn stage(stages: &JsValue, key: &str) -> (Vec<f64>, Vec<f32>) {
+    let map = get(stages, key);
+    (numbers(get(&map, "shape")), floats(get(&map, "data")))
+}
+
+fn gray_map(image: &GrayImage) -> (Vec<f64>, Vec<f32>) {
+    (
+        vec![image.height as f64, image.width as f64],
+        image.pixels.clone(),
+    )
+}
+
+#[wasm_bindgen_test]
+fn preprocessing_stages_of_a_photo_are_the_cores() {
+    // A held-out photo of the combined condition (noise, shadow, blur, free placement, any pen and ink) of
+    // a gallery digit, as the PNG file a user uploads and as the RGBA pixels of a canvas.
+    let gallery = idx::parse_images(GALLERY_IMAGES).unwrap();
+    let labels = idx::parse_labels(GALLERY_LABELS).unwrap();
+    let photo = photo_set(&gallery, &labels, Condition::Combined, HELD_OUT_SEED, 1).remove(0);
+    let png = encode_png(&photo.image).unwrap();
+    let core = preprocess_stages(&image::decode(&png).unwrap(), 1, 28, 28).unwrap();
+    let rgba: Vec<u8> = photo
+        .image
+        .data
+        .chunks_exact(3)
+        .flat_map(|rgb| [rgb[0], rgb[1], rgb[2], 255])
+        .collect();
+    let m = model();
+    let (w, h) = (photo.image.width as f64, photo.image.height as f64);
+    let from_file = m.preprocess_stages(js_u8(&png), None, None).unwrap();
+    let from_canvas = m.preprocess_stages(js_u8(&rgba), Some(w), Some(h)).unwrap();
+    for stages in [&from_file, &from_canvas] {
+        assert_eq!(stage(stages, "grey"), gray_map(&core.grey));
+        assert_eq!(stage(stages, "normalized"), gray_map(&core.normalized));
+        assert_eq!(stage(stages, "mask"), gray_map(&core.mask));
+        assert_eq!(stage(stages, "crop"), gray_map(&core.crop));
+        assert_eq!(floats(get(stages, "input")), core.output.data());
+    }
+    // The photo is under 512 px (the working copy is itself); the crop's longer side is 20 of 28, its peak 1;
+    // some ink is kept and some thresholded pixels (noise, shadow edge) are removed; the input is the file's.
+    assert_eq!(stage(&from_file, "grey").0, vec![h, w]);
+    let (crop_shape, crop) = stage(&from_file, "crop");
+    assert_eq!(crop_shape.iter().cloned().fold(0.0, f64::max), 20.0);
+    assert_eq!(crop.iter().cloned().fold(0.0f32, f32::max), 1.0);
+    let mask = stage(&from_file, "mask").1;
+    assert!(mask.contains(&1.0), "no kept ink");
+    assert!(mask.iter().all(|&v| v == 0.0 || v == 0.5 || v == 1.0));
+    let file_input = m.preprocess_file(js_u8(&png)).unwrap().to_vec();
+    assert_eq!(floats(get(&from_file, "input")), file_input);
+
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba), Some(w), None)
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("width and height") && e.contains("give both"),
+        "{e}"
+    );
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba), Some(f64::NAN), Some(h))
+            .unwrap_err(),
+    );
+    assert!(e.contains("width") && e.contains("NaN"), "{e}");
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba[4..]), Some(w), Some(h))
+            .unwrap_err(),
+    );
+    assert!(e.contains("RGBA"), "{e}");
+    let blank = m.preprocess_stages(js_u8(&[255u8; 16 * 16 * 4]), Some(16.0), Some(16.0));
+    assert!(error_message(blank.unwrap_err()).contains("blank"));
+    let e = error_message(
+        m.preprocess_stages(js_f32(&[0.5; 4]), None, None)
+            .unwrap_err(),
+    );
+    assert!(e.contains("Uint8Array"), "{e}");
 }
 
 #[wasm_bindgen_test]
@@ -684,4 +771,173 @@ fn hostile_manifests_are_errors_in_32_bit_wasm() {
         floats(get(&with_bom.predict(image.clone()).unwrap(), "logits")),
         floats(get(&model().predict(image).unwrap(), "logits"))
     );
+}
+
+const MNIST_MANIFEST: &str = include_str!("../www/models/lenet5-mnist.json");
+const MNIST_WEIGHTS: &[u8] = include_bytes!("../www/models/lenet5-mnist.safetensors");
+/// The native class image of class 3 (`tests/data/README.md` has its command).
+const FEATUREVIZ_PIN: &str = include_str!("data/featureviz-pin.json");
+
+fn mnist() -> Model {
+    Model::load(MNIST_MANIFEST.into(), js_u8(MNIST_WEIGHTS)).unwrap()
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+/// Image `i` of a `Pictures` object.
+fn picture(pictures: &JsValue, i: u32) -> JsValue {
+    Array::from(&get(pictures, "images")).get(i)
+}
+
+#[wasm_bindgen_test]
+fn a_class_image_in_wasm_is_the_native_one_bit_for_bit() {
+    let pin: serde_json::Value = serde_json::from_str(FEATUREVIZ_PIN).unwrap();
+    let start = FEATUREVIZ_PIN.find(r#""data":["#).unwrap() + 8;
+    let end = start + FEATUREVIZ_PIN[start..].find(']').unwrap();
+    let native: Vec<u32> = FEATUREVIZ_PIN[start..end]
+        .split(',')
+        .map(|v| v.parse::<f32>().unwrap().to_bits())
+        .collect();
+    let m = mnist();
+    let o = r#"{"objective": "class:3", "param": "pixel", "rotate": 0, "blurEvery": 0, "steps": 64, "seed": 2}"#;
+    let result = m.visualize(options(o)).unwrap();
+    let image = floats(get(&picture(&result, 0), "data"));
+    assert_eq!(
+        image.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        native
+    );
+    assert_eq!(
+        get(&picture(&result, 0), "objective").as_f64(),
+        pin["objective"].as_f64()
+    );
+    assert_eq!(
+        numbers(get(&picture(&result, 0), "shape")),
+        vec![1.0, 28.0, 28.0]
+    );
+}
+
+#[wasm_bindgen_test]
+fn featureviz_jobs_preview_every_step_and_end_at_the_one_shot_result() {
+    let m = mnist();
+    // The default class image of class 3 (256 Fourier steps with every prior), step by step.
+    let o = r#"{"objective": "class:3", "seed": 4}"#;
+    let mut job = m.start("visualize", JsValue::NULL, options(o)).unwrap();
+    let (mut previews, mut last) = (0, 0.0);
+    let result = loop {
+        let step = job.step(40.0).unwrap();
+        assert_eq!(get(&step, "kind").as_string().as_deref(), Some("images"));
+        let progress = get(&step, "progress").as_f64().unwrap();
+        assert!(progress > last, "{progress} after {last}");
+        last = progress;
+        if get(&step, "done").as_bool() == Some(true) {
+            break get(&step, "result");
+        }
+        assert_eq!(
+            floats(get(&picture(&get(&step, "preview"), 0), "data")).len(),
+            784
+        );
+        previews += 1;
+    };
+    assert_eq!(previews, 6);
+    let whole = m.visualize(options(o)).unwrap();
+    let image = floats(get(&picture(&result, 0), "data"));
+    assert_eq!(image, floats(get(&picture(&whole, 0), "data")));
+    let prediction = m.predict(js_f32(&image)).unwrap();
+    let probs = floats(get(&prediction, "probs"));
+    assert!(probs[3] >= 0.99, "class 3 image: p = {}", probs[3]);
+    // An atlas fills its cells one by one: relu1 has six.
+    let mut atlas = m
+        .start(
+            "atlas",
+            JsValue::NULL,
+            options(r#"{"layer": "relu1", "steps": 4}"#),
+        )
+        .unwrap();
+    let mut cells = Vec::new();
+    loop {
+        let step = atlas.step(3.0).unwrap();
+        let key = if get(&step, "done").as_bool() == Some(true) {
+            "result"
+        } else {
+            "preview"
+        };
+        cells.push(Array::from(&get(&get(&step, key), "images")).length());
+        if key == "result" {
+            break;
+        }
+    }
+    assert_eq!(cells, [1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6]);
+}
+
+#[wasm_bindgen_test]
+fn dream_and_invert_work_on_the_input_and_check_their_arguments() {
+    let m = mnist();
+    let digit = gallery_image(0);
+    let dream = m.dream(js_f32(&digit), options(r#"{"steps": 4}"#)).unwrap();
+    assert_eq!(
+        numbers(get(&picture(&dream, 0), "shape")),
+        vec![1.0, 55.0, 55.0]
+    );
+    let inverted = m
+        .invert(
+            js_f32(&digit),
+            options(r#"{"layer": "conv1", "steps": 60}"#),
+        )
+        .unwrap();
+    let x = floats(get(&picture(&inverted, 0), "data"));
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (mx, md) = (mean(&x), mean(&digit));
+    let cov: f32 = x.iter().zip(&digit).map(|(a, b)| (a - mx) * (b - md)).sum();
+    let var = |v: &[f32], m: f32| v.iter().map(|a| (a - m).powi(2)).sum::<f32>();
+    let r = cov / (var(&x, mx) * var(&digit, md)).sqrt();
+    assert!(r > 0.9, "conv1 inversion: pixel correlation {r}");
+    for (e, needle) in [
+        (
+            m.visualize(options(r#"{"objective": "class:3", "steps": 1.5}"#))
+                .unwrap_err(),
+            "whole number",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "seed": -1}"#))
+                .unwrap_err(),
+            "whole number",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "negative": "yes"}"#))
+                .unwrap_err(),
+            "true or false",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "iterations": 5}"#))
+                .unwrap_err(),
+            "visualize has no such option",
+        ),
+        (
+            m.visualize(JsValue::UNDEFINED).unwrap_err(),
+            "visualize needs an objective",
+        ),
+        (
+            m.invert(js_f32(&digit), options("{}")).unwrap_err(),
+            "invert needs the layer",
+        ),
+        (
+            m.dream(js_f32(&[0.5; 3]), JsValue::UNDEFINED).unwrap_err(),
+            "input image",
+        ),
+        (
+            m.atlas(options(r#"{"layer": "conv7"}"#)).unwrap_err(),
+            "conv7",
+        ),
+    ] {
+        let e = error_message(e);
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    let e = m.start(
+        "visualize",
+        js_f32(&digit),
+        options(r#"{"objective": "class:1"}"#),
+    );
+    assert!(error_message(e.err().unwrap()).contains("visualize starts from seeded noise"));
 }

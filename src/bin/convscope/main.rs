@@ -11,6 +11,7 @@ mod monitor;
 mod predict;
 mod texture;
 mod train;
+mod visualize;
 
 use convscope::{Error, Result};
 
@@ -27,6 +28,9 @@ fn run(argv: &[String]) -> Result<()> {
         "patches",
         "neighbours",
         "embed",
+        "visualize",
+        "dream",
+        "invert",
         "gram",
         "texture",
         "style",
@@ -57,6 +61,9 @@ fn run(argv: &[String]) -> Result<()> {
         "deconv" => deconv::run(rest),
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
+        "visualize" => visualize::visualize(rest),
+        "dream" => visualize::dream(rest),
+        "invert" => visualize::invert(rest),
         "patches" => dataset::patches(rest),
         "neighbours" => dataset::neighbours(rest),
         "embed" => dataset::embed(rest),

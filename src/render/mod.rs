@@ -18,6 +18,6 @@ pub mod stages;
 pub use canvas::RgbImage;
 pub use colormap::{Colormap, Scale};
 pub use grid::{feature_grid, map_grid, GridOptions, Legend, Panel};
-pub use picture::{picture, strip};
+pub use picture::picture;
 pub use png::{encode_png, write_png};
 pub use stages::stages_strip;

@@ -1,13 +1,11 @@
-//! Raw-pixel images (`[1, H, W]` gray or `[3, H, W]` RGB, values in `[0, 1]`) as pictures, and a captioned
-//! strip of them side by side (the texture and style transfer figures).
+//! Raw-pixel images (`[1, H, W]` gray or `[3, H, W]` RGB, values in `[0, 1]`) as pictures (the texture
+//! and style transfer outputs).
 
-use super::canvas::{text_height, RgbImage};
+use super::canvas::RgbImage;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 const WHITE: [u8; 3] = [255, 255, 255];
-const INK: [u8; 3] = [30, 30, 30];
-const GAP: usize = 8;
 
 /// `[1 | 3, H, W]` pixels in `[0, 1]` (clamped) as an RGB picture, each pixel a `zoom × zoom` square.
 pub fn picture_zoomed(pixels: &Tensor, zoom: usize) -> Result<RgbImage> {
@@ -38,29 +36,6 @@ pub fn picture(pixels: &Tensor) -> Result<RgbImage> {
     picture_zoomed(pixels, 1)
 }
 
-/// The pictures side by side, each enlarged by `zoom` with its caption above it.
-pub fn strip(items: &[(&str, &Tensor)], zoom: usize) -> Result<RgbImage> {
-    let pictures = items
-        .iter()
-        .map(|(_, p)| picture_zoomed(p, zoom))
-        .collect::<Result<Vec<_>>>()?;
-    let caption = text_height(1) + 4;
-    let width = pictures.iter().map(|p| p.width + GAP).sum::<usize>() + GAP;
-    let height = pictures.iter().map(|p| p.height).max().unwrap_or(0) + caption + 2 * GAP;
-    let mut out = RgbImage::new(width, height, WHITE);
-    let mut x = GAP;
-    for ((title, _), p) in items.iter().zip(&pictures) {
-        out.draw_text(x, GAP, title, 1, INK);
-        for row in 0..p.height {
-            let from = &p.data[row * p.width * 3..(row + 1) * p.width * 3];
-            let start = ((GAP + caption + row) * width + x) * 3;
-            out.data[start..start + from.len()].copy_from_slice(from);
-        }
-        x += p.width + GAP;
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +50,5 @@ mod tests {
             [255, 128, 0].repeat(4)
         );
         assert!(picture(&Tensor::zeros(&[2, 1, 1])).is_err());
-        let s = strip(&[("a", &gray), ("b", &rgb)], 3).expect("strip");
-        assert_eq!(s.width, GAP + 6 + GAP + 3 + GAP);
     }
 }

@@ -31,7 +31,7 @@ export interface TechniqueOption {
   /** layer: the manifest layer types allowed (empty = any). */
   layerTypes?: string[];
 }
-export type OutputKind = "signed-map" | "unsigned-map" | "volume" | "matrix" | "table";
+export type OutputKind = "signed-map" | "unsigned-map" | "volume" | "matrix" | "table" | "gallery" | "scatter";
 export interface Technique {
   id: TechniqueId; label: string; family: string; command: string; output: OutputKind;
   longRunning: boolean; stateful: string | null; summary: string; explanation: string;

@@ -430,3 +430,15 @@ fn patch_object(p: &Patch) -> Result<JsValue, JsError> {
     }
     Ok(object.into())
 }
+
+/// The class colours of the maps (the CLI's figures use the same, `render::scatter::CLASS_COLORS`): 10 RGB
+/// triples, colour-blind-safe (Paul Tol's "muted" and a dark grey), as 30 bytes.
+#[wasm_bindgen(js_name = classColors)]
+pub fn class_colors() -> Uint8Array {
+    let bytes: Vec<u8> = crate::render::scatter::CLASS_COLORS
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    Uint8Array::from(&bytes[..])
+}

@@ -74,7 +74,7 @@ export class RemoteModel {
     const call = this.pending.get(data.id);
     if (!call) return;
     if (data.type === 'progress') {
-      call.onProgress?.(data.progress);
+      call.onProgress?.(data.progress, data.preview);
       return;
     }
     this.pending.delete(data.id);

@@ -2,13 +2,14 @@
 // methods), so the page keeps drawing while they run. The techniques the catalogue marks long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
 // between steps the worker reports progress and reads its messages, so a newer request stops the job at once
 // (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
-// `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`. Messages out:
+// `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js. Messages out:
 // `{ id, type: 'progress', progress }` (0..1, at most every 50 ms), `{ id, type: 'result', result }` (the map's
 // buffer is transferred), `{ id, type: 'cancelled' }`, `{ id, type: 'error', message, trap }` (`trap`: this
 // worker's instance is dead; js/remote.js replaces the worker).
 
 import init, { Model, catalogue } from '../pkg/convscope.js';
 import { isTrap } from './trap.js';
+import { datasetHandlers } from './dataset-tasks.js';
 
 /** Time one batch of steps should take before the worker looks at its messages again. */
 const SLICE_MS = 25;
@@ -28,20 +29,27 @@ function yieldToMessages() {
   });
 }
 
-/** `report(fraction)` for request `id`: posts progress at most every 50 ms. */
+/** `report(fraction, preview)` for request `id`: posts progress (and the preview) at most every 50 ms. */
 function progressOf(id) {
   let last = 0;
-  return (fraction) => {
+  return (fraction, preview) => {
     const now = performance.now();
     if (now - last < 50) return;
     last = now;
-    self.postMessage({ id, type: 'progress', progress: fraction });
+    self.postMessage({ id, type: 'progress', progress: fraction, preview });
   };
 }
 
-/** Runs a long technique step by step; null when cancelled. Batches grow or shrink to about SLICE_MS. */
-async function stepwise(id, image, technique, options) {
-  const job = model.start(technique, image, options);
+/** Runs a long technique step by step; null when cancelled. */
+function stepwise(id, image, technique, options) {
+  return runJob(id, model.start(technique, image, options));
+}
+
+/**
+ * Steps `job` (anything with `step(budget)` → `{ done, progress, preview?, result? }`) to its end, posting
+ * progress; null when cancelled. Batches grow or shrink to about SLICE_MS. Frees the job unless `keep`.
+ */
+async function runJob(id, job, keep = false) {
   const report = progressOf(id);
   let steps = 1;
   try {
@@ -51,12 +59,12 @@ async function stepwise(id, image, technique, options) {
       if (state.done) return state.result;
       const elapsed = performance.now() - started;
       steps = Math.max(1, Math.min(steps * 2, Math.round((steps * SLICE_MS) / Math.max(elapsed, 0.1))));
-      report(state.progress);
+      report(state.progress, state.preview);
       await yieldToMessages();
       if (cancelled.has(id)) return null;
     }
   } finally {
-    if (model) job.free(); // not after a trap: the instance is dead
+    if (model && !keep) job.free(); // not after a trap: the instance is dead
   }
 }
 
@@ -74,6 +82,7 @@ const handlers = {
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },
+  ...datasetHandlers(() => model, runJob),
 };
 
 self.onmessage = async ({ data: message }) => {

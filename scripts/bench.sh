@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Benchmarks: builds the release wasm into www/pkg and runs bench/wasm.mjs (Node, 1 thread), then the native
-# harness (cargo bench --bench native). Results are quoted in bench/README.md.
+# Benchmarks: builds the release wasm into www/pkg and runs bench/wasm.mjs (Node, 1 thread), then its PyTorch
+# eager peer bench/pytorch.py (same methods, model, input and timing; when /usr/bin/python3 has torch), then the
+# native harness (cargo bench --bench native). Results are quoted in bench/README.md; on the shared VM compare
+# convscope and its peer only within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-wasm.sh
 node bench/wasm.mjs "$@"
 node bench/dataset-wasm.mjs "$@"
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  /usr/bin/python3 bench/pytorch.py "$@"
+fi
 # A target directory of its own: sharing target/release with LTO release builds of the cdylib can leave the
 # benchmark linking against a bitcode-only copy of the library.
 CARGO_TARGET_DIR=target/bench cargo bench --bench native -- "$@"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of convscope on a fresh machine, installing what is missing first (scripts/setup.sh):
-# formatting and lints (native and wasm32), the native unit and integration tests (layers, network, parsers,
-# deconvnet, attribution, monitor, shipped model accuracy), then the wasm build, the wasm-bindgen tests in Node
-# and headless Chromium, and the end-to-end page test (scripts/test-web.sh); last, the shipped MNIST model is
-# retrained at HEAD from the command its manifest records and must reach its t10k accuracy within 0.1 point
-# (scripts/reproduce-models.sh --head; fetches the training data first).
+# formatting, the size limits (scripts/check-sizes.py), lints (native and wasm32), the native unit and
+# integration tests (layers, network, parsers, deconvnet, attribution, monitor, shipped model accuracy), then
+# the wasm build, the wasm-bindgen tests in Node and headless Chromium, and the end-to-end page test
+# (scripts/test-web.sh); last, the shipped MNIST model is retrained at HEAD from the command its manifest
+# records and must reach its t10k accuracy within 0.1 point (scripts/reproduce-models.sh --head; fetches the
+# training data first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -15,6 +16,9 @@ scripts/setup.sh --browser
 
 step "cargo fmt --check"
 cargo fmt --check
+
+step "size limits (scripts/check-sizes.py: Rust functions in src/ <= 80 lines, panel factories <= 120)"
+python3 scripts/check-sizes.py
 
 step "cargo clippy (native and wasm32)"
 cargo clippy --all-targets -- -D warnings

@@ -12,7 +12,7 @@
 use crate::explain::deconvnet::{self, Reconstruction};
 use crate::explain::inspect;
 use crate::io::files::{MAX_IMAGE_BYTES, MAX_MANIFEST_BYTES, MAX_WEIGHTS_BYTES};
-use crate::io::image;
+use crate::io::{image, preprocess};
 use crate::model::network::{NamedLayer, Network, Trace};
 use crate::tensor::Tensor;
 use js_sys::{Array, Float32Array, Object, Reflect};
@@ -23,6 +23,7 @@ mod args;
 mod attribution;
 mod catalogue;
 mod dataset;
+mod job;
 mod monitor;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
@@ -58,6 +59,10 @@ export type LayerOutput = Tensor & { index: number; name: string; type: LayerTyp
 /** A signed map in input pixel space ([H, W]); `position` is the seeded unit when only one is kept. */
 export type Reconstruction = Tensor & { strength: number; position?: [number, number] };
 export type ChannelReconstruction = Reconstruction & { layer: string; channel: number };
+/** Every step of the preprocessing (`preprocessStages`): maps in [0, 1] and the model input. */
+export type PreprocessStages = {
+  grey: Tensor; normalized: Tensor; mask: Tensor; crop: Tensor; input: Float32Array;
+};
 export type Attribution = Tensor & {
   method: AttributionMethod; target: number; score: number; signed: boolean;
   completenessGap?: number; baselineScore?: number; camLayer?: string;
@@ -218,12 +223,7 @@ impl Model {
         width: f64,
         height: f64,
     ) -> Result<Float32Array, JsError> {
-        let width = args::index("width", width, image::MAX_PIXELS as u64)?;
-        let height = args::index("height", height, image::MAX_PIXELS as u64)?;
-        let pixels = image::check_dimensions(width, height)?;
-        let rgba = args::exact_bytes("RGBA data", &rgba, pixels * 4)?;
-        let gray = image::from_rgba(&rgba, width, height)?;
-        self.preprocess(&gray)
+        self.preprocess(&rgba_image(&rgba, width, height)?)
     }
 
     /// PNG, JPEG or PGM/PPM file bytes → MNIST-style model input.
@@ -232,8 +232,43 @@ impl Model {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
     ) -> Result<Float32Array, JsError> {
-        let gray = image::decode(&args::bytes("image file", &bytes, MAX_IMAGE_BYTES)?)?;
-        self.preprocess(&gray)
+        self.preprocess(&file_image(&bytes)?)
+    }
+
+    /// Every step of the preprocessing of an image file (PNG, JPEG, PGM/PPM bytes) or, with `width` and
+    /// `height`, of canvas RGBA pixels: `{ grey, normalized, mask, crop, input }`, the first four as
+    /// `{ shape: [H, W], data }` maps (`grey` luminance, the others ink in `[0, 1]`; `mask` 1 = kept ink, 0.5 =
+    /// thresholded but removed), `input` the model input `preprocessFile` / `preprocessRgba` return.
+    #[wasm_bindgen(js_name = preprocessStages, unchecked_return_type = "PreprocessStages")]
+    pub fn preprocess_stages(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] bytes: JsValue,
+        width: Option<f64>,
+        height: Option<f64>,
+    ) -> Result<JsValue, JsError> {
+        let gray = match (width, height) {
+            (Some(width), Some(height)) => rgba_image(&bytes, width, height)?,
+            (None, None) => file_image(&bytes)?,
+            _ => {
+                return Err(crate::Error::option(
+                    "width and height",
+                    "give both (canvas RGBA pixels) or neither (an image file)",
+                )
+                .into())
+            }
+        };
+        let [c, h, w] = self.net.input_shape();
+        let stages = preprocess::preprocess_stages(&gray, c, h, w)?;
+        let map = |image: &image::GrayImage| {
+            JsObject::tensor(&[image.height, image.width], &image.pixels)
+        };
+        Ok(JsObject::new()
+            .set("grey", map(&stages.grey)?)?
+            .set("normalized", map(&stages.normalized)?)?
+            .set("mask", map(&stages.mask)?)?
+            .set("crop", map(&stages.crop)?)?
+            .set("input", Float32Array::from(stages.output.data()))?
+            .into())
     }
 
     /// `{ label, logits: Float32Array, probs: Float32Array }`.
@@ -318,6 +353,24 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// Canvas RGBA pixels of `width × height` (checked before the copy) as luminance.
+fn rgba_image(rgba: &JsValue, width: f64, height: f64) -> Result<image::GrayImage, JsError> {
+    let width = args::index("width", width, image::MAX_PIXELS as u64)?;
+    let height = args::index("height", height, image::MAX_PIXELS as u64)?;
+    let pixels = image::check_dimensions(width, height)?;
+    let rgba = args::exact_bytes("RGBA data", rgba, pixels * 4)?;
+    Ok(image::from_rgba(&rgba, width, height)?)
+}
+
+/// Image file bytes (PNG, JPEG, PGM/PPM; size-capped) decoded to luminance.
+fn file_image(bytes: &JsValue) -> Result<image::GrayImage, JsError> {
+    Ok(image::decode(&args::bytes(
+        "image file",
+        bytes,
+        MAX_IMAGE_BYTES,
+    )?)?)
 }
 
 fn reconstruction_object(r: &Reconstruction) -> Result<JsObject, JsError> {

@@ -733,3 +733,26 @@ fn count_is_at_least_one_and_never_past_the_file() {
     ]));
     assert_eq!(last.lines().count(), 5);
 }
+
+#[test]
+fn attribute_without_a_method_runs_the_declared_default() {
+    // Integrated gradients with 8 steps on t10k image 3.
+    let input = format!("attribute --model {MODEL} --idx {T10K} --index 3 --steps 8");
+    let input: Vec<&str> = input.split(' ').collect();
+    let default = json(&[&input[..], &["--json"]].concat());
+    let named = json(&[&input[..], &["--method", "integrated-gradients", "--json"]].concat());
+    assert_eq!(default["method"], "integrated-gradients");
+    assert_eq!(default, named);
+    let help = stdout(&convscope(&["attribute", "--help"]));
+    let marked: Vec<&str> = help
+        .lines()
+        .filter(|l| l.contains("(the default)"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{help}");
+    assert!(
+        marked[0]
+            .trim_start()
+            .starts_with("integrated-gradients — "),
+        "{help}"
+    );
+}

@@ -44,7 +44,7 @@ fn the_same_seed_gives_the_same_images_bit_for_bit() {
             ..short(atlas::unit_options(7), 20)
         };
         let run = |options: &RenderOptions| {
-            Render::new(&net, &objective, options.clone()).and_then(Render::run)
+            Render::new(&net, &objective, options.clone()).and_then(|r| r.run(&net))
         };
         let (a, b) = (run(&options).expect("run"), run(&options).expect("run"));
         let bits = |r: &convscope::explain::featureviz::Rendered| -> Vec<u32> {
@@ -71,25 +71,28 @@ fn a_step_wise_run_equals_the_one_shot_run() {
     let objective = Objective::class_logit(4);
     let options = short(atlas::class_options(3), 23);
     let whole = Render::new(&net, &objective, options.clone())
-        .and_then(Render::run)
+        .and_then(|r| r.run(&net))
         .expect("run");
     let mut render = Render::new(&net, &objective, options).expect("render");
-    let first = render.step(0).expect("no step");
+    let first = render.step(&net, 0).expect("no step");
     assert_eq!(
         (first.step, first.done(), first.objective.is_nan()),
         (0, false, true)
     );
     let mut seen = Vec::new();
     for k in [1, 5, 10, 100] {
-        let progress = render.step(k).expect("steps");
+        let progress = render.step(&net, k).expect("steps");
         seen.push(progress.step);
         assert_eq!(progress.images, render.images().expect("images"));
     }
     assert_eq!(seen, [1, 6, 16, 23]);
-    assert!(render.step(1).expect("past the end").done());
+    assert!(render.step(&net, 1).expect("past the end").done());
     assert_eq!(render.history(), whole.history.as_slice());
     assert_eq!(render.images().expect("images"), whole.images);
-    assert_eq!(render.objective_value().expect("value"), whole.objective);
+    assert_eq!(
+        render.objective_value(&net).expect("value"),
+        whole.objective
+    );
 }
 
 #[test]
@@ -297,7 +300,7 @@ fn a_term_behind_a_dead_relu_climbs_its_pre_activation_until_it_lives() {
             ..short(atlas::unit_options(1), 40)
         };
         let r = Render::new(&net, &Objective::neuron("relu3", unit), options)
-            .and_then(Render::run)
+            .and_then(|r| r.run(&net))
             .expect("run");
         assert!(r.objective > 0.5, "relu3:{unit} stays at {}", r.objective);
     }
@@ -391,7 +394,7 @@ fn inversion_figures(net: &Network, n: usize) -> (f64, f64, f64) {
         for (error, layer) in errors.iter_mut().zip(["pool1", "pool2"]) {
             let options = inversion::default_options(i as u64);
             let r = inversion::invert(net, &x0, layer, options)
-                .and_then(Render::run)
+                .and_then(|r| r.run(net))
                 .expect("inversion");
             let x = &r.images[0];
             *error +=
@@ -519,7 +522,7 @@ fn full_measurement() {
         strip.push((format!("input {i}"), x0.clone()));
         for layer in ["conv1", "pool1", "pool2", "fc2", "fc3"] {
             let r = inversion::invert(&net, &x0, layer, inversion::default_options(1))
-                .and_then(Render::run);
+                .and_then(|r| r.run(&net));
             strip.push((layer.to_string(), r.expect("inversion").images[0].clone()));
         }
     }
@@ -546,19 +549,19 @@ fn a_dream_grows_through_its_octaves_and_raises_the_energy() {
         (0..3).map(|o| dream.octave_size(o)).collect::<Vec<_>>(),
         [(28, 28), (39, 39), (55, 55)]
     );
-    let first = dream.step(20).expect("octave 0");
+    let first = dream.step(&net, 20).expect("octave 0");
     assert_eq!(
         (first.step, first.steps, first.image.shape()),
         (20, 60, &[1usize, 28, 28][..])
     );
-    let last = dream.step(1000).expect("the rest");
+    let last = dream.step(&net, 1000).expect("the rest");
     assert_eq!((last.step, last.image.shape()), (60, &[1usize, 55, 55][..]));
     let h = dream.history();
     assert!(h[19] > 2.0 * h[0], "octave 0: energy {} -> {}", h[0], h[19]);
     assert!(h[59] > h[40], "octave 2: energy {} -> {}", h[40], h[59]);
     assert!(last.image.data().iter().all(|v| (0.0..=1.0).contains(v)));
     let again = Dream::new(&net, &x, options)
-        .and_then(Dream::run)
+        .and_then(|d| d.run(&net))
         .expect("dream");
     assert_eq!(again, last.image, "same options, same image");
     let bad = DreamOptions::new("fc1");

@@ -7,10 +7,19 @@
 //! are also the first five images of the page's gallery (`www/data/mnist-gallery-*`).
 #![cfg(target_arch = "wasm32")]
 
+// The photo generator of tests/photos.rs (which uses all of it; this file only a part).
+#[allow(dead_code)]
+#[path = "common/photos.rs"]
+mod photos;
+
 use convscope::bindings::Model;
 use convscope::io::idx;
+use convscope::io::image::{self, GrayImage};
+use convscope::io::preprocess::preprocess_stages;
 use convscope::model::network::Network;
+use convscope::render::encode_png;
 use js_sys::{Array, Float32Array, Function, Object, Reflect};
+use photos::{photo_set, Condition, HELD_OUT_SEED};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -247,6 +256,84 @@ fn preprocessing_a_canvas_centres_the_ink_in_28_by_28() {
     assert_eq!(rows.len(), 20, "rows with ink: {rows:?}");
     let centre = (rows[0] + rows[rows.len() - 1]) as f32 / 2.0;
     assert!((centre - 13.5).abs() <= 1.0, "centre row {centre}");
+}
+
+/// `{ shape, data }` of a stage as (shape, values).
+fn stage(stages: &JsValue, key: &str) -> (Vec<f64>, Vec<f32>) {
+    let map = get(stages, key);
+    (numbers(get(&map, "shape")), floats(get(&map, "data")))
+}
+
+fn gray_map(image: &GrayImage) -> (Vec<f64>, Vec<f32>) {
+    (
+        vec![image.height as f64, image.width as f64],
+        image.pixels.clone(),
+    )
+}
+
+#[wasm_bindgen_test]
+fn preprocessing_stages_of_a_photo_are_the_cores() {
+    // A held-out photo of the combined condition (noise, shadow, blur, free placement, any pen and ink) of
+    // a gallery digit, as the PNG file a user uploads and as the RGBA pixels of a canvas.
+    let gallery = idx::parse_images(GALLERY_IMAGES).unwrap();
+    let labels = idx::parse_labels(GALLERY_LABELS).unwrap();
+    let photo = photo_set(&gallery, &labels, Condition::Combined, HELD_OUT_SEED, 1).remove(0);
+    let png = encode_png(&photo.image).unwrap();
+    let core = preprocess_stages(&image::decode(&png).unwrap(), 1, 28, 28).unwrap();
+    let rgba: Vec<u8> = photo
+        .image
+        .data
+        .chunks_exact(3)
+        .flat_map(|rgb| [rgb[0], rgb[1], rgb[2], 255])
+        .collect();
+    let m = model();
+    let (w, h) = (photo.image.width as f64, photo.image.height as f64);
+    let from_file = m.preprocess_stages(js_u8(&png), None, None).unwrap();
+    let from_canvas = m.preprocess_stages(js_u8(&rgba), Some(w), Some(h)).unwrap();
+    for stages in [&from_file, &from_canvas] {
+        assert_eq!(stage(stages, "grey"), gray_map(&core.grey));
+        assert_eq!(stage(stages, "normalized"), gray_map(&core.normalized));
+        assert_eq!(stage(stages, "mask"), gray_map(&core.mask));
+        assert_eq!(stage(stages, "crop"), gray_map(&core.crop));
+        assert_eq!(floats(get(stages, "input")), core.output.data());
+    }
+    // The photo is under 512 px (the working copy is itself); the crop's longer side is 20 of 28, its peak 1;
+    // some ink is kept and some thresholded pixels (noise, shadow edge) are removed; the input is the file's.
+    assert_eq!(stage(&from_file, "grey").0, vec![h, w]);
+    let (crop_shape, crop) = stage(&from_file, "crop");
+    assert_eq!(crop_shape.iter().cloned().fold(0.0, f64::max), 20.0);
+    assert_eq!(crop.iter().cloned().fold(0.0f32, f32::max), 1.0);
+    let mask = stage(&from_file, "mask").1;
+    assert!(mask.contains(&1.0), "no kept ink");
+    assert!(mask.iter().all(|&v| v == 0.0 || v == 0.5 || v == 1.0));
+    let file_input = m.preprocess_file(js_u8(&png)).unwrap().to_vec();
+    assert_eq!(floats(get(&from_file, "input")), file_input);
+
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba), Some(w), None)
+            .unwrap_err(),
+    );
+    assert!(
+        e.contains("width and height") && e.contains("give both"),
+        "{e}"
+    );
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba), Some(f64::NAN), Some(h))
+            .unwrap_err(),
+    );
+    assert!(e.contains("width") && e.contains("NaN"), "{e}");
+    let e = error_message(
+        m.preprocess_stages(js_u8(&rgba[4..]), Some(w), Some(h))
+            .unwrap_err(),
+    );
+    assert!(e.contains("RGBA"), "{e}");
+    let blank = m.preprocess_stages(js_u8(&[255u8; 16 * 16 * 4]), Some(16.0), Some(16.0));
+    assert!(error_message(blank.unwrap_err()).contains("blank"));
+    let e = error_message(
+        m.preprocess_stages(js_f32(&[0.5; 4]), None, None)
+            .unwrap_err(),
+    );
+    assert!(e.contains("Uint8Array"), "{e}");
 }
 
 #[wasm_bindgen_test]
@@ -622,6 +709,11 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
     let result = loop {
         let step = job.step(8.0).unwrap();
         progress.push(get(&step, "progress").as_f64().unwrap());
+        assert_eq!(
+            get(&step, "kind").as_string().as_deref(),
+            Some("signed-map")
+        );
+        assert!(get(&step, "preview").is_undefined());
         if get(&step, "done").as_bool() == Some(true) {
             break get(&step, "result");
         }
@@ -639,6 +731,10 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
         js_sys::JSON::parse(r#"{"steps": 2}"#).unwrap(),
     );
     assert!(error_message(e.err().unwrap()).contains("grad-cam has no such option"));
+    let e = m.start("occlusion", JsValue::NULL, JsValue::UNDEFINED);
+    assert!(error_message(e.err().unwrap()).contains("occlusion works on an input image"));
+    let e = m.start("deconv", js_f32(&image), JsValue::UNDEFINED);
+    assert!(error_message(e.err().unwrap()).contains("deconv does not run step by step"));
 }
 
 /// The manifest fixture with `edit` applied to its parsed JSON.

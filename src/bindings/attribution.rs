@@ -1,13 +1,11 @@
 //! `Model.attribute`: the attribution methods of [`crate::explain::attribution`] for the page's attribution
 //! panel. The options object is checked against the method's catalogue entry ([`Options::from_json`]): a key
 //! the method does not have is an error naming it. The long methods report progress through an optional JS
-//! callback `(done, total) => void`, or run step by step: `model.start(id, image, options)` returns a
-//! [`Job`] whose `step(passes)` runs a few more passes and reports `{ done, progress, result? }`, so a Web
-//! Worker can post progress and stop at once between steps (the same bits as `attribute`).
+//! callback `(done, total) => void`, or run step by step through the generic `model.start(id, image,
+//! options)` of `bindings/job.rs` (the same bits as `attribute`).
 
 use super::{args, JsObject, Model};
 use crate::explain::attribution::{self, Attribution, Method, Options};
-use crate::model::network::Network;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
@@ -50,62 +48,6 @@ impl Model {
             )));
         }
         Ok(attribution_object(&result)?.into())
-    }
-}
-
-/// The result of `Job.step`, for the generated `convscope.d.ts`.
-#[wasm_bindgen(typescript_custom_section)]
-const JOB_TYPES: &'static str = r#"
-/** `progress` = passes / total in [0, 1]; `result` once `done`. */
-export type JobStep = { done: boolean; progress: number; passes: number; total: number; result?: Attribution };
-"#;
-
-/// An attribution computed step by step (`model.start`); it keeps its own copy of the model's network, so it
-/// stays valid whatever happens to the model. Free it with `job.free()`.
-#[wasm_bindgen]
-pub struct Job {
-    net: Network,
-    job: attribution::Job,
-}
-
-#[wasm_bindgen]
-impl Model {
-    /// Starts the attribution technique `technique` (an id of `catalogue()`) with `options` (its keys only);
-    /// the work is done by `job.step(passes)`.
-    pub fn start(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "AttributionMethod")] technique: &str,
-        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "AttributionOptions")] options: JsValue,
-    ) -> Result<Job, JsError> {
-        let method: Method = technique.parse()?;
-        let options = Options::from_json(method, &args::options(&options)?)?;
-        let image = self.image(&image)?;
-        let job = attribution::Job::start(&self.net, &image, method, &options)?;
-        Ok(Job {
-            net: self.net.clone(),
-            job,
-        })
-    }
-}
-
-#[wasm_bindgen]
-impl Job {
-    /// Runs about `passes` more forward/backward passes (path points, samples or windows; whole batches of 8
-    /// for integrated gradients and SmoothGrad): `{ done, progress, passes, total, result? }`.
-    #[wasm_bindgen(unchecked_return_type = "JobStep")]
-    pub fn step(&mut self, passes: f64) -> Result<JsValue, JsError> {
-        let passes = args::index("passes", passes, u64::from(u32::MAX))?;
-        let step = self.job.step(&self.net, passes)?;
-        let mut object = JsObject::new()
-            .set("done", step.result.is_some())?
-            .set("progress", step.done as f64 / step.total.max(1) as f64)?
-            .set("passes", step.done as f64)?
-            .set("total", step.total as f64)?;
-        if let Some(result) = &step.result {
-            object = object.set("result", attribution_object(result)?)?;
-        }
-        Ok(object.into())
     }
 }
 

@@ -156,3 +156,15 @@ export interface TechniqueOptions {
   "umap": UmapOptions;
 }
 export type AttributionOptions = TechniqueOptions[AttributionMethod];
+/** The method the page opens with and `convscope attribute` runs without --method. */
+export type DefaultAttributionMethod = "integrated-gradients";
+/** The colormaps of `colormaps()`: diverging ones (centred on zero, `signed: true`) and the others. */
+export type SignedColormapName =
+  | "diverging";
+export type UnsignedColormapName =
+  | "viridis"
+  | "magma"
+  | "inferno"
+  | "plasma"
+  | "gray";
+export type ColormapName = SignedColormapName | UnsignedColormapName;

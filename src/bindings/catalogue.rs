@@ -37,8 +37,10 @@ export interface Technique {
   longRunning: boolean; stateful: string | null; summary: string; explanation: string;
   paper: { title: string; authors: string; year: number; url: string } | null;
   options: TechniqueOption[];
+  /** The family's declared default (the attribution panel's first method; `convscope attribute` without --method). */
+  familyDefault: boolean;
 }
-export type Colormap = { name: string; lut: Uint8Array };
+export type Colormap = { name: ColormapName; signed: boolean; lut: Uint8Array };
 export type Idx = { dims: number[]; data: Uint8Array };
 export type ManifestFiles = { weights: string; monitor?: string };
 "#;
@@ -49,7 +51,8 @@ pub fn catalogue() -> Result<JsValue, JsError> {
     to_js(&crate::catalogue::describe())
 }
 
-/// Every colormap as `{ name, lut }`, `lut` 256 RGB triples (768 bytes) for `t = i/255`.
+/// Every colormap as `{ name, signed, lut }`: `signed` for a diverging map (centred on zero), `lut` 256 RGB
+/// triples (768 bytes) for `t = i/255`.
 #[wasm_bindgen(unchecked_return_type = "Colormap[]")]
 pub fn colormaps() -> Result<Array, JsError> {
     Colormap::ALL
@@ -58,6 +61,7 @@ pub fn colormaps() -> Result<Array, JsError> {
             Ok(JsValue::from(
                 JsObject::new()
                     .set("name", colormap.name())?
+                    .set("signed", colormap.signed())?
                     .set("lut", Uint8Array::from(&colormap.lut()[..]))?,
             ))
         })

@@ -16,6 +16,7 @@ pub mod inputs;
 pub mod options;
 
 use crate::error::{Error, Result};
+use crate::render::colormap::Colormap;
 use options::OptionSpec;
 use serde_json::{json, Value};
 
@@ -135,7 +136,13 @@ impl Technique {
                 "title": p.title, "authors": p.authors, "year": p.year, "url": p.url,
             })),
             "options": self.options.iter().map(OptionSpec::describe).collect::<Vec<_>>(),
+            "familyDefault": self.is_family_default(),
         })
+    }
+
+    /// Whether this is its family's declared default ([`family_default`]).
+    pub fn is_family_default(&self) -> bool {
+        family_default(self.family).is_some_and(|t| t.id == self.id)
     }
 
     /// The option with JS key `key`.
@@ -169,6 +176,16 @@ pub fn techniques() -> Vec<&'static Technique> {
     all.extend([&patches::TECHNIQUE, &neighbours::TECHNIQUE]);
     all.extend(embedding::Method::ALL.iter().map(|m| m.technique()));
     all
+}
+
+/// The technique a family's panel opens with and its CLI command runs when none is named, declared here
+/// rather than taken from the catalogue's order. `None`: the family has nothing to choose (each of its
+/// techniques has its own command or panel).
+pub fn family_default(family: Family) -> Option<&'static Technique> {
+    match family {
+        Family::Attribution => Some(crate::explain::attribution::Method::DEFAULT.technique()),
+        _ => None,
+    }
 }
 
 /// The technique called `id`.
@@ -243,6 +260,29 @@ pub fn typescript() -> String {
         out += &format!("  \"{}\": {options};\n", t.id);
     }
     out += "}\nexport type AttributionOptions = TechniqueOptions[AttributionMethod];\n";
+    if let Some(t) = family_default(Family::Attribution) {
+        out += &format!(
+            "/** The method the page opens with and `convscope attribute` runs without --method. */\n\
+             export type DefaultAttributionMethod = \"{}\";\n",
+            t.id
+        );
+    }
+    let colormaps = |signed: bool| {
+        union(
+            Colormap::ALL
+                .iter()
+                .filter(|c| c.signed() == signed)
+                .map(|c| c.name())
+                .collect(),
+        )
+    };
+    out += &format!(
+        "/** The colormaps of `colormaps()`: diverging ones (centred on zero, `signed: true`) and the others. */\n\
+         export type SignedColormapName ={};\nexport type UnsignedColormapName ={};\n\
+         export type ColormapName = SignedColormapName | UnsignedColormapName;\n",
+        colormaps(true),
+        colormaps(false)
+    );
     out
 }
 
@@ -352,6 +392,30 @@ mod tests {
             typescript(),
             "src/bindings/catalogue.d.ts is stale: rewrite it with \
              CONVSCOPE_WRITE_TYPES=1 cargo test --lib catalogue"
+        );
+    }
+
+    #[test]
+    fn the_default_method_is_declared_not_the_first_listed() {
+        let defaults: Vec<&str> = techniques()
+            .into_iter()
+            .filter(|t| t.is_family_default())
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(defaults, ["integrated-gradients"]);
+        let described = describe();
+        let flagged: Vec<&Value> = described
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["familyDefault"] == json!(true))
+            .map(|t| &t["id"])
+            .collect();
+        assert_eq!(flagged, [&json!("integrated-gradients")]);
+        // Not the catalogue's first attribution method, nor (by accident) its first long-running one only.
+        assert_ne!(
+            crate::explain::attribution::Method::ALL[0],
+            crate::explain::attribution::Method::DEFAULT
         );
     }
 

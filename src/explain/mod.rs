@@ -8,4 +8,6 @@ pub mod deconvnet;
 pub mod featureviz;
 pub mod gram;
 pub mod inspect;
+pub mod job;
 pub mod monitor;
+pub mod texture;

@@ -57,6 +57,12 @@ impl Colormap {
         }
     }
 
+    /// Whether the map diverges from a neutral centre, for values whose sign matters (drawn with
+    /// [`Scale::symmetric`], zero at `t = 0.5`); the others run from low to high.
+    pub fn signed(self) -> bool {
+        matches!(self, Colormap::Diverging)
+    }
+
     /// The colormap sampled at `t = i/255` for `i = 0..256`: 256 RGB triples, the table the page draws with.
     pub fn lut(self) -> Vec<u8> {
         (0..=255u8)
@@ -222,6 +228,19 @@ const RDBU_R: [Rgb; 11] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_diverging_map_is_signed_and_its_centre_is_white() {
+        let signed: Vec<Colormap> = Colormap::ALL.into_iter().filter(|c| c.signed()).collect();
+        assert_eq!(signed, [Colormap::Diverging]);
+        // RdBu_r's middle anchor is ColorBrewer's #f7f7f7: zero is (near) white.
+        assert_eq!(Colormap::Diverging.rgb(0.5), [247, 247, 247]);
+        // The unsigned maps run from dark to light.
+        for c in Colormap::ALL.into_iter().filter(|c| !c.signed()) {
+            let luma = |rgb: Rgb| rgb.iter().map(|&v| u32::from(v)).sum::<u32>();
+            assert!(luma(c.rgb(0.0)) < luma(c.rgb(1.0)), "{c}");
+        }
+    }
 
     fn assert_near(got: Rgb, want: Rgb, tolerance: u8, what: &str) {
         for c in 0..3 {

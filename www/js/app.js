@@ -162,9 +162,9 @@ export class App extends EventTarget {
     return this.core('preprocessRgba', rgba, width, height);
   }
 
-  /** The model input of an image file's bytes (PNG, JPEG, PGM). */
-  preprocessFile(bytes) {
-    return this.core('preprocessFile', bytes);
+  /** Every preprocessing step of an image file's bytes (PNG, JPEG, PGM): `{ grey, normalized, mask, crop, input }`. */
+  preprocessStages(bytes) {
+    return this.core('preprocessStages', bytes);
   }
 
   /** Mean duration in µs of model method `name` on the current image, uncached (the perf footer). */

@@ -107,8 +107,9 @@ export class RemoteModel {
   }
 
   /**
-   * Runs catalogue technique `technique` on `image` in the worker: the result object of `Model.attribute`,
-   * plus `micros`. `onProgress(fraction)` for long-running techniques. Rejects as cancelled when a newer task
+   * Runs catalogue technique `technique` on `image` (null for the techniques that start from noise) in the
+   * worker: the result object of the technique (a job's `result`), plus `micros`. `onProgress(fraction,
+   * preview)` for long-running techniques (`preview`: the job's current state, when it has one). Rejects as cancelled when a newer task
    * is waiting (before it starts, or between its steps).
    */
   async run(image, technique, options, onProgress) {

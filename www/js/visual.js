@@ -5,12 +5,15 @@
 /** name → 256×3 RGB table. */
 const TABLES = new Map();
 
-/** Colormaps that are centred on zero (symmetric value range). */
-export const SIGNED_COLORMAPS = new Set(['diverging']);
+/** Colormaps that are centred on zero (symmetric value range): those the Rust tables mark `signed`. */
+export const SIGNED_COLORMAPS = new Set();
 
-/** Keeps the module's tables (`[{ name, lut }]`). */
+/** Keeps the module's tables (`[{ name, signed, lut }]`). */
 export function installColormaps(colormaps) {
-  for (const { name, lut } of colormaps) TABLES.set(name, lut);
+  for (const { name, signed, lut } of colormaps) {
+    TABLES.set(name, lut);
+    if (signed) SIGNED_COLORMAPS.add(name);
+  }
 }
 
 /** `[name, label]` of every colormap, in the module's order. */

@@ -1,11 +1,13 @@
-// Web Worker that hosts its own wasm instance and `Model` for the background techniques (the attribution
-// methods), so the page keeps drawing while they run. The techniques the catalogue marks long-running go through the step-wise API (`model.start` → `job.step(k)`), a few milliseconds at a time:
-// between steps the worker reports progress and reads its messages, so a newer request stops the job at once
-// (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
-// `{ id, type: 'run', image, technique, options }`, `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js. Messages out:
-// `{ id, type: 'progress', progress }` (0..1, at most every 50 ms), `{ id, type: 'result', result }` (the map's
-// buffer is transferred), `{ id, type: 'cancelled' }`, `{ id, type: 'error', message, trap }` (`trap`: this
-// worker's instance is dead; js/remote.js replaces the worker).
+// Web Worker that hosts its own wasm instance and `Model` for the background techniques, so the page keeps
+// drawing while they run. The techniques the catalogue marks long-running go through the generic step-wise API
+// (`model.start(id, image, options)` → `job.step(k)`), a few milliseconds at a time: between steps the worker
+// reports progress (and the job's live preview, when it has one) and reads its messages, so a newer request
+// stops the job at once (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
+// `{ id, type: 'run', image, technique, options }` (`image` null for the techniques that start from noise),
+// `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
+// them through the same job loop). Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
+// every 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
+// `{ id, type: 'error', message, trap }` (`trap`: this worker's instance is dead; js/remote.js replaces it).
 
 import init, { Model, catalogue } from '../pkg/convscope.js';
 import { isTrap } from './trap.js';

@@ -29,7 +29,10 @@ pub fn run(argv: &[String]) -> Result<()> {
     valued.extend(&flags);
     valued.extend(["method", "out"]);
     let args = Args::parse(argv, &valued, &["log-prob", "json"])?;
-    let method: Method = args.required("method")?.parse()?;
+    let method: Method = match args.get("method") {
+        Some(id) => id.parse()?,
+        None => Method::DEFAULT,
+    };
     let options = options(&args, method, &flags)?;
     if args.flag("json") && args.get("out").is_some() {
         return Err(Error::option("out", "give --json or --out, not both"));

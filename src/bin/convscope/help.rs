@@ -64,9 +64,9 @@ const COMMANDS: [CommandDoc; 12] = [
     },
     CommandDoc {
         name: "attribute",
-        synopsis: "--model M (--image F | --idx IMAGES --index I) --method ID [method options] [--json | --out F.png]",
-        about: "an attribution map of one class score (the predicted class unless --target); --log-prob is an \
-                alias of --output log_prob",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) [--method ID] [method options] [--json | --out F.png]",
+        about: "an attribution map of one class score (the predicted class unless --target) by the method ID \
+                (default: the one marked below); --log-prob is an alias of --output log_prob",
         inputs: &[],
     },
     CommandDoc {
@@ -159,7 +159,12 @@ pub fn command(name: &str, monitor_usage: &str) -> Result<String> {
 
 /// A technique's section: id, label, summary, paper, and one line per option.
 fn technique(t: &Technique) -> String {
-    let mut out = format!("  {} — {}: {}\n", t.id, t.label, t.summary);
+    let default = if t.is_family_default() {
+        " (the default)"
+    } else {
+        ""
+    };
+    let mut out = format!("  {} — {}{default}: {}\n", t.id, t.label, t.summary);
     if let Some(p) = t.paper {
         out += &format!("      {} ({}, {}) {}\n", p.title, p.authors, p.year, p.url);
     }

@@ -106,6 +106,11 @@ impl Job {
         })
     }
 
+    /// Whether the map is signed (what the catalogue declares; SmoothGrad's sign is its averaged method's).
+    pub fn signed(&self) -> bool {
+        self.result.signed
+    }
+
     /// `(passes done, passes in all)`: path points, noisy samples or windows; 0 or 1 for the short methods.
     pub fn progress(&self) -> (usize, usize) {
         match &self.run {

@@ -60,6 +60,10 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method the page's attribution panel opens with and `convscope attribute` runs without
+    /// `--method`: declared, not read from the order of [`Method::ALL`].
+    pub const DEFAULT: Method = Method::IntegratedGradients;
+
     /// Every method, in the order the CLI and the page list them.
     pub const ALL: [Method; 10] = [
         Method::Gradient,

@@ -112,7 +112,7 @@ pub fn render_cells(
                 seed: options.seed.wrapping_add(i as u64),
                 ..options.clone()
             };
-            Render::new(net, &cell.objective, options)?.run()
+            Render::new(net, &cell.objective, options)?.run(net)
         })
         .collect()
 }

@@ -5,8 +5,8 @@
 //! bilinearly between octaves. The network's conv prefix runs at any size ([`Network::forward_prefix`]),
 //! so the dream can grow past the manifest's input size.
 //!
-//! Like a [`super::Render`], a [`Dream`] is step-wise ([`Dream::step`]) and seeded: the same options give
-//! the same image bit for bit. Shapes: images `[C, H, W]` raw pixels in `[0, 1]`.
+//! Like a [`super::Render`], a [`Dream`] is step-wise ([`Dream::step`]), seeded (the same options give
+//! the same image bit for bit) and takes its network at every call that runs it. Shapes: images `[C, H, W]` raw pixels in `[0, 1]`.
 
 use super::transform::{bilinear_taps, Transforms};
 use crate::error::{Error, Result};
@@ -94,8 +94,7 @@ pub struct DreamProgress {
 
 /// A step-wise DeepDream run (see the module documentation).
 #[derive(Debug, Clone)]
-pub struct Dream<'n> {
-    net: &'n Network,
+pub struct Dream {
     layer: usize,
     options: DreamOptions,
     image: Tensor,
@@ -106,16 +105,16 @@ pub struct Dream<'n> {
     history: Vec<f64>,
 }
 
-impl<'n> Dream<'n> {
-    /// A dream of `image` (shaped like the network's input, or any size with its channels).
-    pub fn new(net: &'n Network, image: &Tensor, options: DreamOptions) -> Result<Dream<'n>> {
+impl Dream {
+    /// A dream of `image` (shaped like the network's input, or any size with its channels) on `net`; every
+    /// later step takes this `net`.
+    pub fn new(net: &Network, image: &Tensor, options: DreamOptions) -> Result<Dream> {
         options.check()?;
         let layer = super::objective::layer_index(net, &options.layer)?;
         net.forward_prefix(image, layer)?;
         let (_, h, w) = image.chw()?;
         Ok(Dream {
             base: (h, w),
-            net,
             layer,
             rng: Rng::new(options.seed),
             options,
@@ -140,8 +139,13 @@ impl<'n> Dream<'n> {
         &self.history
     }
 
-    /// Runs up to `k` more steps and reports the progress and the current image.
-    pub fn step(&mut self, k: usize) -> Result<DreamProgress> {
+    /// Steps run so far, of all the octaves' steps.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.step, self.options.steps * self.options.octaves)
+    }
+
+    /// Runs up to `k` more steps on `net` and reports the progress and the current image.
+    pub fn step(&mut self, net: &Network, k: usize) -> Result<DreamProgress> {
         let total = self.options.steps * self.options.octaves;
         let end = self.step.saturating_add(k).min(total);
         while self.step < end {
@@ -149,7 +153,7 @@ impl<'n> Dream<'n> {
                 let (h, w) = self.octave_size(self.step / self.options.steps);
                 self.image = resize(&self.image, h, w)?;
             }
-            let energy = self.ascend()?;
+            let energy = self.ascend(net)?;
             self.history.push(energy);
             self.step += 1;
         }
@@ -162,17 +166,17 @@ impl<'n> Dream<'n> {
     }
 
     /// Runs the remaining steps and returns the final image.
-    pub fn run(mut self) -> Result<Tensor> {
-        self.step(usize::MAX)?;
+    pub fn run(mut self, net: &Network) -> Result<Tensor> {
+        self.step(net, usize::MAX)?;
         Ok(self.image)
     }
 
     /// One normalized ascent step at the current size; returns the energy before it.
-    fn ascend(&mut self) -> Result<f64> {
+    fn ascend(&mut self, net: &Network) -> Result<f64> {
         let (_, h, w) = self.image.chw()?;
         let warp = self.options.motion().draw(&mut self.rng, h, w);
         let moved = Tensor::from_vec(self.image.shape(), warp.apply(self.image.data()))?;
-        let trace = self.net.forward_prefix(&moved, self.layer)?;
+        let trace = net.forward_prefix(&moved, self.layer)?;
         let a = &trace.outputs()[self.layer];
         let n = a.len().max(1) as f64;
         let energy = a.data().iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / n;

@@ -55,12 +55,12 @@ pub fn features(net: &Network, image: &Tensor, layer: &str) -> Result<Tensor> {
 }
 
 /// A render that reconstructs `image` from its features at `layer`.
-pub fn invert<'n>(
-    net: &'n Network,
+pub fn invert(
+    net: &Network,
     image: &Tensor,
     layer: &str,
     options: RenderOptions,
-) -> Result<Render<'n>> {
+) -> Result<Render> {
     let target = features(net, image, layer)?;
     Render::new(net, &Objective::feature_match(layer, target), options)
 }

@@ -10,7 +10,9 @@
 //!    (projections: for the Fourier basis `θ ← P⁻¹(clip(P θ))`).
 //!
 //! A [`Render`] is step-wise: [`Render::step`] runs k steps and returns the progress and the current images,
-//! so a worker can report and cancel between calls; [`Render::run`] is the same run taken to its end. The
+//! so a worker can report and cancel between calls; [`Render::run`] is the same run taken to its end. A
+//! render owns its state but not the network: every call that runs the network takes the one it was made
+//! with (as [`crate::explain::attribution::Job`] does), so a job can live beside its network. The
 //! random draws (start noise, then per step one warp per image) come from one [`Rng`] seeded by the options:
 //! the same options give the same images bit for bit.
 
@@ -136,9 +138,9 @@ pub struct Rendered {
     pub history: Vec<f64>,
 }
 
-/// Adam on one flat vector per image, climbing.
+/// Adam on one flat vector per image, climbing (texture synthesis climbs the negative loss with it).
 #[derive(Debug, Clone)]
-struct Adam {
+pub(crate) struct Adam {
     first: Vec<Vec<f32>>,
     second: Vec<Vec<f32>>,
     t: i32,
@@ -149,7 +151,16 @@ impl Adam {
     const BETA2: f32 = 0.999;
     const EPS: f32 = 1e-8;
 
-    fn climb(&mut self, params: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
+    /// Zero moments for vectors of these lengths.
+    pub(crate) fn new(lengths: &[usize]) -> Adam {
+        Adam {
+            first: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+            second: lengths.iter().map(|&n| vec![0.0; n]).collect(),
+            t: 0,
+        }
+    }
+
+    pub(crate) fn climb(&mut self, params: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
         self.t += 1;
         let c1 = 1.0 - Self::BETA1.powi(self.t);
         let c2 = 1.0 - Self::BETA2.powi(self.t);
@@ -166,8 +177,9 @@ impl Adam {
 
 /// A step-wise optimization of a batch of images (see the module documentation).
 #[derive(Debug, Clone)]
-pub struct Render<'n> {
-    net: &'n Network,
+pub struct Render {
+    /// The network's input shape `[C, H, W]`.
+    input: [usize; 3],
     objective: Bound,
     options: RenderOptions,
     basis: Option<FourierBasis>,
@@ -178,13 +190,10 @@ pub struct Render<'n> {
     history: Vec<f64>,
 }
 
-impl<'n> Render<'n> {
-    /// Checks the options and the objective against `net` and draws the start images.
-    pub fn new(
-        net: &'n Network,
-        objective: &Objective,
-        options: RenderOptions,
-    ) -> Result<Render<'n>> {
+impl Render {
+    /// Checks the options and the objective against `net` and draws the start images; every later call
+    /// that runs the network takes this `net`.
+    pub fn new(net: &Network, objective: &Objective, options: RenderOptions) -> Result<Render> {
         let [c, h, w] = net.input_shape();
         options.check([c, h, w])?;
         let objective = objective.bind(net)?;
@@ -193,15 +202,11 @@ impl<'n> Render<'n> {
             Parameterization::Fourier { decay } => Some(FourierBasis::new(c, h, w, decay as f64)?),
         };
         let mut render = Render {
-            net,
+            input: [c, h, w],
             objective,
             basis,
             theta: Vec::with_capacity(options.batch),
-            adam: Adam {
-                first: Vec::new(),
-                second: Vec::new(),
-                t: 0,
-            },
+            adam: Adam::new(&[]),
             rng: Rng::new(options.seed),
             step: 0,
             history: Vec::with_capacity(options.steps),
@@ -251,7 +256,7 @@ impl<'n> Render<'n> {
     pub fn images(&self) -> Result<Vec<Tensor>> {
         self.theta
             .iter()
-            .map(|t| self.net.image(self.pixels(t)?))
+            .map(|t| Tensor::from_vec(&self.input, self.pixels(t)?))
             .collect()
     }
 
@@ -261,16 +266,21 @@ impl<'n> Render<'n> {
     }
 
     /// The objective on the current images, without warps or priors.
-    pub fn objective_value(&self) -> Result<f64> {
-        let traces = self.net.forward_batch(&self.images()?)?;
-        Ok(self.objective.evaluate(self.net, &traces)?.0)
+    pub fn objective_value(&self, net: &Network) -> Result<f64> {
+        let traces = net.forward_batch(&self.images()?)?;
+        Ok(self.objective.evaluate(net, &traces)?.0)
     }
 
-    /// Runs up to `k` more steps (fewer at the end) and reports where the render stands.
-    pub fn step(&mut self, k: usize) -> Result<Progress> {
+    /// Steps run so far, of all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.step, self.options.steps)
+    }
+
+    /// Runs up to `k` more steps (fewer at the end) on `net` and reports where the render stands.
+    pub fn step(&mut self, net: &Network, k: usize) -> Result<Progress> {
         let end = self.step.saturating_add(k).min(self.options.steps);
         while self.step < end {
-            self.one_step()?;
+            self.one_step(net)?;
         }
         Ok(Progress {
             step: self.step,
@@ -281,17 +291,22 @@ impl<'n> Render<'n> {
     }
 
     /// Runs the remaining steps.
-    pub fn run(mut self) -> Result<Rendered> {
-        self.step(self.options.steps)?;
+    pub fn run(mut self, net: &Network) -> Result<Rendered> {
+        self.step(net, self.options.steps)?;
+        self.finish(net)
+    }
+
+    /// The result of the steps run so far (the whole render once [`Progress::done`]).
+    pub fn finish(&self, net: &Network) -> Result<Rendered> {
         Ok(Rendered {
-            objective: self.objective_value()?,
+            objective: self.objective_value(net)?,
             images: self.images()?,
-            history: self.history,
+            history: self.history.clone(),
         })
     }
 
-    fn one_step(&mut self) -> Result<()> {
-        let [_, h, w] = self.net.input_shape();
+    fn one_step(&mut self, net: &Network) -> Result<()> {
+        let [_, h, w] = self.input;
         let pixels = self
             .theta
             .iter()
@@ -307,13 +322,10 @@ impl<'n> Render<'n> {
         let warped = pixels
             .iter()
             .zip(&warps)
-            .map(|(x, warp)| {
-                self.net
-                    .image(warp.as_ref().map_or_else(|| x.clone(), |wp| wp.apply(x)))
-            })
+            .map(|(x, warp)| net.image(warp.as_ref().map_or_else(|| x.clone(), |wp| wp.apply(x))))
             .collect::<Result<Vec<_>>>()?;
-        let traces = self.net.forward_batch(&warped)?;
-        let (mut value, signals) = self.objective.evaluate(self.net, &traces)?;
+        let traces = net.forward_batch(&warped)?;
+        let (mut value, signals) = self.objective.evaluate(net, &traces)?;
         let grads = input_gradients(&traces, signals)?;
         let mut steps = Vec::with_capacity(grads.len());
         for ((g, warp), x) in grads.into_iter().zip(&warps).zip(&pixels) {
@@ -347,7 +359,7 @@ impl<'n> Render<'n> {
         if !(blur || reg.clip) {
             return Ok(());
         }
-        let [_, h, w] = self.net.input_shape();
+        let [_, h, w] = self.input;
         for b in 0..self.theta.len() {
             let mut x = self.pixels(&self.theta[b])?;
             if blur {

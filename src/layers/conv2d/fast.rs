@@ -134,6 +134,41 @@ fn forward_with(
     Ok(y)
 }
 
+/// `y[o, p] = bias[o] + Σ_t kernels[o, t] · source[offsets[t] + p]` for `p` in `0..positions`, `y` shaped
+/// `[bias.len(), positions]`: the blocked product behind [`forward`], for other products of that form (the
+/// Gram matrices of `crate::explain::gram`). An error when the shapes disagree or a read would pass the end
+/// of `source` (every tap reads `4·⌈positions/4⌉` values from its offset).
+pub(crate) fn product(
+    kernels: &[f32],
+    bias: &[f32],
+    source: &[f32],
+    offsets: &[usize],
+    positions: usize,
+    y: &mut [f32],
+) -> Result<()> {
+    let reach = offsets
+        .iter()
+        .max()
+        .and_then(|m| m.checked_add(4 * positions.div_ceil(4)));
+    if !matches!(reach, Some(r) if r <= source.len())
+        || kernels.len() != bias.len() * offsets.len()
+        || y.len() != bias.len() * positions
+    {
+        return Err(crate::error::Error::internal(
+            "a blocked product's operands do not fit its shapes",
+        ));
+    }
+    Product {
+        kernels,
+        bias,
+        source,
+        offsets,
+        positions,
+    }
+    .run(y);
+    Ok(())
+}
+
 /// Output planes per block of the product: four, or three when `O` is a multiple of three but not of four
 /// (LeNet's conv1 has 6).
 fn plane_block(out_channels: usize) -> usize {

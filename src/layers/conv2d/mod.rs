@@ -26,6 +26,7 @@ pub mod reference;
 mod transpose;
 
 pub use fast::forward;
+pub(crate) use fast::product;
 pub use transpose::{accumulate_param_grads, transpose, transpose_lanes};
 
 use super::simd::F32x4;

@@ -36,8 +36,8 @@ export const meta = {
     const techniques = app.techniques(FAMILY);
     const known = (id) => techniques.some((t) => t.id === id);
     return {
-      // The page opens on the first long-running technique: the richest view of the family.
-      method: { default: (techniques.find((t) => t.longRunning) ?? techniques[0]).id, valid: known },
+      // The page opens on the catalogue's declared default (Rust `Method::DEFAULT`, `familyDefault`).
+      method: { default: (techniques.find((t) => t.familyDefault) ?? techniques[0]).id, valid: known },
       aview: { default: 'signed', valid: (v) => v === 'signed' || v === 'absolute' },
       opacity: { default: 70, valid: (v) => Number.isInteger(v) && v >= 0 && v <= 100 },
       compare: { default: '', valid: (v) => typeof v === 'string' && v.split(',').filter(Boolean).every(known) },

@@ -1,11 +1,13 @@
 // Input panel: a drawing surface (mouse, touch, pen via pointer events), brush size, clear, image upload, and
 // the 28×28 image the network actually sees. Drawing and uploads are preprocessed by the wasm module exactly
-// as the CLI does (invert light backgrounds, fit the ink into 20×20, centre by mass in 28×28).
+// as the CLI does (find the ink against the paper, fit it into 20×20, centre by mass in 28×28); after an
+// upload, a strip shows each step (js/panels/stages.js).
 
 import { SIZES } from '../visual.js';
 import { el } from '../dom.js';
 import { paintMap, mapCanvas } from '../render.js';
 import { createDrawing } from './drawing.js';
+import { createStagesStrip } from './stages.js';
 
 export const meta = {
   id: 'input',
@@ -38,14 +40,16 @@ export function createPanel(root, app) {
   const clear = el('button', { type: 'button', className: 'button', textContent: 'Clear', dataset: { testid: 'clear' } });
   const accept = 'image/png,image/jpeg,image/x-portable-graymap,.pgm,image/*';
   const fileInput = el('input', { type: 'file', accept, dataset: { testid: 'upload' } });
+  const strip = createStagesStrip();
 
   // Uploads (the button, or a file dropped onto the drawing) and drawings are preprocessed by the module.
   async function useFile(file) {
     if (!file) return;
     try {
-      const image = app.preprocessFile(new Uint8Array(await file.arrayBuffer()));
+      const stages = app.preprocessStages(new Uint8Array(await file.arrayBuffer()));
       message.textContent = '';
-      app.setImage(image, { kind: 'upload', name: file.name });
+      app.setImage(stages.input, { kind: 'upload', name: file.name });
+      strip.show(stages, height, width);
     } catch (error) {
       message.textContent = `Could not use ${file.name}: ${error?.message ?? error}`;
     }
@@ -75,6 +79,7 @@ export function createPanel(root, app) {
         message,
       ),
     ),
+    strip.element,
   );
   clear.addEventListener('click', () => {
     drawing.clear();
@@ -88,6 +93,7 @@ export function createPanel(root, app) {
   // A new input from elsewhere (gallery, upload, link) goes onto the surface, so further strokes continue it.
   app.addEventListener('image', () => {
     if (app.image && app.source?.kind !== 'drawn') drawing.show(app.image, height, width);
+    if (app.source?.kind !== 'upload') strip.hide();
   });
 
   return {

@@ -1,0 +1,179 @@
+//! Long-running techniques in steps: a [`Job`] runs any technique the catalogue marks `long_running` (and
+//! the short attribution methods, done in one step) a budget of work at a time and reports
+//! [`Step`]`{ done, total, preview, result }`, so that a Web Worker can post progress (and a live preview,
+//! when the technique has one) and stop at once between steps, without `SharedArrayBuffer`.
+//!
+//! The set of jobs is closed: one variant per kind of state, each driven by its own module's step-wise
+//! type (an attribution [`attribution::Job`], ...). A job owns its input and options, not the network:
+//! every [`Job::step`] takes the network the job was started with. The one-shot calls of each technique
+//! are their job run to the end, so both paths give the same bits.
+//!
+//! What "one unit of work" is depends on the technique (a forward/backward pass of an attribution method,
+//! an optimizer step, ...); [`Step::done`] and [`Step::total`] count those units.
+
+use crate::catalogue::options::Values;
+use crate::catalogue::{Family, OutputKind, Technique};
+use crate::error::{Error, Result};
+use crate::explain::attribution::{self, Attribution, Method, Options};
+use crate::model::network::Network;
+use crate::tensor::Tensor;
+
+/// A technique being computed step by step.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Attribution(attribution::Job),
+}
+
+/// What a job produces: its result, or a preview of it while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Attribution(Attribution),
+}
+
+/// What one [`Job::step`] reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Units of work done, of `total`.
+    pub done: usize,
+    pub total: usize,
+    /// The technique's current state, for a live view, when it has one (`None` for attribution).
+    pub preview: Option<Output>,
+    /// The result, once the last unit is done.
+    pub result: Option<Output>,
+}
+
+impl Job {
+    /// Starts `technique` on `net` with options `values` (checked against its catalogue entry), on `image`
+    /// (raw pixels `[C, H, W]`) for the techniques that take one. Errors for a technique that does not run
+    /// step by step, and for a missing or unexpected image.
+    pub fn start(
+        net: &Network,
+        technique: &'static Technique,
+        image: Option<&Tensor>,
+        values: &Values,
+    ) -> Result<Job> {
+        match technique.family {
+            Family::Attribution => {
+                let method: Method = technique.id.parse()?;
+                let image = image.ok_or_else(|| Error::option("image", needs_image(technique)))?;
+                let options = Options::from_values(values);
+                Ok(Job::Attribution(attribution::Job::start(
+                    net, image, method, &options,
+                )?))
+            }
+            _ => Err(Error::option(
+                "technique",
+                format!(
+                    "{} does not run step by step (call it directly)",
+                    technique.id
+                ),
+            )),
+        }
+    }
+
+    /// The kind of output the job gives (its preview's and its result's).
+    pub fn kind(&self) -> OutputKind {
+        match self {
+            Job::Attribution(job) if job.signed() => OutputKind::SignedMap,
+            Job::Attribution(_) => OutputKind::UnsignedMap,
+        }
+    }
+
+    /// `(units done, units in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        match self {
+            Job::Attribution(job) => job.progress(),
+        }
+    }
+
+    /// Runs about `budget` more units of work on `net`, the network the job was started with, and reports
+    /// the progress, the preview and, once complete, the result.
+    pub fn step(&mut self, net: &Network, budget: usize) -> Result<Step> {
+        if budget == 0 {
+            return Err(Error::out_of_range("work per step", 0, "at least 1"));
+        }
+        match self {
+            Job::Attribution(job) => {
+                let step = job.step(net, budget)?;
+                Ok(Step {
+                    done: step.done,
+                    total: step.total,
+                    preview: None,
+                    result: step.result.map(Output::Attribution),
+                })
+            }
+        }
+    }
+}
+
+/// The message for a technique started without the image it works on.
+fn needs_image(technique: &Technique) -> String {
+    format!("{} works on an input image: give one", technique.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue;
+    use crate::io::idx;
+
+    fn shipped() -> (Network, Tensor) {
+        let net = Network::from_bytes(
+            include_str!("../../www/models/lenet5-mnist.json"),
+            include_bytes!("../../www/models/lenet5-mnist.safetensors"),
+        )
+        .unwrap();
+        let images = idx::parse_images(include_bytes!(
+            "../../www/data/mnist-gallery-images.idx3.gz"
+        ))
+        .unwrap();
+        (net, images.image(5).unwrap())
+    }
+
+    /// The generic job gives the attribution job's steps and result, bit for bit.
+    #[test]
+    fn an_attribution_job_steps_like_the_attribution_module() {
+        let (net, image) = shipped();
+        let technique = catalogue::find("smoothgrad").unwrap();
+        let values = technique
+            .values_from_json(&serde_json::json!({ "samples": 12, "target": 3 }))
+            .unwrap();
+        let options = Options::from_values(&values);
+        let whole = attribution::attribute(&net, &image, Method::SmoothGrad, &options).unwrap();
+        let mut job = Job::start(&net, technique, Some(&image), &values).unwrap();
+        let mut inner =
+            attribution::Job::start(&net, &image, Method::SmoothGrad, &options).unwrap();
+        assert_eq!(job.progress(), (0, 12));
+        let result = loop {
+            let step = job.step(&net, 5).unwrap();
+            let expected = inner.step(&net, 5).unwrap();
+            assert_eq!((step.done, step.total), (expected.done, expected.total));
+            assert_eq!(step.preview, None);
+            if let Some(result) = step.result {
+                break result;
+            }
+        };
+        assert_eq!(result, Output::Attribution(whole));
+        assert_eq!(job.kind(), OutputKind::SignedMap);
+        assert!(job.step(&net, 0).is_err());
+    }
+
+    #[test]
+    fn jobs_refuse_what_they_cannot_run() {
+        let (net, image) = shipped();
+        let none = Values::default();
+        let e = Job::start(&net, catalogue::find("occlusion").unwrap(), None, &none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("occlusion works on an input image"), "{e}");
+        let e = Job::start(
+            &net,
+            catalogue::find("deconv").unwrap(),
+            Some(&image),
+            &none,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("deconv does not run step by step"), "{e}");
+    }
+}

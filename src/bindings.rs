@@ -23,6 +23,7 @@ mod args;
 mod attribution;
 mod catalogue;
 mod dataset;
+mod featureviz;
 mod job;
 mod monitor;
 

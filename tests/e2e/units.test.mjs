@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION, hashWriter } from '../../www/js/hash.js';
-import { viewSchema, defaultView, completeView } from '../../www/js/view.js';
+import { encodeImage, decodeImage, parseHash, formatHash, LINK_VERSION, hashWriter, linkNotice } from '../../www/js/hash.js';
+import { viewSchema, defaultView, completeView, reconcile } from '../../www/js/view.js';
 import { readGallery } from '../../www/js/data.js';
 import { lut, installColormaps, colormapChoices } from '../../www/js/visual.js';
 import { valueRange, displayRange, vectorGrid, formatValue, describeDistance } from '../../www/js/render.js';
@@ -30,7 +30,7 @@ installColormaps(wasm.colormaps()); // as js/engine.js does
 const app = {
   labels: info.labels,
   layers: info.layers,
-  deconvLayers: info.convBlocks,
+  deconvLayers: info.convBlocks.map((block) => ({ ...block, shape: info.layers[block.activations - 1].shape })),
   monitor: manifest.monitor,
   techniques: (family) => catalogue.filter((t) => t.family === family),
 };
@@ -347,4 +347,33 @@ test('the page\'s delayed hash write never overwrites a hash the user changed me
   first.writer.schedule(() => null);
   first.fire();
   assert.equal(first.location.writes.length, 1);
+});
+
+test('a hand-edited link: unknown and out-of-range values go back to their defaults, each named once', () => {
+  // The link of issue 14: a bogus method and colormap, a unit outside conv1's 14×14 pooled map.
+  const parsed = parseHash('#model=fashion&method=bogus&cmap=foo&unit=99,99', PAGE);
+  const defaults = defaultView(PAGE);
+  assert.deepEqual(parsed.view, defaults);
+  assert.deepEqual(parsed.rejected, ['cmap=foo', 'method=bogus', 'unit=99,99']);
+  assert.equal(linkNotice(parsed.rejected), 'Not understood in this link, so left at their defaults: cmap=foo; method=bogus; unit=99,99.');
+  assert.equal(linkNotice([]), null);
+  // A value fits or not given the others: unit 13,13 is inside conv1's 14×14 map, not conv2's 5×5; channel 15
+  // is one of conv2's 16, not conv1's 6; the layer explorer's channel must be one of its layer's.
+  const [conv1, conv2] = app.deconvLayers;
+  assert.deepEqual([conv1.shape, conv2.shape], [[6, 14, 14], [16, 5, 5]]);
+  assert.deepEqual(parseHash('#unit=13,13&dchannel=5', PAGE).rejected, []);
+  assert.deepEqual(parseHash('#dlayer=conv2&unit=13,13&dchannel=15', PAGE).rejected, ['unit=13,13']);
+  assert.deepEqual(parseHash('#dlayer=conv2&unit=4,4&dchannel=15', PAGE).view.unit, '4,4');
+  const wrong = parseHash('#dlayer=conv1&dchannel=15&layer=3&channel=6&sample=-1&opacity=101&aview=x&gamma=999&bogus=1', PAGE);
+  assert.deepEqual(wrong.rejected.sort(), ['aview=x', 'channel=6', 'dchannel=15', 'gamma=999', 'opacity=101', 'sample=-1']);
+  assert.deepEqual(wrong.view, { ...defaults, dlayer: 'conv1', layer: 3 }, 'the keys that fit are kept');
+  assert.equal(wrong.sample, null);
+  // Long values are cut in the notice (an image in a link is 1,000 characters).
+  assert.equal(linkNotice([`img=${'A'.repeat(1045)}`]), `Not understood in this link, so left at its default: img=${'A'.repeat(35)}….`);
+  // The same checks run when a panel changes the view: a new layer takes back a unit its map lacks.
+  const view = completeView(PAGE, { dlayer: 'conv1', unit: '10,12', dchannel: 5 });
+  assert.deepEqual([view.unit, view.dchannel], ['10,12', 5]);
+  const next = { ...view, dlayer: 'conv2' };
+  assert.deepEqual(reconcile(PAGE, next), ['unit']);
+  assert.deepEqual([next.unit, next.dchannel], ['all', 5]);
 });

@@ -7,7 +7,7 @@
 // No DOM access here; the long techniques go to a Web Worker with its own instance (js/remote.js).
 
 import { RemoteModel, isCancelled } from './remote.js';
-import { viewSchema, completeView } from './view.js';
+import { viewSchema, completeView, reconcile } from './view.js';
 
 /** Mean duration of `fn` in microseconds over as many runs as fit in `budgetMs` (at least 3, after a warm-up). */
 export function measure(fn, budgetMs = 100) {
@@ -91,11 +91,17 @@ export class App extends EventTarget {
     this.dispatchEvent(new CustomEvent('image', { detail: this.source }));
   }
 
-  /** Merges `patch` into the view state and tells the panels which keys changed. */
+  /**
+   * Merges `patch` into the view state and tells the panels which keys changed; a key the new state makes
+   * inconsistent (a unit outside the newly chosen layer's map) goes back to its default.
+   */
   setView(patch) {
-    const changed = Object.keys(patch).filter((key) => this.schema.fields.has(key) && this.view[key] !== patch[key]);
+    const next = { ...this.view };
+    for (const key of Object.keys(patch)) if (this.schema.fields.has(key)) next[key] = patch[key];
+    reconcile(this.schema, next);
+    const changed = Object.keys(next).filter((key) => this.view[key] !== next[key]);
     if (changed.length === 0) return;
-    for (const key of changed) this.view[key] = patch[key];
+    for (const key of changed) this.view[key] = next[key];
     this.dispatchEvent(new CustomEvent('view', { detail: changed }));
   }
 

@@ -4,7 +4,7 @@
 // Links without `v` are version 1 (before the panels declared their keys): the panels upgrade their keys, so
 // such a link opens the same view it did then.
 
-import { defaultView, readValue, writeValue } from './view.js';
+import { defaultView, readValue, writeValue, reconcile } from './view.js';
 
 /** The version `formatHash` writes; bump it when a panel renames a key or changes its unit (and upgrade). */
 export const LINK_VERSION = 2;
@@ -30,26 +30,42 @@ export function decodeImage(text, size) {
 }
 
 /**
- * Parses a hash into `{ model, sample, img, view }` under view schema `schema`. The view is complete: every
- * key the hash lacks (or holds an invalid value for) takes its default, because `formatHash` leaves defaults
- * out — so applying a parsed hash, such as one edited by hand, resets what it does not mention.
+ * Parses a hash into `{ model, sample, img, view, rejected }` under view schema `schema`. The view is
+ * complete: every key the hash lacks (or holds an invalid value for) takes its default, because `formatHash`
+ * leaves defaults out — so applying a parsed hash, such as one edited by hand, resets what it does not
+ * mention. `rejected` lists, as `key=value`, the values the link gave that were refused (unknown, out of
+ * range, or not fitting the other keys) and replaced by their defaults; keys no panel declares (another
+ * model's) are ignored.
  */
 export function parseHash(hash, schema) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   const version = Number(params.get('v') ?? 1);
   if (version < LINK_VERSION) for (const upgrade of schema.upgraders) upgrade(params, version);
   const view = defaultView(schema);
+  const refused = new Set();
   for (const [key, spec] of schema.fields) {
     const value = params.has(key) ? readValue(spec, params.get(key)) : undefined;
     if (value !== undefined) view[key] = value;
+    else if (params.has(key)) refused.add(key);
   }
+  for (const key of reconcile(schema, view)) refused.add(key);
   const sample = params.has('sample') ? Number(params.get('sample')) : null;
+  const validSample = Number.isInteger(sample) && sample >= 0;
+  if (params.has('sample') && !validSample) refused.add('sample');
   return {
     model: params.get('model'),
-    sample: Number.isInteger(sample) && sample >= 0 ? sample : null,
+    sample: validSample ? sample : null,
     img: params.get('img'),
     view,
+    rejected: [...refused].map((key) => `${key}=${params.get(key)}`),
   };
+}
+
+/** The one quiet notice for the refused values of a link (`key=value` texts), or null when there are none. */
+export function linkNotice(rejected) {
+  if (rejected.length === 0) return null;
+  const shown = rejected.map((text) => (text.length > 40 ? `${text.slice(0, 39)}…` : text));
+  return `Not understood in this link, so left at ${rejected.length === 1 ? 'its default' : 'their defaults'}: ${shown.join('; ')}.`;
 }
 
 /** The hash of a state; view keys equal to their defaults are left out to keep links short. */

@@ -5,8 +5,10 @@
 
 import { DEFAULT_MODEL, MODELS } from './config.js';
 import { startApp, galleryInput } from './start.js';
-import { parseHash, formatHash, decodeImage, hashWriter } from './hash.js';
+import { parseHash, formatHash, decodeImage, hashWriter, linkNotice } from './hash.js';
 import { createPerfFooter } from './perf.js';
+import { galleryUrls } from './data.js';
+import { scriptUrl } from './security.js';
 
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
@@ -26,13 +28,16 @@ export const viewer = startApp(document.querySelector('#panels'), { onStatus: se
 
 /**
  * The input a link asks for: its image, else its test image, else the previous model's drawing or upload,
- * else the previous test image index, else test image 0.
+ * else the previous test image index, else test image 0. An image or test image it cannot have goes to
+ * `refused` (as `key=value`).
  */
-function linkedInput(link) {
+function linkedInput(link, refused = []) {
   return (next, previous) => {
     const { channels, height, width } = next.info.input;
     const image = link.img ? decodeImage(link.img, channels * height * width) : null;
     if (image) return [image, { kind: 'link' }];
+    if (link.img) refused.push(`img=${link.img}`);
+    if (link.sample !== null && next.gallery && link.sample >= next.gallery.count) refused.push(`sample=${link.sample}`);
     const keep = previous?.image && link.sample === null;
     if (keep && previous.source?.kind !== 'gallery') return [previous.image, previous.source];
     return galleryInput(next, link.sample ?? (keep ? previous.source.index : 0));
@@ -48,6 +53,36 @@ function scheduleHashWrite() {
   });
 }
 
+let offline = null; // the service worker's registration, once it is active (null: none, e.g. not https)
+const keptUrls = new Set(); // URLs of the models and sample sets opened, for the service worker to keep
+
+/**
+ * The page offline (sw.js): registers the service worker after the first model is on screen (its install
+ * downloads the app shell, which should not compete with the first load), then asks it to keep the files of
+ * every model the user opens (those fetched before the worker took control would not be cached otherwise).
+ * A new build's worker taking over tells the page (controllerchange): it is asked to keep them too.
+ */
+function keepOffline(app) {
+  if (!navigator.serviceWorker) return;
+  for (const url of [...app.engine.files.urls, ...(app.spec.gallery ? galleryUrls(app.spec.gallery) : [])]) keptUrls.add(url);
+  if (!offline) {
+    let updated = Boolean(navigator.serviceWorker.controller); // a later change of worker is a new build
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (updated) setStatus('convscope was updated in the background: reload the page for the new version.');
+      updated = true;
+      navigator.serviceWorker.controller?.postMessage({ type: 'keep', urls: [...keptUrls] });
+    });
+    offline = navigator.serviceWorker
+      .register(scriptUrl(new URL('../sw.js', import.meta.url).href))
+      .then(() => navigator.serviceWorker.ready)
+      .catch((error) => {
+        console.warn(`convscope works online only here: ${error.message}`); // e.g. plain http from another host
+        return null;
+      });
+  }
+  offline.then((registration) => registration?.active?.postMessage({ type: 'keep', urls: [...keptUrls] }));
+}
+
 function opened(app) {
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === app.spec.id;
   const accuracy = app.info.metrics?.test_accuracy;
@@ -57,23 +92,33 @@ function opened(app) {
   app.addEventListener('image', scheduleHashWrite);
   app.addEventListener('view', scheduleHashWrite);
   scheduleHashWrite(); // the link as this page writes it (current version, the opened model)
+  keepOffline(app);
   perf?.stop();
   perf = createPerfFooter(document.querySelector('#perf'), app);
   document.body.dataset.ready = 'true';
 }
 
+/** The one quiet notice of what a link asked for and did not get (js/hash.js linkNotice), if anything. */
+function notice(refused) {
+  const text = linkNotice(refused);
+  if (text) setStatus(text);
+}
+
 /** Opens the model and view of a parsed link (the schema is the current app's, or the new one's). */
 function openLink(text) {
   const id = new URLSearchParams(text.replace(/^#/, '')).get('model') ?? DEFAULT_MODEL;
+  const known = Object.hasOwn(MODELS, id);
   document.body.dataset.ready = 'false';
   perf?.stop();
   let link = null;
+  const refused = [];
   opening++;
   return viewer
-    .open(id in MODELS ? id : DEFAULT_MODEL, {
+    .open(known ? id : DEFAULT_MODEL, {
       view: (next) => (link = parseHash(text, next.schema)).view,
-      input: (next, previous) => linkedInput(link)(next, previous),
+      input: (next, previous) => linkedInput(link, refused)(next, previous),
     })
+    .then((app) => app && notice([...(known ? [] : [`model=${id}`]), ...link.rejected, ...refused]))
     .finally(() => opening--);
 }
 
@@ -99,11 +144,13 @@ window.addEventListener('hashchange', () => {
     return;
   }
   const link = parseHash(location.hash, app.schema);
+  const refused = [];
   app.setView(link.view);
   if (link.img || link.sample !== null) {
-    const [image, source] = linkedInput(link)(app, null);
+    const [image, source] = linkedInput(link, refused)(app, null);
     if (image) app.setImage(image, source);
   }
+  notice([...link.rejected, ...refused]);
 });
 
 openLink(location.hash).catch(report);

@@ -2,9 +2,11 @@
 // function of the app returning one) and may upgrade keys of older links (`meta.upgrade(params, version)`).
 // The app merges the declarations of its panels here; the URL hash (js/hash.js) encodes what they declare.
 // A key is a plain default (`layer: 1`) or `{ default, valid(value) }`; without `valid`, numbers must be
-// non-negative integers, booleans are '1'/'true', strings are taken as they are. No DOM here.
+// non-negative integers, booleans are '1'/'true', strings are taken as they are. Values that are valid alone
+// but not together (a channel the chosen layer lacks) are caught by the panel's `meta.consistent(view, app)`,
+// which names the keys to reset ([`reconcile`]). No DOM here.
 
-/** The schema of `panels` for `app`: `{ fields: Map<key, { panel, default, valid }>, upgraders }`. */
+/** The schema of `panels` for `app`: `{ fields: Map<key, { panel, default, valid }>, upgraders, checks }`. */
 export function viewSchema(panels, app) {
   const fields = new Map();
   for (const { meta } of panels) {
@@ -15,7 +17,15 @@ export function viewSchema(panels, app) {
     }
   }
   const upgraders = panels.filter(({ meta }) => meta.upgrade).map(({ meta }) => (params, version) => meta.upgrade(params, version, app));
-  return { fields, upgraders };
+  const checks = panels.filter(({ meta }) => meta.consistent).map(({ meta }) => (view) => meta.consistent(view, app));
+  return { fields, upgraders, checks };
+}
+
+/** Resets, in place, the keys of a complete `view` that its panels find inconsistent; returns those keys. */
+export function reconcile({ fields, checks = [] }, view) {
+  const reset = [...new Set(checks.flatMap((check) => check(view)))].filter((key) => fields.has(key) && view[key] !== fields.get(key).default);
+  for (const key of reset) view[key] = fields.get(key).default;
+  return reset;
 }
 
 function field(spec) {
@@ -35,10 +45,14 @@ export function defaultView({ fields }) {
   return Object.fromEntries([...fields].map(([key, spec]) => [key, spec.default]));
 }
 
-/** `view` restricted to the schema's keys, completed with defaults (a value the schema rejects is dropped). */
+/**
+ * `view` restricted to the schema's keys, completed with defaults (a value the schema rejects, alone or with
+ * the others, is dropped).
+ */
 export function completeView(schema, view) {
   const out = defaultView(schema);
   for (const [key, spec] of schema.fields) if (key in view && spec.valid(view[key])) out[key] = view[key];
+  reconcile(schema, out);
   return out;
 }
 

@@ -27,6 +27,15 @@ export const meta = {
     dmode: { default: 'diverging', valid: (v) => DISPLAY.some(([mode]) => mode === v) },
     dall: false, // show all reconstructions at once
   }),
+  /** A channel the chosen layer lacks, or a unit outside its pooled map, does not fit (js/view.js). */
+  consistent(view, app) {
+    const group = app.deconvLayers.find((g) => g.name === view.dlayer) ?? app.deconvLayers[0];
+    if (!group) return [];
+    const [, height, width] = group.shape;
+    const unit = /^(\d+),(\d+)$/.exec(view.unit);
+    const outside = unit && (Number(unit[1]) >= height || Number(unit[2]) >= width);
+    return [...(view.dchannel >= group.channels ? ['dchannel'] : []), ...(outside ? ['unit'] : [])];
+  },
 };
 
 /** Colormap and range for a reconstruction in the chosen display mode. */

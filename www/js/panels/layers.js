@@ -24,6 +24,11 @@ export const meta = {
     cmap: { default: 'viridis', valid: (v) => colormapChoices().some(([name]) => name === v) },
     range: { default: 'map', valid: (v) => RANGES.some(([value]) => value === v) }, // 'map': each map its own range
   }),
+  /** The highlighted channel must be one of the layer's (a vector layer has one, 0). */
+  consistent(view, app) {
+    const shape = app.layers[view.layer - 1]?.shape ?? [];
+    return view.channel >= (shape.length === 3 ? shape[0] : 1) ? ['channel'] : [];
+  },
 };
 
 /** The tiles of a layer's output in `grid`: one per channel of a feature map, one figure for a vector. */

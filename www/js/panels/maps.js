@@ -13,7 +13,8 @@ import { datasetViews, featureLayers, PHONE_POINTS } from '../datasets.js';
 import { datasetGate } from '../dataset-ui.js';
 import { paintMap } from '../render.js';
 
-const METHODS = ['pca', 'tsne', 'umap'];
+/** The catalogue's embedding techniques (the dataset family's scatter outputs: PCA, t-SNE, UMAP). */
+const mapTechniques = (app) => app.techniques('dataset').filter((t) => t.output === 'scatter');
 /** The least time between two drawn previews of an animating map. */
 const PREVIEW_MS = 150;
 
@@ -23,13 +24,16 @@ export const meta = {
   description: 'Where the network puts every test image: layer by layer, similar images gather.',
   wide: true,
   needsImage: false,
-  view: { map: { default: 'pca', valid: (v) => METHODS.includes(v) } },
+  view: (app) => {
+    const ids = mapTechniques(app).map((t) => t.id);
+    return { map: { default: ids[0], valid: (v) => ids.includes(v) } };
+  },
 };
 
 export function createPanel(root, app) {
   const views = datasetViews(app);
   const colors = app.engine.call((model, glue) => glue.classColors());
-  const techniques = app.techniques('dataset').filter((t) => METHODS.includes(t.id));
+  const techniques = mapTechniques(app);
   const method = selectOf(techniques.map((t) => [t.id, t.label]), app.view.map, { className: 'map-method' });
   const compute = el('button', { type: 'button', className: 'map-compute', textContent: 'Compute maps' });
   const cancel = el('button', { type: 'button', className: 'map-cancel', textContent: 'Cancel', hidden: true });

@@ -574,6 +574,30 @@ fn neighbours_json_equals_the_numpy_reference() {
 }
 
 #[test]
+fn the_neighbours_figure_shows_the_query_then_both_lists() {
+    // A title, then three rows (the query; 6 neighbours by fc2; 6 by pixels) of 28-pixel images at zoom 2.
+    let img = figure(
+        "neighbours --model $M --images $T --count 300 --idx $T --index 7 --layer fc2 --top 6",
+    );
+    assert!(
+        img.width >= 6 * 56 && img.height > 3 * 56,
+        "{}×{}",
+        img.width,
+        img.height
+    );
+    // The query is image 7 of the set searched: its own nearest image by pixels, at distance 0, so the
+    // query row's image appears again in the pixel row.
+    let got = run_json(
+        "neighbours --model $M --images $T --count 300 --idx $T --index 7 --layer fc2 --top 6 \
+         --metric euclidean --json",
+    );
+    assert_eq!(got["pixels"][0]["index"], 7);
+    assert_eq!(got["pixels"][0]["distance"], 0.0);
+    let out = run("neighbours --model $M --images $T --idx $T --layer fc2 --json --out x.png");
+    assert_clean_error(&out, "exactly one of --json or --out");
+}
+
+#[test]
 fn embed_pca_reports_sklearns_explained_variance_and_tsne_equals_the_library() {
     let want = &reference("analysis-small.json")["pca_fc2"]["explained_variance_ratio"];
     let got = run_json("embed --model $M --images $T --count 500 --layer fc2 --method pca --json");

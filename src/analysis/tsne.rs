@@ -8,7 +8,9 @@
 //! 2. **Map.** `y_i ∈ ℝ²`, `w_ij = 1 / (1 + ‖y_i − y_j‖²)`, `q_ij = w_ij / Z`, `Z = Σ_{k≠l} w_kl`;
 //!    `KL(P‖Q) = Σ p_ij ln(p_ij / q_ij)` over the stored `p_ij`, and
 //!    `∂KL/∂y_i = 4 [Σ_j p_ij w_ij (y_i − y_j) − Σ_j w_ij² (y_i − y_j) / Z]`: the attraction exactly over
-//!    the sparse `P`, the repulsion and `Z` by Barnes-Hut with θ = 0.5 ([`super::quadtree`]).
+//!    the sparse `P`, the repulsion and `Z` by Barnes-Hut with θ = 0.5 ([`super::quadtree`]: one tree walk
+//!    per leaf of at most 8 points, with scikit-learn's criterion taken from the leaf's box, so at least as
+//!    fine as its per-point walk).
 //! 3. **Optimisation.** Initial map: the first two principal components scaled so the first has standard
 //!    deviation 1e-4 (scikit-learn's `init="pca"`), or Gaussian noise of that size. Gradient descent with
 //!    momentum 0.5 and `P` multiplied by the early exaggeration (12) for the first 250 iterations, then
@@ -353,10 +355,8 @@ impl Tsne {
         let squared_theta = (self.options.theta * self.options.theta) as f32;
         let mut repulsion = vec![[0f32; 2]; n];
         let mut z = 0f64;
-        for t in 0..tree.len() {
-            let (y, i) = tree.point(t);
-            let (f, zi) = tree.repulsion(y, t, squared_theta);
-            repulsion[i] = f;
+        for (t, (f, zi)) in tree.repulsions(squared_theta).into_iter().enumerate() {
+            repulsion[tree.point(t).1] = f;
             z += f64::from(zi);
         }
         let z = z.max(f64::MIN_POSITIVE);

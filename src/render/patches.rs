@@ -20,9 +20,10 @@ pub struct UnitRow {
     pub captions: Vec<String>,
 }
 
-/// The figure: `title` on top, then one row per unit; crops are `size × size`.
-pub fn patch_grid(title: &str, rows: &[UnitRow], size: usize) -> RgbImage {
-    let zoom = (TILE / size.max(1)).max(1);
+/// The figure: `title` on top, then one row per unit; crops are `height × width`. A row without
+/// projections is a plain row of images (the neighbours figure of `convscope neighbours --out`).
+pub fn patch_grid(title: &str, rows: &[UnitRow], [height, width]: [usize; 2]) -> RgbImage {
+    let zoom = (TILE / height.max(width).max(1)).max(1);
     let mut parts = Vec::with_capacity(rows.len() + 1);
     parts.push(map_grid(
         &[],
@@ -38,16 +39,16 @@ pub fn patch_grid(title: &str, rows: &[UnitRow], size: usize) -> RgbImage {
             .zip(&row.captions)
             .map(|(values, caption)| Panel {
                 title: caption.clone(),
-                height: size,
-                width: size,
+                height,
+                width,
                 values,
                 colormap: Colormap::Gray,
                 scale: Scale::range(0.0, 1.0),
             });
         let projections = row.projections.iter().map(|values| Panel {
             title: String::new(),
-            height: size,
-            width: size,
+            height,
+            width,
             values,
             colormap: Colormap::Diverging,
             scale: Scale::fit(values, Colormap::Diverging),
@@ -78,8 +79,8 @@ mod tests {
             projections: vec![vec![-1.0, 1.0, 0.0, 0.0], vec![0.0; 4]],
             captions: vec!["#3".into(), "#9".into()],
         };
-        let image = patch_grid("patches", &[row.clone(), row], 2);
-        let one = patch_grid("patches", &[], 2);
+        let image = patch_grid("patches", &[row.clone(), row], [2, 2]);
+        let one = patch_grid("patches", &[], [2, 2]);
         assert!(image.height > one.height && image.width >= 4 * 2 * 32);
         // The first crop is all ink (white in gray) and the first projection has a blue and a red pixel.
         let colors: std::collections::HashSet<[u8; 3]> = image

@@ -4,7 +4,8 @@
 //!
 //! - `patches`: per unit (channel or vector unit) the list of `{"index", "value", "position": [y, x],
 //!   "box": [y0, x0, y1, x1]}`, best first (`position` for conv channels only; boxes half-open);
-//! - `neighbours`: `{"layer", "metric", "query", "neighbours": [{"index", "distance"}], "pixels": [...]}`;
+//! - `neighbours`: `{"layer", "metric", "query", "neighbours": [{"index", "distance"}], "pixels": [...]}`,
+//!   or a figure: the query, then its nearest images by the layer's features, then by pixels;
 //! - `embed`: `{"method", "layer", "points": [[x, y], …], "explained_variance": […],
 //!   "explained_variance_ratio": […] (PCA), "kl_divergence": … (t-SNE)}` in input order.
 
@@ -94,7 +95,8 @@ pub fn patches(argv: &[String]) -> Result<()> {
                 .map(|(unit, list)| patch_row(&net, &set, &search, unit, list))
                 .collect::<Result<Vec<_>>>()?;
             let title = format!("top {top} of {count} images, {}", search.layer_name(&net));
-            save(&patch_grid(&title, &rows, search.crop_size()), path)
+            let size = search.crop_size();
+            save(&patch_grid(&title, &rows, [size, size]), path)
         }
     }
 }
@@ -140,7 +142,7 @@ fn neighbour_json(list: &[Neighbour]) -> Vec<NeighbourJson> {
 
 pub fn neighbours(argv: &[String]) -> Result<()> {
     let t = &neighbours::TECHNIQUE;
-    let mut valued = vec!["model", "images", "image", "idx", "index", "stages"];
+    let mut valued = vec!["model", "images", "image", "idx", "index", "stages", "out"];
     valued.extend(flags(t));
     let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
@@ -168,13 +170,45 @@ pub fn neighbours(argv: &[String]) -> Result<()> {
         };
         lists.push(nearest(data.view(), features, metric, top)?);
     }
-    let query = args.get("idx").map(|_| query_index);
-    let out = serde_json::json!({
-        "layer": layer, "metric": metric.name(), "query": query,
-        "neighbours": neighbour_json(&lists[0]),
-        "pixels": neighbour_json(lists.last().map_or(&[][..], |l| &l[..])),
-    });
-    print_json(&out)
+    let by_pixels = lists.last().map_or(&[][..], |l| &l[..]);
+    let query_index = args.get("idx").map(|_| query_index);
+    match output(&args)? {
+        Output::Json => print_json(&serde_json::json!({
+            "layer": layer, "metric": metric.name(), "query": query_index,
+            "neighbours": neighbour_json(&lists[0]),
+            "pixels": neighbour_json(by_pixels),
+        })),
+        Output::Png(path) => {
+            let query_row = UnitRow {
+                title: "query".into(),
+                crops: vec![query.data().to_vec()],
+                projections: Vec::new(),
+                captions: vec![query_index.map_or("image".into(), |i| format!("#{i}"))],
+            };
+            let rows = [
+                query_row,
+                neighbour_row(&set, &format!("{layer}, {}", metric.name()), &lists[0])?,
+                neighbour_row(&set, "pixels", by_pixels)?,
+            ];
+            let title = format!("nearest {top} of {count} images");
+            save(&patch_grid(&title, &rows, [set.height, set.width]), path)
+        }
+    }
+}
+
+/// One row of the neighbours figure: the images of `list`, captioned by index and distance.
+fn neighbour_row(set: &IdxImages, title: &str, list: &[Neighbour]) -> Result<UnitRow> {
+    let mut row = UnitRow {
+        title: title.to_string(),
+        crops: Vec::new(),
+        projections: Vec::new(),
+        captions: Vec::new(),
+    };
+    for n in list {
+        row.crops.push(set.image(n.index)?.data().to_vec());
+        row.captions.push(format!("#{} {:.3}", n.index, n.distance));
+    }
+    Ok(row)
 }
 
 /// The flags `embed` accepts: every map's options.

@@ -85,9 +85,9 @@ const COMMANDS: [CommandDoc; 21] = [
     CommandDoc {
         name: "neighbours",
         synopsis: "--model M --images IDX (--image F | --idx QUERY_IDX --index I) --layer L|pixels \
-                   [--metric cosine|euclidean] [--top 10] [--count N] --json",
+                   [--metric cosine|euclidean] [--top 10] [--count N] (--json | --out F.png)",
         about: "the data set's images nearest to the input in a layer's feature space, beside the nearest in \
-                pixel space",
+                pixel space; --out draws both rows under the query",
         inputs: &[],
     },
     CommandDoc {

@@ -7,6 +7,7 @@ import { DEFAULT_MODEL, MODELS } from './config.js';
 import { startApp, galleryInput } from './start.js';
 import { parseHash, formatHash, decodeImage, hashWriter, linkNotice } from './hash.js';
 import { createPerfFooter } from './perf.js';
+import { el } from './dom.js';
 
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
@@ -51,7 +52,26 @@ function scheduleHashWrite() {
   });
 }
 
+/**
+ * The page's first Tab stops: a link to every panel, which moves the focus to it (the URL hash holds the
+ * state, so the links do not navigate).
+ */
+function skipLinks() {
+  const panels = [...document.querySelectorAll('#panels > section.panel')];
+  const link = (section) => {
+    section.tabIndex = -1;
+    const title = section.querySelector('h2')?.textContent ?? section.id;
+    const onclick = (event) => {
+      event.preventDefault();
+      section.focus();
+    };
+    return el('a', { className: 'skip-link', href: `#${section.id}`, textContent: `Skip to ${title}`, onclick });
+  };
+  document.querySelector('#skip-links').replaceChildren(...panels.map(link));
+}
+
 function opened(app) {
+  skipLinks();
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === app.spec.id;
   const accuracy = app.info.metrics?.test_accuracy;
   document.querySelector('#model-name').textContent = [app.info.name, app.spec.description, typeof accuracy === 'number' ? `${(accuracy * 100).toFixed(2)}% test accuracy` : '']

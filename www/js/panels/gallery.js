@@ -1,8 +1,10 @@
 // Gallery panel: the bundled test images (class-balanced subset of the test set, see scripts/make-gallery.py).
-// Filter by class or show only the images the model gets wrong (all are classified once, in idle time).
+// Filter by class or show only the images the model gets wrong (all are classified once, in idle time). The
+// grid is one Tab stop: the arrow keys move between the images, Enter or Space picks one (js/roving.js).
 
 import { paintMap } from '../render.js';
 import { el, selectOf } from '../dom.js';
+import { rovingFocus } from '../roving.js';
 
 export const meta = {
   id: 'gallery',
@@ -44,6 +46,8 @@ export function createPanel(root, app) {
     buttons.push(button);
   }
   grid.append(...buttons);
+  const roving = rovingFocus(grid, buttons);
+  const currentIndex = () => (app.source?.kind === 'gallery' ? app.source.index : -1);
 
   function select(i) {
     app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });
@@ -84,6 +88,7 @@ export function createPanel(root, app) {
       if (keep) shown++;
     });
     count.textContent = value === 'wrong' && !wrong ? 'classifying…' : `${shown} shown${wrong ? ` · ${wrong.size} misclassified` : ''}`;
+    roving.update(buttons[currentIndex()]);
   }
   filter.addEventListener('change', applyFilter);
   random.addEventListener('click', () => {
@@ -97,8 +102,9 @@ export function createPanel(root, app) {
       destroyed = true;
     },
     render() {
-      const current = app.source?.kind === 'gallery' ? app.source.index : -1;
+      const current = currentIndex();
       buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === current)));
+      roving.update(buttons[current]);
     },
   };
 }

@@ -4,7 +4,8 @@
 # Usage: scripts/serve.sh [PORT] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "${2:-}" = "--no-build" ] || scripts/build-wasm.sh
+# The service worker's manifest is rewritten either way: its version follows the files being served.
+if [ "${2:-}" = "--no-build" ]; then node scripts/cache-manifest.mjs www; else scripts/build-wasm.sh; fi
 cd www
 port="${1:-8000}"
 echo "convscope: http://127.0.0.1:$port/  (embed demo: http://127.0.0.1:$port/embed.html)" >&2

@@ -22,6 +22,7 @@ use wasm_bindgen::prelude::*;
 mod args;
 mod attribution;
 mod catalogue;
+mod featureviz;
 mod job;
 mod monitor;
 

@@ -29,6 +29,8 @@ pub mod model;
 pub mod render;
 pub mod rng;
 pub mod tensor;
+#[cfg(test)]
+mod testing;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -282,6 +282,9 @@ fn every_command_has_its_own_help() {
         "filters",
         "deconv",
         "attribute",
+        "visualize",
+        "dream",
+        "invert",
     ] {
         let text = stdout(&convscope(&[command, "--help"]));
         assert!(
@@ -732,6 +735,199 @@ fn count_is_at_least_one_and_never_past_the_file() {
         "predict", "--model", MODEL, "--idx", T10K, "--index", "9995", "--count", "5",
     ]));
     assert_eq!(last.lines().count(), 5);
+}
+
+/// A scratch file path for one test's output.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("convscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn floats(value: &serde_json::Value) -> Vec<f32> {
+    let values = value.as_array().unwrap().iter();
+    values.map(|v| v.as_f64().unwrap() as f32).collect()
+}
+
+#[test]
+fn visualize_json_is_the_core_render_bit_for_bit() {
+    use convscope::explain::featureviz::{atlas, Objective, Parameterization, Render};
+    let line =
+        "visualize --model $M --objective class:3,conv2:5 --steps 30 --param pixel --seed 5 --json";
+    let text = stdout(&run(line));
+    let printed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let net = convscope::model::network::Network::load(&root().join(MODEL)).unwrap();
+    let mut options = atlas::unit_options(5);
+    (options.steps, options.param) = (30, Parameterization::Pixels);
+    let objective = Objective::class_logit(3) + Objective::channel("conv2", 5);
+    let core = Render::new(&net, &objective, options)
+        .unwrap()
+        .run(&net)
+        .unwrap();
+    assert_eq!(printed["shape"], serde_json::json!([1, 28, 28]));
+    // Read with Rust's correctly rounded parser (serde_json's may be 1 ulp off without float_roundtrip).
+    let numbers = |key: &str| -> Vec<f64> {
+        let start = text.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+        let (rest, stops) = match text[start..].strip_prefix('[') {
+            Some(array) => (array, &[']'][..]),
+            None => (&text[start..], &[',', '}'][..]),
+        };
+        let end = rest.find(stops).unwrap();
+        rest[..end]
+            .split(',')
+            .map(|v| v.parse::<f64>().unwrap())
+            .collect()
+    };
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let data: Vec<f32> = numbers("data").iter().map(|&v| v as f32).collect();
+    assert_eq!(bits(&data), bits(core.images[0].data()));
+    assert_eq!(numbers("objective"), [core.objective]);
+    assert_eq!(numbers("history"), core.history);
+    // A batch prints one [B, C, H, W] object.
+    let batch =
+        run_json("visualize --model $M --objective fc2:3 --batch 2 --diversity 1 --steps 5 --json");
+    assert_eq!(batch["shape"], serde_json::json!([2, 1, 28, 28]));
+    assert_eq!(batch["data"].as_array().unwrap().len(), 2 * 784);
+}
+
+#[test]
+fn class_images_are_predicted_as_their_class_by_convscope_predict() {
+    // The ten class images (defaults: 256 Fourier steps from seeded noise), written as 8-bit IDX.
+    let file = scratch("classes.idx");
+    let out = run(&format!(
+        "visualize --model $M --atlas class --out {}",
+        file.display()
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let single = scratch("class3.idx");
+    let out = run(&format!(
+        "visualize --model $M --objective class:3 --out {}",
+        single.display()
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (path, classes) in [(&file, (0..10).collect::<Vec<u64>>()), (&single, vec![3])] {
+        let text = stdout(&run(&format!(
+            "predict --model $M --idx {} --count {} --json",
+            path.display(),
+            classes.len()
+        )));
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), classes.len());
+        for (line, class) in lines.iter().zip(classes) {
+            let p = line["probs"][class as usize].as_f64().unwrap();
+            assert!(line["label"] == class && p >= 0.99, "class {class}: {line}");
+        }
+    }
+}
+
+#[test]
+fn an_atlas_is_a_titled_grid_or_an_array_of_cells() {
+    let cells = run_json("visualize --model $M --atlas conv2 --steps 3 --json");
+    let cells = cells.as_array().unwrap();
+    assert_eq!(cells.len(), 16);
+    assert_eq!(
+        (cells[5]["title"].as_str(), &cells[5]["shape"]),
+        (Some("conv2:5"), &serde_json::json!([1, 28, 28]))
+    );
+    let grid = figure("visualize --model $M --atlas relu1 --steps 3");
+    // Six cells of 28 px at zoom 3 in a 3 × 2 grid, with a title line.
+    assert!(
+        grid.width >= 3 * 84 && grid.height >= 2 * 84 && grid.height < 3 * 84 + 60,
+        "{}x{}",
+        grid.width,
+        grid.height
+    );
+}
+
+#[test]
+fn dream_grows_the_input_and_invert_reconstructs_it() {
+    let dream = run_json("dream --model $M --idx $T --index 0 --json");
+    assert_eq!(dream["shape"], serde_json::json!([1, 55, 55]));
+    let pixels = floats(&dream["data"]);
+    assert!(pixels.iter().all(|v| (0.0..=1.0).contains(v)));
+    let energy = dream["history"].as_array().unwrap();
+    assert_eq!(energy.len(), 60);
+    assert!(
+        energy[59].as_f64() > energy[40].as_f64(),
+        "{:?}",
+        &energy[40..]
+    );
+    let inverted = run_json("invert --model $M --idx $T --index 0 --layer pool1 --json");
+    let digit = convscope::io::idx::read_images(root().join(T10K))
+        .unwrap()
+        .image(0)
+        .unwrap();
+    let x = convscope::Tensor::from_vec(&[1, 28, 28], floats(&inverted["data"])).unwrap();
+    let r = convscope::explain::featureviz::inversion::pixel_correlation(&x, &digit);
+    assert!(r >= 0.95, "pool1 inversion: pixel correlation {r}");
+}
+
+#[test]
+fn bad_featureviz_flags_are_clear_errors() {
+    for (line, needle) in [
+        (
+            "visualize --model $M --json",
+            "visualize needs an objective",
+        ),
+        (
+            "visualize --model $M --objective class:12 --json",
+            "out of range (allowed: 0 to 9)",
+        ),
+        (
+            "visualize --model $M --objective dog:1 --json",
+            "unknown layer",
+        ),
+        (
+            "visualize --model $M --objective class --json",
+            "use class:K, logprob:K",
+        ),
+        (
+            "visualize --model $M --atlas conv2 --batch 2 --json",
+            "atlas has no such option",
+        ),
+        (
+            "visualize --model $M --objective class:1 --negative=yes --json",
+            "--negative takes no value",
+        ),
+        (
+            "visualize --model $M --objective class:1 --param fft --json",
+            "fourier, pixel",
+        ),
+        (
+            "visualize --model $M --objective class:1 --lr 0 --json",
+            "from 0.001 to 10",
+        ),
+        (
+            "visualize --model $M --objective class:1 --json --out x.png",
+            "give --json or --out",
+        ),
+        (
+            "visualize --model $M --atlas class --out x.idx --param pixel --tv -1",
+            "from 0 to 10000",
+        ),
+        ("dream --model $M --layer fc1 --idx $T --json", "fc1"),
+        (
+            "dream --model $M --json",
+            "give exactly one of --image FILE or --idx IMAGES",
+        ),
+        (
+            "invert --model $M --idx $T --json",
+            "invert needs the layer",
+        ),
+    ] {
+        assert_clean_error(&run(line), needle);
+    }
 }
 
 #[test]

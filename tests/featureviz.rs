@@ -594,3 +594,52 @@ fn resizing_keeps_constants_and_round_numbers() {
     );
     assert!(matches!(resize(&row, 0, 4), Err(Error::OutOfRange { .. })));
 }
+
+/// `tests/data/featureviz-pin.json` (which `tests/web.rs` compares the wasm build with) is the native result of
+/// its command, bit for bit.
+#[test]
+fn the_committed_wasm_pin_is_the_native_class_image() {
+    use convscope::catalogue;
+    use convscope::explain::job::{Job, Output};
+    let net = mnist();
+    let technique = catalogue::find("visualize").expect("visualize");
+    let options = serde_json::json!({
+        "objective": "class:3", "param": "pixel", "rotate": 0, "blurEvery": 0, "steps": 64, "seed": 2
+    });
+    let values = technique.values_from_json(&options).expect("options");
+    let job = Job::start(&net, technique, None, &values).expect("job");
+    let Output::Pictures(pictures) = job.run(&net).expect("run") else {
+        panic!("not pictures")
+    };
+    let path = repo("tests/data/featureviz-pin.json");
+    if std::env::var_os("FEATUREVIZ_PIN").is_some() {
+        let data: Vec<String> = pictures[0]
+            .image
+            .data()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        let text = format!(
+            r#"{{"shape":[1,28,28],"data":[{}],"objective":{}}}"#,
+            data.join(","),
+            pictures[0].objective
+        );
+        std::fs::write(&path, text + "\n").expect("write the pin");
+    }
+    let text = std::fs::read_to_string(&path).expect("the pin");
+    let start = text.find(r#""data":["#).expect("data") + 8;
+    let pinned: Vec<u32> = text[start..start + text[start..].find(']').expect("]")]
+        .split(',')
+        .map(|v| v.parse::<f32>().expect("a number").to_bits())
+        .collect();
+    let ours: Vec<u32> = pictures[0]
+        .image
+        .data()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    assert_eq!(
+        pinned, ours,
+        "rewrite the pin with FEATUREVIZ_PIN=1 if the optimizer changed on purpose"
+    );
+}

@@ -772,3 +772,172 @@ fn hostile_manifests_are_errors_in_32_bit_wasm() {
         floats(get(&model().predict(image).unwrap(), "logits"))
     );
 }
+
+const MNIST_MANIFEST: &str = include_str!("../www/models/lenet5-mnist.json");
+const MNIST_WEIGHTS: &[u8] = include_bytes!("../www/models/lenet5-mnist.safetensors");
+/// The native class image of class 3 (`tests/data/README.md` has its command).
+const FEATUREVIZ_PIN: &str = include_str!("data/featureviz-pin.json");
+
+fn mnist() -> Model {
+    Model::load(MNIST_MANIFEST.into(), js_u8(MNIST_WEIGHTS)).unwrap()
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+/// Image `i` of a `Pictures` object.
+fn picture(pictures: &JsValue, i: u32) -> JsValue {
+    Array::from(&get(pictures, "images")).get(i)
+}
+
+#[wasm_bindgen_test]
+fn a_class_image_in_wasm_is_the_native_one_bit_for_bit() {
+    let pin: serde_json::Value = serde_json::from_str(FEATUREVIZ_PIN).unwrap();
+    let start = FEATUREVIZ_PIN.find(r#""data":["#).unwrap() + 8;
+    let end = start + FEATUREVIZ_PIN[start..].find(']').unwrap();
+    let native: Vec<u32> = FEATUREVIZ_PIN[start..end]
+        .split(',')
+        .map(|v| v.parse::<f32>().unwrap().to_bits())
+        .collect();
+    let m = mnist();
+    let o = r#"{"objective": "class:3", "param": "pixel", "rotate": 0, "blurEvery": 0, "steps": 64, "seed": 2}"#;
+    let result = m.visualize(options(o)).unwrap();
+    let image = floats(get(&picture(&result, 0), "data"));
+    assert_eq!(
+        image.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        native
+    );
+    assert_eq!(
+        get(&picture(&result, 0), "objective").as_f64(),
+        pin["objective"].as_f64()
+    );
+    assert_eq!(
+        numbers(get(&picture(&result, 0), "shape")),
+        vec![1.0, 28.0, 28.0]
+    );
+}
+
+#[wasm_bindgen_test]
+fn featureviz_jobs_preview_every_step_and_end_at_the_one_shot_result() {
+    let m = mnist();
+    // The default class image of class 3 (256 Fourier steps with every prior), step by step.
+    let o = r#"{"objective": "class:3", "seed": 4}"#;
+    let mut job = m.start("visualize", JsValue::NULL, options(o)).unwrap();
+    let (mut previews, mut last) = (0, 0.0);
+    let result = loop {
+        let step = job.step(40.0).unwrap();
+        assert_eq!(get(&step, "kind").as_string().as_deref(), Some("images"));
+        let progress = get(&step, "progress").as_f64().unwrap();
+        assert!(progress > last, "{progress} after {last}");
+        last = progress;
+        if get(&step, "done").as_bool() == Some(true) {
+            break get(&step, "result");
+        }
+        assert_eq!(
+            floats(get(&picture(&get(&step, "preview"), 0), "data")).len(),
+            784
+        );
+        previews += 1;
+    };
+    assert_eq!(previews, 6);
+    let whole = m.visualize(options(o)).unwrap();
+    let image = floats(get(&picture(&result, 0), "data"));
+    assert_eq!(image, floats(get(&picture(&whole, 0), "data")));
+    let prediction = m.predict(js_f32(&image)).unwrap();
+    let probs = floats(get(&prediction, "probs"));
+    assert!(probs[3] >= 0.99, "class 3 image: p = {}", probs[3]);
+    // An atlas fills its cells one by one: relu1 has six.
+    let mut atlas = m
+        .start(
+            "atlas",
+            JsValue::NULL,
+            options(r#"{"layer": "relu1", "steps": 4}"#),
+        )
+        .unwrap();
+    let mut cells = Vec::new();
+    loop {
+        let step = atlas.step(3.0).unwrap();
+        let key = if get(&step, "done").as_bool() == Some(true) {
+            "result"
+        } else {
+            "preview"
+        };
+        cells.push(Array::from(&get(&get(&step, key), "images")).length());
+        if key == "result" {
+            break;
+        }
+    }
+    assert_eq!(cells, [1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6]);
+}
+
+#[wasm_bindgen_test]
+fn dream_and_invert_work_on_the_input_and_check_their_arguments() {
+    let m = mnist();
+    let digit = gallery_image(0);
+    let dream = m.dream(js_f32(&digit), options(r#"{"steps": 4}"#)).unwrap();
+    assert_eq!(
+        numbers(get(&picture(&dream, 0), "shape")),
+        vec![1.0, 55.0, 55.0]
+    );
+    let inverted = m
+        .invert(
+            js_f32(&digit),
+            options(r#"{"layer": "conv1", "steps": 60}"#),
+        )
+        .unwrap();
+    let x = floats(get(&picture(&inverted, 0), "data"));
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (mx, md) = (mean(&x), mean(&digit));
+    let cov: f32 = x.iter().zip(&digit).map(|(a, b)| (a - mx) * (b - md)).sum();
+    let var = |v: &[f32], m: f32| v.iter().map(|a| (a - m).powi(2)).sum::<f32>();
+    let r = cov / (var(&x, mx) * var(&digit, md)).sqrt();
+    assert!(r > 0.9, "conv1 inversion: pixel correlation {r}");
+    for (e, needle) in [
+        (
+            m.visualize(options(r#"{"objective": "class:3", "steps": 1.5}"#))
+                .unwrap_err(),
+            "whole number",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "seed": -1}"#))
+                .unwrap_err(),
+            "whole number",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "negative": "yes"}"#))
+                .unwrap_err(),
+            "true or false",
+        ),
+        (
+            m.visualize(options(r#"{"objective": "class:3", "iterations": 5}"#))
+                .unwrap_err(),
+            "visualize has no such option",
+        ),
+        (
+            m.visualize(JsValue::UNDEFINED).unwrap_err(),
+            "visualize needs an objective",
+        ),
+        (
+            m.invert(js_f32(&digit), options("{}")).unwrap_err(),
+            "invert needs the layer",
+        ),
+        (
+            m.dream(js_f32(&[0.5; 3]), JsValue::UNDEFINED).unwrap_err(),
+            "input image",
+        ),
+        (
+            m.atlas(options(r#"{"layer": "conv7"}"#)).unwrap_err(),
+            "conv7",
+        ),
+    ] {
+        let e = error_message(e);
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    let e = m.start(
+        "visualize",
+        js_f32(&digit),
+        options(r#"{"objective": "class:1"}"#),
+    );
+    assert!(error_message(e.err().unwrap()).contains("visualize starts from seeded noise"));
+}

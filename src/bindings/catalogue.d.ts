@@ -21,7 +21,11 @@ export type TechniqueId = AttributionMethod
   | "neighbours"
   | "pca"
   | "tsne"
-  | "umap";
+  | "umap"
+  | "visualize"
+  | "atlas"
+  | "dream"
+  | "invert";
 export interface ActivationsOptions {
   /** the layer whose output is shown, by name (the CLI also takes its 1-based number) */
   layer?: string | null;
@@ -131,6 +135,92 @@ export interface UmapOptions extends DatasetCommonOptions {
   /** seed of the negative sampling */
   seed?: number;
 }
+export interface VisualizeOptions {
+  /** class:K, logprob:K, LAYER:K (a channel's mean or an fc unit) or LAYER:K@Y,X; terms joined by commas are added */
+  objective?: string;
+  /** minimize the objective instead: the image that switches it off hardest */
+  negative?: boolean;
+  /** optimize the pixels, or the coefficients of a decorrelated Fourier basis (smoother images) */
+  param?: "fourier" | "pixel";
+  /** Adam steps */
+  steps?: number;
+  /** Adam's step size */
+  lr?: number;
+  /** largest random shift each step, in pixels */
+  jitter?: number;
+  /** largest random change of size each step (0.1 = ±10 %) */
+  scale?: number;
+  /** largest random rotation each step, in degrees */
+  rotate?: number;
+  /** weight of the total-variation prior (empty: 20 for class objectives, 0.5 otherwise) */
+  tv?: number;
+  /** weight of the L2 prior (empty: 100 for class objectives, 1 otherwise) */
+  l2?: number;
+  /** blur the image (σ 0.5 px) every k steps; 0 = never */
+  blurEvery?: number;
+  /** images optimized together */
+  batch?: number;
+  /** weight of the diversity term that pushes the batch's images apart (Gram matrices of the last conv block's output) */
+  diversity?: number;
+  /** seed of the start noise and of every random transform */
+  seed?: number;
+}
+export interface AtlasOptions {
+  /** a layer (one cell per conv channel or fc unit: conv1, relu2, fc1, ...), or class (the default) for one class image per class */
+  layer?: string | null;
+  /** optimize the pixels, or the coefficients of a decorrelated Fourier basis (smoother images) */
+  param?: "fourier" | "pixel";
+  /** Adam steps */
+  steps?: number;
+  /** Adam's step size */
+  lr?: number;
+  /** largest random shift each step, in pixels */
+  jitter?: number;
+  /** largest random change of size each step (0.1 = ±10 %) */
+  scale?: number;
+  /** largest random rotation each step, in degrees */
+  rotate?: number;
+  /** weight of the total-variation prior (empty: 20 for class objectives, 0.5 otherwise) */
+  tv?: number;
+  /** weight of the L2 prior (empty: 100 for class objectives, 1 otherwise) */
+  l2?: number;
+  /** blur the image (σ 0.5 px) every k steps; 0 = never */
+  blurEvery?: number;
+  /** seed of the start noise and of every random transform */
+  seed?: number;
+}
+export interface DreamOptions {
+  /** the conv-prefix layer whose energy to raise (empty: the last ReLU before the fc layers) */
+  layer?: string | null;
+  /** sizes the dream runs at, each octave-scale times the last (3 of 1.4: 28 → 39 → 55 px) */
+  octaves?: number;
+  /** growth of the image from one octave to the next */
+  octaveScale?: number;
+  /** ascent steps at each size */
+  steps?: number;
+  /** step along the gradient normalized to a mean magnitude of 1 per pixel */
+  lr?: number;
+  /** largest random shift each step, in pixels */
+  jitter?: number;
+  /** seed of the start noise and of every random transform */
+  seed?: number;
+}
+export interface InvertOptions {
+  /** the layer whose features of the input to invert */
+  layer?: string | null;
+  /** Adam steps */
+  steps?: number;
+  /** Adam's step size */
+  lr?: number;
+  /** weight λ_TV of the total-variation prior (β = 2) */
+  tv?: number;
+  /** exponent of the α-norm prior */
+  alpha?: number;
+  /** weight λ_α of the α-norm prior */
+  norm?: number;
+  /** seed of the start noise and of every random transform */
+  seed?: number;
+}
 /** The options object each technique takes (`{}` for those without options). */
 export interface TechniqueOptions {
   "predict": Record<string, never>;
@@ -154,6 +244,10 @@ export interface TechniqueOptions {
   "pca": PcaOptions;
   "tsne": TsneOptions;
   "umap": UmapOptions;
+  "visualize": VisualizeOptions;
+  "atlas": AtlasOptions;
+  "dream": DreamOptions;
+  "invert": InvertOptions;
 }
 export type AttributionOptions = TechniqueOptions[AttributionMethod];
 /** The method the page opens with and `convscope attribute` runs without --method. */

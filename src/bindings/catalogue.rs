@@ -17,11 +17,11 @@ const CATALOGUE_TYPES: &'static str = include_str!("catalogue.d.ts");
 
 #[wasm_bindgen(typescript_custom_section)]
 const FREE_FUNCTION_TYPES: &'static str = r#"
-export type OptionType = "int" | "float" | "choice" | "unit" | "layer" | "class";
+export type OptionType = "int" | "float" | "choice" | "unit" | "layer" | "class" | "text" | "flag";
 /** One option of a technique; `default: null` = none (`required`) or the technique's own choice. */
 export interface TechniqueOption {
   key: string; flag: string; label: string; help: string; type: OptionType;
-  common: boolean; required: boolean; default: number | string | null;
+  common: boolean; required: boolean; default: number | string | boolean | null;
   /** int and float: the valid range (`max: null` = bounded by the model, e.g. a layer's channels). */
   min?: number; max?: number | null; step?: number;
   /** float: a whole image (C·H·W numbers) is accepted too. */
@@ -31,7 +31,8 @@ export interface TechniqueOption {
   /** layer: the manifest layer types allowed (empty = any). */
   layerTypes?: string[];
 }
-export type OutputKind = "signed-map" | "unsigned-map" | "volume" | "matrix" | "table";
+export type OutputKind =
+  "signed-map" | "unsigned-map" | "volume" | "matrix" | "table" | "gallery" | "scatter" | "images";
 export interface Technique {
   id: TechniqueId; label: string; family: string; command: string; output: OutputKind;
   longRunning: boolean; stateful: string | null; summary: string; explanation: string;

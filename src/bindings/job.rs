@@ -1,10 +1,11 @@
 //! `Model.start` and the `Job` class: any technique that runs step by step ([`crate::explain::job`]) —
-//! the attribution methods, ... — started from its catalogue id and advanced by `job.step(budget)`, which
+//! the attribution methods, the feature visualizations, ... — started from its catalogue id and advanced by `job.step(budget)`, which
 //! reports `{ done, progress, passes, total, kind, preview?, result? }`: `kind` is the output kind of the
 //! catalogue (how to draw `preview` and `result`), `preview` the technique's current state when it has one.
 //! A Web Worker posts the progress and the preview and stops at once between steps.
 
 use super::attribution::attribution_object;
+use super::featureviz::pictures_object;
 use super::{args, JsObject, Model};
 use crate::catalogue;
 use crate::explain::job::{self, Output};
@@ -15,7 +16,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const JOB_TYPES: &'static str = r#"
 /** What a job's `preview` and `result` hold, by the output `kind` of its technique. */
-export type JobOutput = Attribution;
+export type JobOutput = Attribution | Pictures;
 /**
  * `progress` = passes / total in [0, 1] (`passes`: units of work done: forward/backward passes, optimizer
  * steps, ...); `result` once `done`; `preview` the current state, for the techniques that have one.
@@ -90,5 +91,6 @@ impl Job {
 fn output_object(output: &Output) -> Result<JsObject, JsError> {
     match output {
         Output::Attribution(result) => attribution_object(result),
+        Output::Pictures(pictures) => pictures_object(pictures),
     }
 }

@@ -31,6 +31,9 @@ pub enum Family {
     Monitor,
     /// Views of many inputs at once: patches, neighbours, maps.
     Dataset,
+    /// Images optimized so that the network does something (activation maximization, DeepDream,
+    /// inversion).
+    FeatureVisualization,
 }
 
 impl Family {
@@ -43,6 +46,7 @@ impl Family {
             Family::Attribution => "attribution",
             Family::Monitor => "monitor",
             Family::Dataset => "dataset",
+            Family::FeatureVisualization => "featureviz",
         }
     }
 }
@@ -64,6 +68,8 @@ pub enum OutputKind {
     Gallery,
     /// A 2-D point per image of a data set.
     Scatter,
+    /// Titled images in the input's raw pixel range `[0, 1]` (optimized images, an atlas's cells).
+    Images,
 }
 
 impl OutputKind {
@@ -76,6 +82,7 @@ impl OutputKind {
             OutputKind::Table => "table",
             OutputKind::Gallery => "gallery",
             OutputKind::Scatter => "scatter",
+            OutputKind::Images => "images",
         }
     }
 }
@@ -159,6 +166,7 @@ impl Technique {
 /// Every technique, in the order the CLI's help and the page list them.
 pub fn techniques() -> Vec<&'static Technique> {
     use crate::explain::dataset::{embedding, neighbours, patches};
+    use crate::explain::featureviz::{atlas, dream, inversion, visualize};
     use crate::explain::{attribution, deconvnet, inspect, monitor};
     let mut all = vec![
         &inspect::PREDICTION,
@@ -175,6 +183,12 @@ pub fn techniques() -> Vec<&'static Technique> {
     all.push(&monitor::TECHNIQUE);
     all.extend([&patches::TECHNIQUE, &neighbours::TECHNIQUE]);
     all.extend(embedding::Method::ALL.iter().map(|m| m.technique()));
+    all.extend([
+        &visualize::TECHNIQUE,
+        &atlas::TECHNIQUE,
+        &dream::TECHNIQUE,
+        &inversion::TECHNIQUE,
+    ]);
     all
 }
 
@@ -309,6 +323,8 @@ fn ts_type(option: &OptionSpec) -> String {
             .join(" | "),
         Kind::Unit { .. } => "\"all\" | \"max\" | `${number},${number}`".into(),
         Kind::Layer { .. } => "string | null".into(),
+        Kind::Text => "string".into(),
+        Kind::Flag => "boolean".into(),
     }
 }
 
@@ -367,8 +383,10 @@ mod tests {
                     } => {
                         o.check_int(t.id, d).unwrap();
                     }
-                    options::Kind::Float { default, .. } => {
-                        o.check_float(t.id, default).unwrap();
+                    options::Kind::Float {
+                        default: Some(d), ..
+                    } => {
+                        o.check_float(t.id, d).unwrap();
                     }
                     options::Kind::Choice { choices, default } => {
                         assert!(choices.iter().any(|c| c.value == default), "{}", o.key)

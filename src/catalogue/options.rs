@@ -12,6 +12,8 @@
 //! | `choice` | one of the `choices` values (a string) | the same |
 //! | `unit` | `"all"`, `"max"` or `"y,x"` | the same |
 //! | `layer`, `class` | a layer name / a class number, or `null` for the technique's own default | the same |
+//! | `text` | a string the technique reads (an objective such as `class:3`) | the same |
+//! | `flag` | `true` or `false` | present (`--negative`) or absent |
 //!
 //! A key the technique does not have is an error naming the key and the technique: nothing is ignored.
 
@@ -40,13 +42,14 @@ pub enum Kind {
         max: Option<u64>,
         default: Option<u64>,
     },
-    /// A finite number in `min..=max`. `slider_max`: the top of a sensible slider when `max` is far above
-    /// it; `per_pixel`: JS may also give a whole image (`C·H·W` numbers).
+    /// A finite number in `min..=max`; `per_pixel`: JS may also give a whole image (`C·H·W` numbers).
+    /// `default: None`: the technique picks one from its other options (a prior's weight that depends on
+    /// the objective).
     Float {
         min: f64,
         max: f64,
         step: f64,
-        default: f64,
+        default: Option<f64>,
         per_pixel: bool,
     },
     /// One of `choices`.
@@ -60,6 +63,10 @@ pub enum Kind {
     Layer { types: &'static [&'static str] },
     /// A class number; `null` = the predicted class.
     Class,
+    /// Free text the technique parses and checks itself (a feature-visualization objective).
+    Text,
+    /// On or off (default off); a CLI flag without a value.
+    Flag,
 }
 
 /// One option of a technique.
@@ -87,9 +94,60 @@ pub enum OptionValue {
     /// A per-pixel float option given as a whole image.
     Floats(Vec<f32>),
     Text(String),
+    Flag(bool),
 }
 
 impl OptionSpec {
+    /// An optional `int` option in `min..=max` with a default.
+    pub const fn int(
+        key: &'static str,
+        flag: &'static str,
+        label: &'static str,
+        help: &'static str,
+        [min, max, default]: [u64; 3],
+    ) -> OptionSpec {
+        OptionSpec {
+            key,
+            flag,
+            label,
+            help,
+            kind: Kind::Int {
+                min,
+                max: Some(max),
+                default: Some(default),
+            },
+            common: false,
+            required: false,
+        }
+    }
+
+    /// An optional `float` option in `min..=max`, edited in steps of `step`, with a default (`None`: the
+    /// technique picks it).
+    pub const fn float(
+        key: &'static str,
+        flag: &'static str,
+        label: &'static str,
+        help: &'static str,
+        [min, max, step]: [f64; 3],
+        default: Option<f64>,
+    ) -> OptionSpec {
+        OptionSpec {
+            key,
+            flag,
+            label,
+            help,
+            kind: Kind::Float {
+                min,
+                max,
+                step,
+                default,
+                per_pixel: false,
+            },
+            common: false,
+            required: false,
+        }
+    }
+
     /// The option as the page's `catalogue()` shows it (see `docs/js-api.md`).
     pub fn describe(&self) -> Value {
         let mut out = json!({
@@ -118,6 +176,8 @@ impl OptionSpec {
                 json!({ "type": "layer", "layerTypes": types, "default": null })
             }
             Kind::Class => json!({ "type": "class", "default": null }),
+            Kind::Text => json!({ "type": "text", "default": null }),
+            Kind::Flag => json!({ "type": "flag", "default": false }),
         };
         if let (Value::Object(out), Value::Object(extra)) = (&mut out, extra) {
             out.extend(extra);
@@ -140,10 +200,12 @@ impl OptionSpec {
         usize::try_from(self.int_default()).unwrap_or(usize::MAX)
     }
 
-    /// The default of a `float` option.
+    /// The default of a `float` option (0 for one whose default the technique picks).
     pub const fn float_default(&self) -> f64 {
         match self.kind {
-            Kind::Float { default, .. } => default,
+            Kind::Float {
+                default: Some(d), ..
+            } => d,
             _ => 0.0,
         }
     }
@@ -228,10 +290,11 @@ impl OptionSpec {
                     OptionValue::Float(self.check_float(technique, number)?)
                 }
             },
-            Kind::Choice { .. } | Kind::Unit { .. } | Kind::Layer { .. } => {
+            Kind::Choice { .. } | Kind::Unit { .. } | Kind::Layer { .. } | Kind::Text => {
                 let text = value.as_str().ok_or_else(|| wrong("a string"))?;
                 self.text(technique, text)?
             }
+            Kind::Flag => OptionValue::Flag(value.as_bool().ok_or_else(|| wrong("true or false"))?),
         };
         Ok(Some(checked))
     }
@@ -253,9 +316,14 @@ impl OptionSpec {
                 let value = text.parse::<f64>().map_err(|_| bad("a number"))?;
                 Ok(OptionValue::Float(self.check_float(technique, value)?))
             }
-            Kind::Choice { .. } | Kind::Unit { .. } | Kind::Layer { .. } => {
+            Kind::Choice { .. } | Kind::Unit { .. } | Kind::Layer { .. } | Kind::Text => {
                 self.text(technique, text)
             }
+            Kind::Flag => match text {
+                "true" => Ok(OptionValue::Flag(true)),
+                "false" => Ok(OptionValue::Flag(false)),
+                _ => Err(bad("true or false")),
+            },
         }
     }
 
@@ -352,10 +420,20 @@ impl Values {
 
     /// A `float` option given as one number, or its default.
     pub fn float_or_default(&self, spec: &OptionSpec) -> f64 {
+        self.float(spec).unwrap_or_else(|| spec.float_default())
+    }
+
+    /// A `float` option given as one number, if given.
+    pub fn float(&self, spec: &OptionSpec) -> Option<f64> {
         match self.given.get(spec.key) {
-            Some(OptionValue::Float(v)) => *v,
-            _ => spec.float_default(),
+            Some(OptionValue::Float(v)) => Some(*v),
+            _ => None,
         }
+    }
+
+    /// A `flag` option: whether it was given and on.
+    pub fn flag(&self, spec: &OptionSpec) -> bool {
+        matches!(self.given.get(spec.key), Some(OptionValue::Flag(true)))
     }
 
     /// A per-pixel `float` option given as a whole image.
@@ -429,7 +507,7 @@ mod tests {
             min: 0.0,
             max: 10.0,
             step: 0.01,
-            default: 0.15,
+            default: Some(0.15),
             per_pixel: true,
         },
         common: false,

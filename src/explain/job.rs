@@ -3,8 +3,8 @@
 //! [`Step`]`{ done, total, preview, result }`, so that a Web Worker can post progress (and a live preview,
 //! when the technique has one) and stop at once between steps, without `SharedArrayBuffer`.
 //!
-//! The set of jobs is closed: one variant per kind of state, each driven by its own module's step-wise
-//! type (an attribution [`attribution::Job`], ...). A job owns its input and options, not the network:
+//! The set of jobs is closed: one variant per family, each driven by its own module's step-wise type (an
+//! attribution [`attribution::Job`], a feature visualization [`featureviz::job::Job`], ...). A job owns its input and options, not the network:
 //! every [`Job::step`] takes the network the job was started with. The one-shot calls of each technique
 //! are their job run to the end, so both paths give the same bits.
 //!
@@ -15,6 +15,7 @@ use crate::catalogue::options::Values;
 use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
 use crate::explain::attribution::{self, Attribution, Method, Options};
+use crate::explain::featureviz::{self, Picture};
 use crate::model::network::Network;
 use crate::tensor::Tensor;
 
@@ -22,12 +23,15 @@ use crate::tensor::Tensor;
 #[derive(Debug, Clone)]
 pub enum Job {
     Attribution(attribution::Job),
+    FeatureViz(featureviz::job::Job),
 }
 
 /// What a job produces: its result, or a preview of it while it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     Attribution(Attribution),
+    /// Titled images in the input's pixel range (feature visualization).
+    Pictures(Vec<Picture>),
 }
 
 /// What one [`Job::step`] reports.
@@ -61,6 +65,9 @@ impl Job {
                     net, image, method, &options,
                 )?))
             }
+            Family::FeatureVisualization => Ok(Job::FeatureViz(featureviz::job::Job::start(
+                net, technique, image, values,
+            )?)),
             _ => Err(Error::option(
                 "technique",
                 format!(
@@ -76,6 +83,7 @@ impl Job {
         match self {
             Job::Attribution(job) if job.signed() => OutputKind::SignedMap,
             Job::Attribution(_) => OutputKind::UnsignedMap,
+            Job::FeatureViz(_) => OutputKind::Images,
         }
     }
 
@@ -83,6 +91,7 @@ impl Job {
     pub fn progress(&self) -> (usize, usize) {
         match self {
             Job::Attribution(job) => job.progress(),
+            Job::FeatureViz(job) => job.progress(),
         }
     }
 
@@ -102,6 +111,30 @@ impl Job {
                     result: step.result.map(Output::Attribution),
                 })
             }
+            Job::FeatureViz(job) => {
+                let step = job.step(net, budget)?;
+                let output = Some(Output::Pictures(step.pictures));
+                let (preview, result) = if step.finished {
+                    (None, output)
+                } else {
+                    (output, None)
+                };
+                Ok(Step {
+                    done: step.done,
+                    total: step.total,
+                    preview,
+                    result,
+                })
+            }
+        }
+    }
+
+    /// Runs the remaining work: the result.
+    pub fn run(mut self, net: &Network) -> Result<Output> {
+        loop {
+            if let Some(result) = self.step(net, usize::MAX)?.result {
+                return Ok(result);
+            }
         }
     }
 }
@@ -115,25 +148,11 @@ fn needs_image(technique: &Technique) -> String {
 mod tests {
     use super::*;
     use crate::catalogue;
-    use crate::io::idx;
-
-    fn shipped() -> (Network, Tensor) {
-        let net = Network::from_bytes(
-            include_str!("../../www/models/lenet5-mnist.json"),
-            include_bytes!("../../www/models/lenet5-mnist.safetensors"),
-        )
-        .unwrap();
-        let images = idx::parse_images(include_bytes!(
-            "../../www/data/mnist-gallery-images.idx3.gz"
-        ))
-        .unwrap();
-        (net, images.image(5).unwrap())
-    }
 
     /// The generic job gives the attribution job's steps and result, bit for bit.
     #[test]
     fn an_attribution_job_steps_like_the_attribution_module() {
-        let (net, image) = shipped();
+        let (net, image) = crate::testing::shipped(5);
         let technique = catalogue::find("smoothgrad").unwrap();
         let values = technique
             .values_from_json(&serde_json::json!({ "samples": 12, "target": 3 }))
@@ -160,7 +179,7 @@ mod tests {
 
     #[test]
     fn jobs_refuse_what_they_cannot_run() {
-        let (net, image) = shipped();
+        let (net, image) = crate::testing::shipped(5);
         let none = Values::default();
         let e = Job::start(&net, catalogue::find("occlusion").unwrap(), None, &none)
             .unwrap_err()

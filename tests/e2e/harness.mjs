@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { writeCacheManifest } from '../../scripts/cache-manifest.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../..');
@@ -74,44 +75,64 @@ function collectReport(request) {
   });
 }
 
-/** Starts the static server, loads the wasm module in Node and launches Chromium: call from `before`. */
-export async function setup() {
-  server = http.createServer((request, response) => {
-    const url = new URL(request.url, 'http://localhost');
-    const { pathname } = url;
-    if (pathname === '/favicon.ico') {
-      response.writeHead(204).end(); // the browser's own request (the pages declare no icon: no img-src needed)
-      return;
-    }
-    if (pathname === REPORTS) {
-      collectReport(request);
-      response.writeHead(204).end();
-      return;
-    }
-    if (pathname === '/__course-page.html') {
-      // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins,
-      // under the policy of its `csp` parameter (none without).
-      const csp = url.searchParams.get('csp');
-      response.writeHead(200, { 'content-type': TYPES['.html'], ...(csp ? { 'content-security-policy': `${csp}; report-uri ${origin}${REPORTS}` } : {}) });
-      response.end(`<!doctype html><html lang="en"><title>course</title><body>
-        <script type="module" src="${origin}/convscope-viewer.js"></script>
-        <convscope-viewer id="remote" view="input,attribution"></convscope-viewer></body></html>`);
-      return;
-    }
-    const file = resolveFile(pathname);
-    if (!file) {
-      response.writeHead(404).end('not found');
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'access-control-allow-origin': '*', // as GitHub Pages sends: the widget may be embedded anywhere
-      'content-security-policy': `${STRICT_CSP}; report-uri ${REPORTS}`,
-    });
-    response.end(readFileSync(file));
+/** The static server's answer to one request. */
+function serve(request, response) {
+  const url = new URL(request.url, 'http://localhost');
+  const { pathname } = url;
+  if (pathname === '/favicon.ico') {
+    response.writeHead(204).end(); // the browser's own request (the pages declare no icon: no img-src needed)
+    return;
+  }
+  if (pathname === REPORTS) {
+    collectReport(request);
+    response.writeHead(204).end();
+    return;
+  }
+  if (pathname === '/__course-page.html') {
+    // A page of another site (reached as localhost, not 127.0.0.1) embedding the widget across origins,
+    // under the policy of its `csp` parameter (none without).
+    const csp = url.searchParams.get('csp');
+    response.writeHead(200, { 'content-type': TYPES['.html'], ...(csp ? { 'content-security-policy': `${csp}; report-uri ${origin}${REPORTS}` } : {}) });
+    response.end(`<!doctype html><html lang="en"><title>course</title><body>
+      <script type="module" src="${origin}/convscope-viewer.js"></script>
+      <convscope-viewer id="remote" view="input,attribution"></convscope-viewer></body></html>`);
+    return;
+  }
+  const file = resolveFile(pathname);
+  if (!file) {
+    response.writeHead(404).end('not found');
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'access-control-allow-origin': '*', // as GitHub Pages sends: the widget may be embedded anywhere
+    'content-security-policy': `${STRICT_CSP}; report-uri ${REPORTS}`,
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  response.end(readFileSync(file));
+}
+
+/** Starts the static server on `port` (0: any free one); `origin` is then its address. */
+export async function startServer(port = 0) {
+  server = http.createServer(serve);
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${server.address().port}`;
+}
+
+/** Stops the static server at once, open connections included (the browser is then offline for the site). */
+export async function stopServer() {
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections();
+  await closed;
+  server = null;
+}
+
+/**
+ * Starts the static server (after writing the service worker's manifest, as scripts/build-wasm.sh does, for the
+ * files as they are now), loads the wasm module in Node and launches Chromium: call from `before`.
+ */
+export async function setup() {
+  writeCacheManifest(www);
+  await startServer();
 
   // The same wasm module in Node, to compute what the page should show.
   wasm = await import(path.join(www, 'pkg/convscope.js'));

@@ -3,7 +3,8 @@
 // and a key of the options object handed back to the module. Nothing here knows a technique or an option by
 // name. An option `common` to a family is one view key shared by its techniques (`target`); the others are
 // qualified by the technique (`<technique id>.<key>`). An option whose default is null (the predicted class, the
-// technique's own layer) is '' in the view.
+// technique's own layer, a weight the technique picks) is '' in the view; such a float is kept as its text.
+// A `flag` option is a checkbox and a boolean view value.
 
 import { el, selectOf } from './dom.js';
 
@@ -18,8 +19,12 @@ function validator(option, app) {
   switch (option.type) {
     case 'int':
       return (v) => Number.isInteger(v) && v >= option.min && (option.max === null || v <= option.max);
-    case 'float':
-      return (v) => Number.isFinite(v) && v >= option.min && v <= option.max;
+    case 'float': {
+      const check = (v) => Number.isFinite(v) && v >= option.min && v <= option.max;
+      return option.default === null ? nullable((v) => typeof v === 'string' && check(Number(v))) : check;
+    }
+    case 'flag':
+      return (v) => typeof v === 'boolean';
     case 'choice':
       return (v) => option.choices.some((choice) => choice.value === v);
     case 'class':
@@ -48,7 +53,7 @@ export function techniqueOptions(technique, view) {
   for (const option of technique.options) {
     const value = view[optionKey(technique, option)];
     if (value === '' || value === undefined) continue;
-    options[option.key] = option.type === 'class' ? Number(value) : value;
+    options[option.key] = option.type === 'class' || option.type === 'float' ? Number(value) : value;
   }
   return options;
 }
@@ -74,6 +79,8 @@ function input(option, value, app) {
     case 'int':
     case 'float':
       return el('input', { type: 'number', min: option.min, step: option.step ?? 1, value: String(value), ...(option.max === null ? {} : { max: option.max }) });
+    case 'flag':
+      return el('input', { type: 'checkbox', checked: value === true });
     case 'choice':
       return selectOf(option.choices.map((choice) => [choice.value, choice.label]), value);
     case 'class':
@@ -94,13 +101,17 @@ export function optionControl(technique, option, app) {
   const field = input(option, app.view[key], app);
   field.classList.add('option');
   field.dataset.key = key;
+  const checkbox = field.type === 'checkbox';
+  const show = () => (checkbox ? (field.checked = app.view[key] === true) : (field.value = String(app.view[key])));
   field.addEventListener('change', () => {
-    const value = field.type === 'number' ? numberFrom(option, field.value) : field.value;
+    if (checkbox) return app.setView({ [key]: field.checked });
+    const empty = field.value === '' && option.default === null;
+    const value = field.type !== 'number' || empty ? field.value : numberFrom(option, field.value);
     field.value = String(value);
-    app.setView({ [key]: value });
+    app.setView({ [key]: option.type === 'float' && option.default === null ? String(value) : value });
   });
   const element = el('label', { className: 'field', title: option.help ?? '' }, option.label, field);
-  return { element, update: () => (field.value = String(app.view[key])) };
+  return { element, update: show };
 }
 
 /**

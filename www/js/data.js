@@ -11,25 +11,30 @@ async function fetchBytes(url) {
 }
 
 /**
- * Loads a model's files: `{ text, manifest, bytes, monitor }` — the manifest text and its parsed JSON, the
- * weights, and the runtime-monitor file (null when it has none). `glue` is an instantiated wasm glue module.
+ * Loads a model's files: `{ text, manifest, bytes, monitor, urls }` — the manifest text and its parsed JSON,
+ * the weights, the runtime-monitor file (null when it has none) and the URLs they came from (the service
+ * worker keeps them offline). `glue` is an instantiated wasm glue module.
  */
 export async function fetchModelFiles(manifestUrl, glue) {
   const response = await fetch(manifestUrl);
   if (!response.ok) throw new Error(`cannot load ${manifestUrl}: HTTP ${response.status}`);
   const text = await response.text();
   const names = glue.manifestFiles(text);
-  const [bytes, monitor] = await Promise.all([
-    fetchBytes(new URL(names.weights, manifestUrl).href),
-    names.monitor ? fetchBytes(new URL(names.monitor, manifestUrl).href) : null,
-  ]);
+  const [weightsUrl, monitorUrl] = [names.weights, names.monitor].map((name) => name && new URL(name, manifestUrl).href);
+  const [bytes, monitor] = await Promise.all([fetchBytes(weightsUrl), monitorUrl ? fetchBytes(monitorUrl) : null]);
+  const urls = [manifestUrl, weightsUrl, monitorUrl].filter(Boolean);
   // The parsed manifest is only read for what the module does not report (the monitor's build statistics).
-  return { text, manifest: JSON.parse(text.replace(/^\uFEFF/, '')), bytes, monitor };
+  return { text, manifest: JSON.parse(text.replace(/^\uFEFF/, '')), bytes, monitor, urls };
 }
 
-/** The two files of a gallery written by scripts/make-gallery.py: `{ images, labels }` bytes. */
+/** The URLs of the two files of a gallery written by scripts/make-gallery.py. */
+export function galleryUrls(prefix) {
+  return [`${prefix}-images.idx3.gz`, `${prefix}-labels.idx1.gz`];
+}
+
+/** The two files of a gallery: `{ images, labels }` bytes. */
 export async function fetchGallery(prefix) {
-  const [images, labels] = await Promise.all([fetchBytes(`${prefix}-images.idx3.gz`), fetchBytes(`${prefix}-labels.idx1.gz`)]);
+  const [images, labels] = await Promise.all(galleryUrls(prefix).map(fetchBytes));
   return { images, labels };
 }
 

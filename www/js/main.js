@@ -8,6 +8,8 @@ import { startApp, galleryInput } from './start.js';
 import { parseHash, formatHash, decodeImage, hashWriter, linkNotice } from './hash.js';
 import { createPerfFooter } from './perf.js';
 import { el } from './dom.js';
+import { galleryUrls } from './data.js';
+import { scriptUrl } from './security.js';
 
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
@@ -70,6 +72,36 @@ function skipLinks() {
   document.querySelector('#skip-links').replaceChildren(...panels.map(link));
 }
 
+let offline = null; // the service worker's registration, once it is active (null: none, e.g. not https)
+const keptUrls = new Set(); // URLs of the models and sample sets opened, for the service worker to keep
+
+/**
+ * The page offline (sw.js): registers the service worker after the first model is on screen (its install
+ * downloads the app shell, which should not compete with the first load), then asks it to keep the files of
+ * every model the user opens (those fetched before the worker took control would not be cached otherwise).
+ * A new build's worker taking over tells the page (controllerchange): it is asked to keep them too.
+ */
+function keepOffline(app) {
+  if (!navigator.serviceWorker) return;
+  for (const url of [...app.engine.files.urls, ...(app.spec.gallery ? galleryUrls(app.spec.gallery) : [])]) keptUrls.add(url);
+  if (!offline) {
+    let updated = Boolean(navigator.serviceWorker.controller); // a later change of worker is a new build
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (updated) setStatus('convscope was updated in the background: reload the page for the new version.');
+      updated = true;
+      navigator.serviceWorker.controller?.postMessage({ type: 'keep', urls: [...keptUrls] });
+    });
+    offline = navigator.serviceWorker
+      .register(scriptUrl(new URL('../sw.js', import.meta.url).href))
+      .then(() => navigator.serviceWorker.ready)
+      .catch((error) => {
+        console.warn(`convscope works online only here: ${error.message}`); // e.g. plain http from another host
+        return null;
+      });
+  }
+  offline.then((registration) => registration?.active?.postMessage({ type: 'keep', urls: [...keptUrls] }));
+}
+
 function opened(app) {
   skipLinks();
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === app.spec.id;
@@ -80,6 +112,7 @@ function opened(app) {
   app.addEventListener('image', scheduleHashWrite);
   app.addEventListener('view', scheduleHashWrite);
   scheduleHashWrite(); // the link as this page writes it (current version, the opened model)
+  keepOffline(app);
   perf?.stop();
   perf = createPerfFooter(document.querySelector('#perf'), app);
   document.body.dataset.ready = 'true';

@@ -18,7 +18,7 @@ struct CommandDoc {
 
 const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
 
-const COMMANDS: [CommandDoc; 12] = [
+const COMMANDS: [CommandDoc; 15] = [
     CommandDoc {
         name: "predict",
         synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
@@ -96,6 +96,31 @@ const COMMANDS: [CommandDoc; 12] = [
                    [--perplexity 30 --iterations 1000 --neighbors 15 --seed S ...] (--out map.png | --json)",
         about: "a 2-D map of the data set's images from a layer's features (PCA, t-SNE or UMAP); --out draws \
                 it coloured by label (by prediction without --labels), misclassified images crossed",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "visualize",
+        synopsis: "--model M (--objective class:3|conv2:5|conv2:5@Y,X|fc2:17[,...] [--negative] [--batch B \
+                   --diversity W] | --atlas class|LAYER) [--steps N --lr R --param pixel|fourier --jitter J \
+                   --scale S --rotate D --tv W --l2 W --blur-every K --seed S] (--json | --out F.png|F.idx)",
+        about: "images optimized from seeded noise to maximize an objective (activation maximization, class \
+                images), or --atlas: one per channel/unit of a layer or per class; --json prints \
+                {shape, data, objective, history} (raw pixels in [0, 1]), --out F.idx writes 8-bit images that \
+                `predict --idx F` reads",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "dream",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) [--layer relu2] [--octaves 3 --octave-scale 1.4 \
+                   --steps N --lr R --jitter J --seed S] (--json | --out F.png|F.idx)",
+        about: "DeepDream: the input changed to raise a conv layer's energy, over octaves of growing size",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "invert",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L [--steps N --lr R --tv W --alpha A \
+                   --norm W --seed S] (--json | --out F.png|F.idx)",
+        about: "feature inversion: an image from seeded noise whose features at L match the input's",
         inputs: &[],
     },
     CommandDoc {
@@ -184,7 +209,10 @@ fn describe(o: &OptionSpec) -> String {
         }
         Kind::Float {
             min, max, default, ..
-        } => format!("number {min} to {max}, default {default}"),
+        } => match default {
+            Some(d) => format!("number {min} to {max}, default {d}"),
+            None => format!("number {min} to {max}"),
+        },
         Kind::Choice { choices, default } => {
             let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
             format!("{}, default {default}", values.join("|"))
@@ -193,6 +221,8 @@ fn describe(o: &OptionSpec) -> String {
         Kind::Layer { types: [] } => "layer name".to_string(),
         Kind::Layer { types } => format!("name of a {} layer", types.join("/")),
         Kind::Class => "class number".to_string(),
+        Kind::Text => "text".to_string(),
+        Kind::Flag => "flag, no value".to_string(),
     };
     if o.required {
         format!("{kind}, required")

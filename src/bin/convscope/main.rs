@@ -10,6 +10,7 @@ mod input;
 mod monitor;
 mod predict;
 mod train;
+mod visualize;
 
 use convscope::{Error, Result};
 
@@ -26,6 +27,9 @@ fn run(argv: &[String]) -> Result<()> {
         "patches",
         "neighbours",
         "embed",
+        "visualize",
+        "dream",
+        "invert",
     ];
     let Some((command, rest)) = argv.split_first() else {
         return Err(Error::option(
@@ -53,6 +57,9 @@ fn run(argv: &[String]) -> Result<()> {
         "deconv" => deconv::run(rest),
         "attribute" => attribute::run(rest),
         "monitor" => monitor::run(rest),
+        "visualize" => visualize::visualize(rest),
+        "dream" => visualize::dream(rest),
+        "invert" => visualize::invert(rest),
         "patches" => dataset::patches(rest),
         "neighbours" => dataset::neighbours(rest),
         "embed" => dataset::embed(rest),

@@ -46,7 +46,7 @@ pub const BASELINE: OptionSpec = OptionSpec {
         min: 0.0,
         max: 1.0,
         step: 0.01,
-        default: 0.0,
+        default: Some(0.0),
         per_pixel: true,
     },
     common: false,

@@ -198,25 +198,11 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::idx;
-
-    fn shipped() -> (Network, Tensor) {
-        let net = Network::from_bytes(
-            include_str!("../../../www/models/lenet5-mnist.json"),
-            include_bytes!("../../../www/models/lenet5-mnist.safetensors"),
-        )
-        .unwrap();
-        let images = idx::parse_images(include_bytes!(
-            "../../../www/data/mnist-gallery-images.idx3.gz"
-        ))
-        .unwrap();
-        (net, images.image(3).unwrap())
-    }
 
     /// Steps of any size give the one-shot result bit for bit, with progress rising to the total.
     #[test]
     fn steps_give_the_one_shot_bits() {
-        let (net, image) = shipped();
+        let (net, image) = crate::testing::shipped(3);
         type SetOptions = fn(&mut Options);
         let cases: [(Method, SetOptions); 5] = [
             (Method::IntegratedGradients, |o| o.steps = 21),

@@ -56,7 +56,7 @@ pub const FILL: OptionSpec = OptionSpec {
         min: 0.0,
         max: 1.0,
         step: 0.01,
-        default: 0.0,
+        default: Some(0.0),
         per_pixel: false,
     },
     common: false,

@@ -47,7 +47,7 @@ pub const SIGMA: OptionSpec = OptionSpec {
         min: 0.0,
         max: 1.0,
         step: 0.01,
-        default: 0.15,
+        default: Some(0.15),
         per_pixel: false,
     },
     common: false,

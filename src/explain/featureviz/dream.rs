@@ -9,6 +9,9 @@
 //! the same image bit for bit) and takes its network at every call that runs it. Shapes: images `[C, H, W]` raw pixels in `[0, 1]`.
 
 use super::transform::{bilinear_taps, Transforms};
+use super::visualize;
+use crate::catalogue::options::{Kind, OptionSpec, Values};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::model::network::Network;
 use crate::rng::Rng;
@@ -36,12 +39,12 @@ impl DreamOptions {
     pub fn new(layer: &str) -> DreamOptions {
         DreamOptions {
             layer: layer.to_string(),
-            octaves: 3,
-            octave_scale: 1.4,
-            steps: 20,
-            lr: 0.02,
-            jitter: 1,
-            seed: 1,
+            octaves: OCTAVES.usize_default(),
+            octave_scale: OCTAVE_SCALE.float_default() as f32,
+            steps: STEPS.usize_default(),
+            lr: LR.float_default() as f32,
+            jitter: JITTER.usize_default(),
+            seed: visualize::SEED.int_default(),
         }
     }
 
@@ -224,4 +227,112 @@ pub fn resize(image: &Tensor, height: usize, width: usize) -> Result<Tensor> {
         );
     }
     Tensor::from_vec(&[c, height, width], out)
+}
+
+pub const LAYER: OptionSpec = OptionSpec {
+    key: "layer",
+    flag: "layer",
+    label: "Layer",
+    help: "the conv-prefix layer whose energy to raise (empty: the last ReLU before the fc layers)",
+    kind: Kind::Layer {
+        types: &["conv2d", "relu", "max_pool2d"],
+    },
+    common: false,
+    required: false,
+};
+pub const OCTAVES: OptionSpec = OptionSpec::int(
+    "octaves",
+    "octaves",
+    "Octaves",
+    "sizes the dream runs at, each octave-scale times the last (3 of 1.4: 28 → 39 → 55 px)",
+    [1, 6, 3],
+);
+pub const OCTAVE_SCALE: OptionSpec = OptionSpec::float(
+    "octaveScale",
+    "octave-scale",
+    "Octave scale",
+    "growth of the image from one octave to the next",
+    [1.0, 2.0, 0.05],
+    Some(1.4),
+);
+pub const STEPS: OptionSpec = OptionSpec::int(
+    "steps",
+    "steps",
+    "Steps per octave",
+    "ascent steps at each size",
+    [1, 10_000, 20],
+);
+pub const LR: OptionSpec = OptionSpec::float(
+    "lr",
+    "lr",
+    "Step size",
+    "step along the gradient normalized to a mean magnitude of 1 per pixel",
+    [0.001, 1.0, 0.001],
+    Some(0.02),
+);
+pub const JITTER: OptionSpec = OptionSpec::int(
+    "jitter",
+    "jitter",
+    "Jitter",
+    "largest random shift each step, in pixels",
+    [0, 8, 1],
+);
+
+pub const MORDVINTSEV: Paper = Paper {
+    title: "Inceptionism: Going Deeper into Neural Networks",
+    authors: "Mordvintsev, Olah & Tyka",
+    year: 2015,
+    url: "https://research.google/blog/inceptionism-going-deeper-into-neural-networks/",
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "dream",
+    label: "DeepDream",
+    family: Family::FeatureVisualization,
+    command: "dream",
+    output: OutputKind::Images,
+    long_running: true,
+    stateful: None,
+    summary: "The input, changed to show more of whatever a layer already sees in it.",
+    explanation: "Gradient ascent from the input itself on the energy (mean square) of a layer's \
+                  activations, with the gradient normalized each step and a random 1 px jitter, over \
+                  octaves of growing size: the layer's detectors draw their patterns wherever they \
+                  already respond. The conv layers run at any size, so the dream grows past 28 px.",
+    paper: Some(MORDVINTSEV),
+    options: &[LAYER, OCTAVES, OCTAVE_SCALE, STEPS, LR, JITTER, visualize::SEED],
+};
+
+impl DreamOptions {
+    /// The options of a `dream` call from its checked options (`net` picks the default layer).
+    pub fn from_values(net: &Network, values: &Values) -> Result<DreamOptions> {
+        let layer = match values.text(&LAYER) {
+            Some(layer) => layer.to_string(),
+            None => default_layer(net)?,
+        };
+        let mut options = DreamOptions::new(&layer);
+        options.octaves = values.usize_or_default(&OCTAVES);
+        options.octave_scale = values.float_or_default(&OCTAVE_SCALE) as f32;
+        options.steps = values.usize_or_default(&STEPS);
+        options.lr = values.float_or_default(&LR) as f32;
+        options.jitter = values.usize_or_default(&JITTER);
+        options.seed = values
+            .int(&visualize::SEED)
+            .unwrap_or(visualize::SEED.int_default());
+        Ok(options)
+    }
+}
+
+/// The last ReLU of the network's conv prefix (relu2 for LeNet-5).
+fn default_layer(net: &Network) -> Result<String> {
+    net.layers()[..net.conv_prefix()]
+        .iter()
+        .rev()
+        .find(|l| l.layer.type_name() == "relu")
+        .map(|l| l.name.clone())
+        .ok_or_else(|| {
+            Error::option(
+                "layer",
+                "the network has no ReLU before its fc layers: give --layer",
+            )
+        })
 }

@@ -14,8 +14,11 @@
 
 use super::objective::Objective;
 use super::regularize::Regularizers;
-use super::render::{Parameterization, Render, RenderOptions, Start};
+use super::render::{Parameterization, Render, RenderOptions, Start, MAX_STEPS};
 use super::transform::Transforms;
+use super::visualize;
+use crate::catalogue::options::{Kind, OptionSpec, Values};
+use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::model::network::Network;
 use crate::tensor::Tensor;
@@ -26,16 +29,16 @@ use crate::tensor::Tensor;
 /// the shipped MNIST model (docs/featureviz.md).
 pub fn default_options(seed: u64) -> RenderOptions {
     RenderOptions {
-        steps: 300,
-        lr: 0.05,
+        steps: STEPS.usize_default(),
+        lr: visualize::LR.float_default() as f32,
         seed,
         batch: 1,
         param: Parameterization::Pixels,
         transforms: Transforms::NONE,
         regularizers: Regularizers {
-            norm: 0.01,
-            alpha: 6.0,
-            tv: 0.002,
+            norm: NORM.float_default() as f32,
+            alpha: ALPHA.float_default() as f32,
+            tv: TV.float_default() as f32,
             beta: 2.0,
             blur_every: 0,
             blur_sigma: 0.0,
@@ -106,4 +109,86 @@ pub fn pixel_correlation(a: &Tensor, b: &Tensor) -> f64 {
     } else {
         ab / (aa * bb).sqrt()
     }
+}
+
+pub const LAYER: OptionSpec = OptionSpec {
+    key: "layer",
+    flag: "layer",
+    label: "Layer",
+    help: "the layer whose features of the input to invert",
+    kind: Kind::Layer { types: &[] },
+    common: false,
+    required: true,
+};
+pub const STEPS: OptionSpec = OptionSpec::int(
+    "steps",
+    "steps",
+    "Steps",
+    "Adam steps",
+    [1, MAX_STEPS as u64, 300],
+);
+pub const TV: OptionSpec = OptionSpec::float(
+    "tv",
+    "tv",
+    "Total variation",
+    "weight λ_TV of the total-variation prior (β = 2)",
+    [0.0, 10_000.0, 0.001],
+    Some(0.002),
+);
+pub const ALPHA: OptionSpec = OptionSpec::float(
+    "alpha",
+    "alpha",
+    "α",
+    "exponent of the α-norm prior",
+    [1.0, 8.0, 0.5],
+    Some(6.0),
+);
+pub const NORM: OptionSpec = OptionSpec::float(
+    "norm",
+    "norm",
+    "α-norm weight",
+    "weight λ_α of the α-norm prior",
+    [0.0, 10_000.0, 0.001],
+    Some(0.01),
+);
+
+pub const MAHENDRAN: Paper = Paper {
+    title: "Understanding Deep Image Representations by Inverting Them",
+    authors: "Mahendran & Vedaldi",
+    year: 2015,
+    url: "https://arxiv.org/abs/1412.0035",
+};
+
+pub const TECHNIQUE: Technique = Technique {
+    id: "invert",
+    label: "Feature inversion",
+    family: Family::FeatureVisualization,
+    command: "invert",
+    output: OutputKind::Images,
+    long_running: true,
+    stateful: None,
+    summary: "What a layer still knows about the input: an image with the same features there.",
+    explanation: "From seeded noise, an image whose features at the layer match the input's (their \
+                  squared difference over the input features' squared norm), under an α-norm and a \
+                  total-variation prior. From conv1 the reconstruction is nearly the input; after pool2 \
+                  the strokes' layout remains; from fc3 only what the class means.",
+    paper: Some(MAHENDRAN),
+    options: &[LAYER, STEPS, visualize::LR, TV, ALPHA, NORM, visualize::SEED],
+};
+
+/// The layer and options of an `invert` call from its checked options.
+pub fn from_values(values: &Values) -> Result<(String, RenderOptions)> {
+    let layer = values
+        .text(&LAYER)
+        .ok_or_else(|| Error::option("layer", "invert needs the layer to invert, e.g. pool2"))?;
+    let seed = values
+        .int(&visualize::SEED)
+        .unwrap_or(visualize::SEED.int_default());
+    let mut options = default_options(seed);
+    options.steps = values.usize_or_default(&STEPS);
+    options.lr = values.float_or_default(&visualize::LR) as f32;
+    options.regularizers.tv = values.float_or_default(&TV) as f32;
+    options.regularizers.alpha = values.float_or_default(&ALPHA) as f32;
+    options.regularizers.norm = values.float_or_default(&NORM) as f32;
+    Ok((layer.to_string(), options))
 }

@@ -11,6 +11,10 @@
 //!   variation, blur every k steps, clipping;
 //! - [`render::Render`]: the step-wise Adam optimizer that joins them.
 //!
+//! The catalogue entries: `visualize` ([`visualize`], which also declares the options the others share),
+//! `atlas` ([`atlas`]), `dream` ([`dream`]) and `invert` ([`inversion`]); each runs step by step as a
+//! [`crate::explain::job::Job`] whose output is a list of [`Picture`]s.
+//!
 //! Activation maximization and class images, atlases of a layer ([`atlas`]) and feature inversion
 //! ([`inversion`]) are that optimizer with different objectives and defaults; DeepDream ([`dream`]) climbs
 //! a layer's energy by the paper's normalized gradient ascent over octaves of growing size, through the
@@ -20,12 +24,14 @@ pub mod atlas;
 pub mod dream;
 pub mod fourier;
 pub mod inversion;
+pub mod job;
 pub mod objective;
 pub mod regularize;
 pub mod render;
 pub mod transform;
+pub mod visualize;
 
 pub use objective::Objective;
 pub use regularize::Regularizers;
-pub use render::{Parameterization, Progress, Render, RenderOptions, Rendered, Start};
+pub use render::{Parameterization, Picture, Progress, Render, RenderOptions, Rendered, Start};
 pub use transform::Transforms;

@@ -138,6 +138,43 @@ pub struct Rendered {
     pub history: Vec<f64>,
 }
 
+/// One titled image of a feature visualization, with the objective it reached and the value at every step
+/// (what a job reports and the CLI prints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    pub title: String,
+    /// `[C, H, W]` raw pixels in `[0, 1]`.
+    pub image: Tensor,
+    pub objective: f64,
+    pub history: Vec<f64>,
+}
+
+impl Picture {
+    /// One picture per image of a batch, titled `title` (`title #b` from 1 when there are several).
+    pub fn batch(
+        title: &str,
+        images: Vec<Tensor>,
+        objective: f64,
+        history: &[f64],
+    ) -> Vec<Picture> {
+        let several = images.len() > 1;
+        images
+            .into_iter()
+            .enumerate()
+            .map(|(b, image)| Picture {
+                title: if several {
+                    format!("{title} #{}", b + 1)
+                } else {
+                    title.to_string()
+                },
+                image,
+                objective,
+                history: history.to_vec(),
+            })
+            .collect()
+    }
+}
+
 /// Adam on one flat vector per image, climbing (texture synthesis climbs the negative loss with it).
 #[derive(Debug, Clone)]
 pub(crate) struct Adam {
@@ -252,11 +289,18 @@ impl Render {
         }
     }
 
-    /// The current images, `[C, H, W]` raw pixels.
+    /// The current images, `[C, H, W]` raw pixels (in `[0, 1]` when clipping is on).
     pub fn images(&self) -> Result<Vec<Tensor>> {
         self.theta
             .iter()
-            .map(|t| Tensor::from_vec(&self.input, self.pixels(t)?))
+            .map(|t| {
+                let mut x = self.pixels(t)?;
+                if self.options.regularizers.clip {
+                    // The Fourier round trip θ = P⁻¹(clip(P θ)) leaves pixels ~1e-9 outside [0, 1].
+                    clip(&mut x);
+                }
+                Tensor::from_vec(&self.input, x)
+            })
             .collect()
     }
 

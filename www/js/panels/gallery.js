@@ -61,10 +61,15 @@ export function createPanel(root, app) {
   let destroyed = false; // the model is freed when the panel goes (model switch)
   const classify = (deadline) => {
     if (destroyed) return;
-    do {
-      if (app.classify(gallery.image(next)) !== gallery.labels[next]) found.add(next);
-      next++;
-    } while (next < gallery.count && deadline.timeRemaining() > 2);
+    try {
+      do {
+        if (app.classify(gallery.image(next)) !== gallery.labels[next]) found.add(next);
+        next++;
+      } while (next < gallery.count && deadline.timeRemaining() > 2);
+    } catch {
+      app.addEventListener('restart', () => idle(classify), { once: true }); // the engine trapped: go on once healed
+      return;
+    }
     if (next < gallery.count) {
       idle(classify);
       return;

@@ -3,6 +3,7 @@
 
 use convscope::explain::attribution::{attribute, Method, Options};
 use convscope::explain::deconvnet::deconv_all;
+use convscope::explain::texture::{Backbone, RandomNet, Synthesis, SynthesisOptions};
 use convscope::io::idx;
 use convscope::layers::relu::ReluRule;
 use convscope::model::network::Network;
@@ -84,6 +85,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         time(&format!("attribute {}", method.name()), &filter, || {
             black_box(attribute(&net, &image, method, &options).ok());
         });
+    }
+    texture(&filter, root)
+}
+
+/// Issue 16's benchmark: a 128 × 128 RGB texture through the random network (bundled fur.png), one step
+/// timed like the rest, then (with `--bench`) the 200 steps of the default run timed once.
+fn texture(filter: &str, root: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let name = "texture 128x128 RGB random net: one step";
+    if !name.contains(filter) {
+        return Ok(());
+    }
+    let style = convscope::io::image::read_rgb(root.join("www/data/textures/fur.png"))?;
+    let random = RandomNet::default();
+    let mut options = SynthesisOptions::new(1);
+    options.steps = convscope::explain::texture::synthesis::MAX_STEPS;
+    let mut synthesis = Synthesis::texture(Backbone::Random(&random), &style, options)?;
+    time(name, filter, || {
+        black_box(synthesis.step(1).ok());
+    });
+    if std::env::args().any(|a| a == "--bench") {
+        let start = Instant::now();
+        let done = Synthesis::texture(Backbone::Random(&random), &style, SynthesisOptions::new(1))?
+            .run()?;
+        println!(
+            "{:<40} {:>10}   (style loss {:.3e} -> {:.3e})",
+            "texture 128x128 RGB: 200 steps, once",
+            format!("{:.2} s", start.elapsed().as_secs_f64()),
+            done.history[0],
+            done.losses.style
+        );
     }
     Ok(())
 }

@@ -24,14 +24,14 @@ const { gunzipSync } = await import('node:zlib');
 const idx = gunzipSync(readFileSync(join(root, 'tests/data/mnist/t10k-images-idx3-ubyte.gz')));
 const image = Float32Array.from(idx.subarray(16, 16 + 784), (v) => v / 255);
 
-function time(name, f) {
+function time(name, f, count = 15) {
   if (!name.includes(filter)) return;
   f();
   let calls = 0;
   const start = performance.now();
   while (performance.now() - start < 30) { f(); calls++; }
   const rounds = [];
-  for (let r = 0; r < 15; r++) {
+  for (let r = 0; r < count; r++) {
     const t = performance.now();
     for (let i = 0; i < calls; i++) f();
     rounds.push((performance.now() - t) / calls);
@@ -58,6 +58,12 @@ for (const method of ['gradient', 'saliency', 'guided-backprop', 'deconvnet', 'g
   'integrated-gradients', 'smoothgrad', 'grad-cam', 'guided-grad-cam', 'occlusion']) {
   time(`attribute ${method}`, () => model.attribute(image, method, {}));
 }
+// Feature visualization (issue 15): one class image with every default but the pixel parameterization
+// (256 Adam steps, batch 1, jitter/scale/rotate, L2, TV, blur every 4), and the conv2 atlas (16 cells of 256
+// steps) with pixels and with the default Fourier basis; fewer rounds for the atlases, which take seconds.
+time('visualize class:3 (256 steps, pixel, batch 1)', () => model.visualize({ objective: 'class:3', param: 'pixel' }));
+time('atlas conv2 (16 cells x 256 steps, pixel)', () => model.atlas({ layer: 'conv2', param: 'pixel' }), 5);
+time('atlas conv2 (16 cells x 256 steps, Fourier)', () => model.atlas({ layer: 'conv2' }), 3);
 const monitorFile = readdirSync(join(www, 'models')).find((f) => f.startsWith('lenet5-mnist.monitor'));
 if (monitorFile) {
   model.loadMonitor(readFileSync(join(www, 'models', monitorFile)));

@@ -931,6 +931,130 @@ fn bad_featureviz_flags_are_clear_errors() {
 }
 
 #[test]
+fn gram_json_matches_the_library_and_the_reference() {
+    let out = json(&[
+        "gram", "--model", MODEL, "--idx", T10K, "--index", "0", "--layer", "relu1", "--json",
+    ]);
+    assert_eq!(out["layer"], "relu1");
+    assert_eq!(out["shape"], serde_json::json!([6, 6]));
+    let data: Vec<f64> = out["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/reference/texture-gram.json")).unwrap(),
+    )
+    .unwrap();
+    let want: Vec<f64> = reference["cases"][0]["grams"]["relu1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (a, b) in data.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-5 * scale, "{a} vs {b}");
+    }
+    let e = convscope(&[
+        "gram", "--model", MODEL, "--idx", T10K, "--layer", "fc1", "--json",
+    ]);
+    assert_clean_error(&e, "fc1");
+}
+
+#[test]
+fn texture_and_style_print_the_documented_json_and_write_pngs() {
+    let dir = std::env::temp_dir().join(format!("convscope-texture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = json(&[
+        "texture",
+        "--style",
+        "www/data/textures/brick.png",
+        "--net",
+        "model",
+        "--model",
+        MODEL,
+        "--size",
+        "24,20",
+        "--layers",
+        "relu1,pool1",
+        "--layer-weights",
+        "1,0.5",
+        "--steps",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(out["shape"], serde_json::json!([1, 24, 20]));
+    assert_eq!(out["data"].as_array().unwrap().len(), 24 * 20);
+    assert!(out["content_loss"].is_null());
+    let history = out["history"].as_array().unwrap();
+    assert_eq!(history.len(), 20);
+    let first = history[0].as_f64().unwrap();
+    assert!(out["style_loss"].as_f64().unwrap() < first, "{out}");
+    let png = dir.join("texture.png");
+    let done = convscope(&[
+        "texture",
+        "--style",
+        "www/data/textures/fur.png",
+        "--size",
+        "16,16",
+        "--steps",
+        "3",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let image = convscope::io::image::read_rgb(&png).unwrap();
+    assert_eq!(image.shape(), [3, 16, 16]);
+    let out = json(&[
+        "style",
+        "--content",
+        "www/data/textures/cat.png",
+        "--style",
+        "www/data/textures/fur.png",
+        "--steps",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(out["shape"], serde_json::json!([3, 128, 128]));
+    assert!(out["content_loss"].as_f64().unwrap() >= 0.0);
+    assert_clean_error(
+        &convscope(&[
+            "texture",
+            "--style",
+            "www/data/textures/fur.png",
+            "--net",
+            "model",
+            "--json",
+        ]),
+        "--model",
+    );
+    assert_clean_error(
+        &convscope(&[
+            "texture",
+            "--style",
+            "www/data/textures/fur.png",
+            "--size",
+            "0,3",
+            "--json",
+        ]),
+        "size",
+    );
+    assert_clean_error(
+        &convscope(&["style", "--style", "www/data/textures/fur.png", "--json"]),
+        "--content",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn attribute_without_a_method_runs_the_declared_default() {
     // Integrated gradients with 8 steps on t10k image 3.
     let input = format!("attribute --model {MODEL} --idx {T10K} --index 3 --steps 8");

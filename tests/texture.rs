@@ -471,3 +471,55 @@ fn a_style_transfer_through_the_model_lowers_the_style_loss_20_fold_and_keeps_th
     let done = synthesis.run().expect("run");
     assert!(done.losses.content.expect("content").sqrt() <= 0.3);
 }
+
+#[test]
+fn rgb_decoding_agrees_with_the_luminance_decoder() {
+    let path = repo("www/data/textures/fur.png");
+    let rgb = convscope::io::image::read_rgb(&path).expect("rgb");
+    let gray = convscope::io::image::read(&path).expect("gray");
+    assert_eq!(rgb.shape(), [3, 128, 128]);
+    let plane = 128 * 128;
+    for (i, &y) in gray.pixels.iter().enumerate() {
+        let (r, g, b) = (
+            rgb.data()[i],
+            rgb.data()[plane + i],
+            rgb.data()[2 * plane + i],
+        );
+        assert!((0.299 * r + 0.587 * g + 0.114 * b - y).abs() < 1e-6, "{i}");
+    }
+    // A gray image repeats in the three planes.
+    let brick = convscope::io::image::read_rgb(repo("www/data/textures/brick.png")).expect("brick");
+    assert_eq!(brick.data()[..plane], brick.data()[plane..2 * plane]);
+}
+
+#[test]
+fn list_options_read_from_json_and_flags_alike() {
+    use convscope::catalogue::options::Values;
+    use convscope::explain::texture::{options_from, TEXTURE};
+    let json = serde_json::json!({ "size": [24, 20], "layers": ["relu1", "pool1"], "layerWeights": [1, 0.5] });
+    let from_json = Values::from_json(TEXTURE.id, TEXTURE.options, &json).expect("json");
+    let flags = [
+        ("size", "24,20"),
+        ("layers", "relu1,pool1"),
+        ("layer-weights", "1,0.5"),
+    ];
+    let from_flags = Values::from_flags(TEXTURE.id, TEXTURE.options, flags).expect("flags");
+    assert_eq!(from_json, from_flags);
+    let options = options_from(&from_json, &TEXTURE).expect("options");
+    assert_eq!(options.size, Some((24, 20)));
+    assert_eq!(options.style_layers, Some(names(&["relu1", "pool1"])));
+    assert_eq!(options.layer_weights, Some(vec![1.0, 0.5]));
+    for bad in [
+        serde_json::json!({ "size": [24] }),
+        serde_json::json!({ "size": [24, 2.5] }),
+        serde_json::json!({ "size": "24,20" }),
+        serde_json::json!({ "layers": [3] }),
+        serde_json::json!({ "layerWeights": [-1] }),
+    ] {
+        assert!(
+            Values::from_json(TEXTURE.id, TEXTURE.options, &bad).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(Values::from_flags(TEXTURE.id, TEXTURE.options, [("layers", "relu1,,pool1")]).is_err());
+}

@@ -25,7 +25,10 @@ export type TechniqueId = AttributionMethod
   | "visualize"
   | "atlas"
   | "dream"
-  | "invert";
+  | "invert"
+  | "gram"
+  | "texture"
+  | "style-transfer";
 export interface ActivationsOptions {
   /** the layer whose output is shown, by name (the CLI also takes its 1-based number) */
   layer?: string | null;
@@ -221,6 +224,40 @@ export interface InvertOptions {
   /** seed of the start noise and of every random transform */
   seed?: number;
 }
+export interface GramOptions {
+  /** a layer of the conv prefix (conv, ReLU or max-pool), by name */
+  layer?: string | null;
+}
+export interface TextureCommonOptions {
+  /** whose features describe the style: the built-in random network (RGB) or the loaded model (luminance) */
+  net?: "random" | "model";
+  /** the weight of each style layer (default 1 each) */
+  layerWeights?: number[];
+  /** optimizer steps (Adam on the pixels) */
+  steps?: number;
+  /** seed of the start noise */
+  seed?: number;
+  /** Adam's step size, in pixel units */
+  lr?: number;
+}
+export interface TextureOptions extends TextureCommonOptions {
+  /** height and width of the texture (default: the style image's) */
+  size?: number[];
+  /** the layers whose Gram matrices are matched (default: every ReLU and max-pool of the conv prefix; `random` for the random network) */
+  layers?: string[];
+}
+export interface StyleTransferOptions extends TextureCommonOptions {
+  /** the layer whose features keep the content (default: the last ReLU of the conv prefix; `random` for the random network) */
+  contentLayer?: string | null;
+  /** the layers whose Gram matrices are matched (default: the style layers below the content layer) */
+  styleLayers?: string[];
+  /** weight of the relative content loss */
+  contentWeight?: number;
+  /** weight of the relative style loss */
+  styleWeight?: number;
+  /** where the optimization starts */
+  start?: "content" | "noise";
+}
 /** The options object each technique takes (`{}` for those without options). */
 export interface TechniqueOptions {
   "predict": Record<string, never>;
@@ -248,6 +285,9 @@ export interface TechniqueOptions {
   "atlas": AtlasOptions;
   "dream": DreamOptions;
   "invert": InvertOptions;
+  "gram": GramOptions;
+  "texture": TextureOptions;
+  "style-transfer": StyleTransferOptions;
 }
 export type AttributionOptions = TechniqueOptions[AttributionMethod];
 /** The method the page opens with and `convscope attribute` runs without --method. */

@@ -34,6 +34,7 @@ pub enum Family {
     /// Images optimized so that the network does something (activation maximization, DeepDream,
     /// inversion).
     FeatureVisualization,
+    Texture,
 }
 
 impl Family {
@@ -47,6 +48,7 @@ impl Family {
             Family::Monitor => "monitor",
             Family::Dataset => "dataset",
             Family::FeatureVisualization => "featureviz",
+            Family::Texture => "texture",
         }
     }
 }
@@ -167,7 +169,7 @@ impl Technique {
 pub fn techniques() -> Vec<&'static Technique> {
     use crate::explain::dataset::{embedding, neighbours, patches};
     use crate::explain::featureviz::{atlas, dream, inversion, visualize};
-    use crate::explain::{attribution, deconvnet, inspect, monitor};
+    use crate::explain::{attribution, deconvnet, inspect, monitor, texture};
     let mut all = vec![
         &inspect::PREDICTION,
         &inspect::ACTIVATIONS,
@@ -189,6 +191,7 @@ pub fn techniques() -> Vec<&'static Technique> {
         &dream::TECHNIQUE,
         &inversion::TECHNIQUE,
     ]);
+    all.extend([&texture::GRAM, &texture::TEXTURE, &texture::STYLE]);
     all
 }
 
@@ -325,6 +328,11 @@ fn ts_type(option: &OptionSpec) -> String {
         Kind::Layer { .. } => "string | null".into(),
         Kind::Text => "string".into(),
         Kind::Flag => "boolean".into(),
+        Kind::List {
+            item: options::Item::Layer,
+            ..
+        } => "string[]".into(),
+        Kind::List { .. } => "number[]".into(),
     }
 }
 

@@ -14,6 +14,7 @@
 //! | `layer`, `class` | a layer name / a class number, or `null` for the technique's own default | the same |
 //! | `text` | a string the technique reads (an objective such as `class:3`) | the same |
 //! | `flag` | `true` or `false` | present (`--negative`) or absent |
+//! | `list` | an array of layer names or of numbers in `[min, max]` (`len` of them when declared) | the items separated by commas |
 //!
 //! A key the technique does not have is an error naming the key and the technique: nothing is ignored.
 
@@ -67,6 +68,18 @@ pub enum Kind {
     Text,
     /// On or off (default off); a CLI flag without a value.
     Flag,
+    /// Several items (`len`: exactly that many): layer names (texture synthesis's style layers) or numbers
+    /// (per-layer weights, a size `H,W`). Not given = the technique's own default.
+    List { item: Item, len: Option<usize> },
+}
+
+/// What a [`Kind::List`] holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Item {
+    /// Layer names (checked by the technique against its network).
+    Layer,
+    /// Finite numbers in `min..=max`, whole numbers when `whole`.
+    Number { min: f64, max: f64, whole: bool },
 }
 
 /// One option of a technique.
@@ -91,10 +104,12 @@ pub struct OptionSpec {
 pub enum OptionValue {
     Int(u64),
     Float(f64),
-    /// A per-pixel float option given as a whole image.
+    /// A per-pixel float option given as a whole image, or a list of numbers.
     Floats(Vec<f32>),
     Text(String),
     Flag(bool),
+    /// A list of layer names.
+    Texts(Vec<String>),
 }
 
 impl OptionSpec {
@@ -178,6 +193,15 @@ impl OptionSpec {
             Kind::Class => json!({ "type": "class", "default": null }),
             Kind::Text => json!({ "type": "text", "default": null }),
             Kind::Flag => json!({ "type": "flag", "default": false }),
+            Kind::List { item, len } => match item {
+                Item::Layer => {
+                    json!({ "type": "list", "item": "layer", "len": len, "default": null })
+                }
+                Item::Number { min, max, whole } => json!({
+                    "type": "list", "item": "number", "min": min, "max": max, "whole": whole, "len": len,
+                    "default": null,
+                }),
+            },
         };
         if let (Value::Object(out), Value::Object(extra)) = (&mut out, extra) {
             out.extend(extra);
@@ -295,6 +319,19 @@ impl OptionSpec {
                 self.text(technique, text)?
             }
             Kind::Flag => OptionValue::Flag(value.as_bool().ok_or_else(|| wrong("true or false"))?),
+            Kind::List { item, .. } => {
+                let items = value.as_array().ok_or_else(|| wrong("an array"))?;
+                let texts = items
+                    .iter()
+                    .map(|v| match (item, v) {
+                        (Item::Layer, Value::String(s)) => Ok(s.clone()),
+                        (Item::Number { .. }, Value::Number(n)) => Ok(n.to_string()),
+                        (Item::Layer, _) => Err(wrong("an array of layer names")),
+                        (Item::Number { .. }, _) => Err(wrong("an array of numbers")),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                self.list(technique, texts)?
+            }
         };
         Ok(Some(checked))
     }
@@ -324,6 +361,58 @@ impl OptionSpec {
                 "false" => Ok(OptionValue::Flag(false)),
                 _ => Err(bad("true or false")),
             },
+            Kind::List { .. } => self.list(
+                technique,
+                text.split(',').map(|t| t.trim().to_string()).collect(),
+            ),
+        }
+    }
+
+    /// A `list` option's items, checked: their count, and numbers in range.
+    fn list(&self, technique: &str, items: Vec<String>) -> Result<OptionValue> {
+        let Kind::List { item, len } = self.kind else {
+            return Err(Error::internal(format!(
+                "{} is not a list option",
+                self.key
+            )));
+        };
+        let count = len.map_or("one or more".to_string(), |n| n.to_string());
+        if items.is_empty()
+            || items.iter().any(String::is_empty)
+            || len.is_some_and(|n| n != items.len())
+        {
+            return Err(Error::option(
+                self.flag,
+                format!(
+                    "{technique} expects {count} comma-separated items, got {:?}",
+                    items.join(",")
+                ),
+            ));
+        }
+        match item {
+            Item::Layer => Ok(OptionValue::Texts(items)),
+            Item::Number { min, max, whole } => items
+                .iter()
+                .map(|t| match t.parse::<f64>() {
+                    Ok(v)
+                        if v.is_finite()
+                            && v >= min
+                            && v <= max
+                            && (!whole || v.fract() == 0.0) =>
+                    {
+                        Ok(v as f32)
+                    }
+                    _ => Err(Error::out_of_range(
+                        format!("{technique} option {}", self.key),
+                        t,
+                        format!(
+                            "{} from {min} to {max}",
+                            if whole { "whole numbers" } else { "numbers" }
+                        ),
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(OptionValue::Floats),
         }
     }
 
@@ -436,10 +525,18 @@ impl Values {
         matches!(self.given.get(spec.key), Some(OptionValue::Flag(true)))
     }
 
-    /// A per-pixel `float` option given as a whole image.
+    /// A per-pixel `float` option given as a whole image, or a `list` option of numbers.
     pub fn floats(&self, spec: &OptionSpec) -> Option<&[f32]> {
         match self.given.get(spec.key) {
             Some(OptionValue::Floats(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A `list` option of layer names, if given.
+    pub fn texts(&self, spec: &OptionSpec) -> Option<&[String]> {
+        match self.given.get(spec.key) {
+            Some(OptionValue::Texts(v)) => Some(v),
             _ => None,
         }
     }

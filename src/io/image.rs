@@ -22,6 +22,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 
 pub use super::preprocess::{preprocess_mnist, BOX_THRESHOLD, MIN_CONTRAST};
 
@@ -43,10 +44,50 @@ pub struct GrayImage {
 
 /// Decodes a PNG, JPEG, PGM or PPM image, recognized by its magic bytes, to luminance.
 pub fn decode(bytes: &[u8]) -> Result<GrayImage> {
+    let picture = decode_as(bytes, Output::Gray)?;
+    Ok(GrayImage {
+        width: picture.width,
+        height: picture.height,
+        pixels: picture.pixels,
+    })
+}
+
+/// Decodes an image like [`decode`], to RGB planes `[3, H, W]` in `[0, 1]` (gray repeated in the three
+/// planes, alpha composited over white in each).
+pub fn decode_rgb(bytes: &[u8]) -> Result<Tensor> {
+    let picture = decode_as(bytes, Output::Rgb)?;
+    Tensor::from_vec(&[3, picture.height, picture.width], picture.pixels)
+}
+
+/// Reads and decodes an image file to RGB planes ([`decode_rgb`]).
+pub fn read_rgb(path: impl AsRef<Path>) -> Result<Tensor> {
+    decode_rgb(&super::files::read_capped(
+        path.as_ref(),
+        super::files::MAX_IMAGE_BYTES,
+    )?)
+}
+
+/// What a decoder makes of the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Luminance, one plane.
+    Gray,
+    /// Three planes R, G, B.
+    Rgb,
+}
+
+/// Decoded planes: `planes × height × width` values, plane after plane.
+struct Picture {
+    width: usize,
+    height: usize,
+    pixels: Vec<f32>,
+}
+
+fn decode_as(bytes: &[u8], output: Output) -> Result<Picture> {
     match bytes {
-        _ if bytes.starts_with(&PNG_SIGNATURE) => decode_png(bytes),
-        _ if bytes.starts_with(&JPEG_SIGNATURE) => decode_jpeg(bytes),
-        [b'P', kind @ (b'2' | b'3' | b'5' | b'6'), ..] => decode_pnm(*kind, bytes),
+        _ if bytes.starts_with(&PNG_SIGNATURE) => decode_png(bytes, output),
+        _ if bytes.starts_with(&JPEG_SIGNATURE) => decode_jpeg(bytes, output),
+        [b'P', kind @ (b'2' | b'3' | b'5' | b'6'), ..] => decode_pnm(*kind, bytes, output),
         _ => Err(Error::image(
             "unrecognized format: expected a PNG, JPEG, PGM (P2/P5) or PPM (P3/P6) file",
         )),
@@ -72,7 +113,18 @@ pub fn from_rgba(rgba: &[u8], width: usize, height: usize) -> Result<GrayImage> 
             rgba.len()
         )));
     }
-    from_samples(width, height, 4, rgba.iter().map(|&b| unit8(b)))
+    let picture = from_samples(
+        width,
+        height,
+        4,
+        rgba.iter().map(|&b| unit8(b)),
+        Output::Gray,
+    )?;
+    Ok(GrayImage {
+        width,
+        height,
+        pixels: picture.pixels,
+    })
 }
 
 /// Checks declared dimensions (both sides at least 1, at most [`MAX_PIXELS`] pixels) and returns the pixel
@@ -113,6 +165,19 @@ fn over_white(value: f32, alpha: f32) -> f32 {
     alpha * value + (1.0 - alpha)
 }
 
+/// The colour of one pixel given as 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) samples in `[0, 1]`,
+/// alpha composited over white.
+fn pixel_rgb(samples: &[f32]) -> [f32; 3] {
+    match *samples {
+        [gray] => [gray; 3],
+        [gray, alpha] => [over_white(gray, alpha); 3],
+        [r, g, b] => [r, g, b],
+        [r, g, b, alpha] => [r, g, b].map(|v| over_white(v, alpha)),
+        // Callers pass 1 to 4 samples (see `from_samples`).
+        _ => [1.0; 3],
+    }
+}
+
 /// Luminance of one pixel given as 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) samples in `[0, 1]`.
 fn pixel_luminance(samples: &[f32]) -> f32 {
     match *samples {
@@ -125,14 +190,16 @@ fn pixel_luminance(samples: &[f32]) -> f32 {
     }
 }
 
-/// A grayscale image from interleaved samples in `[0, 1]`, `channels` (1 to 4) per pixel as in
-/// [`pixel_luminance`]. Dimensions must have been checked; errors when the samples run out.
+/// Luminance or RGB planes from interleaved samples in `[0, 1]`, `channels` (1 to 4) per pixel as in
+/// [`pixel_luminance`] and [`pixel_rgb`]. Dimensions must have been checked; errors when the samples run
+/// out.
 fn from_samples(
     width: usize,
     height: usize,
     channels: usize,
     mut samples: impl Iterator<Item = f32>,
-) -> Result<GrayImage> {
+    output: Output,
+) -> Result<Picture> {
     let mut pixel = [0.0f32; 4];
     let Some(pixel) = pixel.get_mut(..channels) else {
         return Err(Error::image(format!(
@@ -140,8 +207,9 @@ fn from_samples(
         )));
     };
     let count = width * height;
-    let mut pixels = Vec::with_capacity(count);
-    for _ in 0..count {
+    let planes = if output == Output::Rgb { 3 } else { 1 };
+    let mut pixels = vec![0.0f32; planes * count];
+    for at in 0..count {
         for slot in pixel.iter_mut() {
             *slot = samples.next().ok_or_else(|| {
                 Error::image(format!(
@@ -149,9 +217,16 @@ fn from_samples(
                 ))
             })?;
         }
-        pixels.push(pixel_luminance(pixel).clamp(0.0, 1.0));
+        match output {
+            Output::Gray => pixels[at] = pixel_luminance(pixel).clamp(0.0, 1.0),
+            Output::Rgb => {
+                for (k, v) in pixel_rgb(pixel).into_iter().enumerate() {
+                    pixels[k * count + at] = v.clamp(0.0, 1.0);
+                }
+            }
+        }
     }
-    Ok(GrayImage {
+    Ok(Picture {
         width,
         height,
         pixels,
@@ -177,7 +252,7 @@ fn check_png_palette(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn decode_png(bytes: &[u8]) -> Result<GrayImage> {
+fn decode_png(bytes: &[u8], output: Output) -> Result<Picture> {
     check_png_palette(bytes)?;
     let png_error = |e: png::DecodingError| Error::image(format!("invalid PNG: {e}"));
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
@@ -211,12 +286,19 @@ fn decode_png(bytes: &[u8]) -> Result<GrayImage> {
             channels,
             data.chunks_exact(2)
                 .map(|p| f32::from(u16::from_be_bytes(byte_pair(p))) / 65535.0),
+            output,
         ),
-        _ => from_samples(width, height, channels, data.iter().map(|&b| unit8(b))),
+        _ => from_samples(
+            width,
+            height,
+            channels,
+            data.iter().map(|&b| unit8(b)),
+            output,
+        ),
     }
 }
 
-fn decode_jpeg(bytes: &[u8]) -> Result<GrayImage> {
+fn decode_jpeg(bytes: &[u8], output: Output) -> Result<Picture> {
     let jpeg_error = |e: jpeg_decoder::Error| Error::image(format!("invalid JPEG: {e}"));
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(jpeg_error)?;
@@ -235,18 +317,25 @@ fn decode_jpeg(bytes: &[u8]) -> Result<GrayImage> {
     let data = decoder.decode().map_err(jpeg_error)?;
     use jpeg_decoder::PixelFormat;
     match info.pixel_format {
-        PixelFormat::L8 => from_samples(width, height, 1, data.iter().map(|&b| unit8(b))),
+        PixelFormat::L8 => from_samples(width, height, 1, data.iter().map(|&b| unit8(b)), output),
         PixelFormat::L16 => from_samples(
             width,
             height,
             1,
             data.chunks_exact(2)
                 .map(|p| f32::from(u16::from_ne_bytes(byte_pair(p))) / 65535.0),
+            output,
         ),
-        PixelFormat::RGB24 => from_samples(width, height, 3, data.iter().map(|&b| unit8(b))),
-        PixelFormat::CMYK32 => {
-            from_samples(width, height, 3, data.chunks_exact(4).flat_map(cmyk_to_rgb))
+        PixelFormat::RGB24 => {
+            from_samples(width, height, 3, data.iter().map(|&b| unit8(b)), output)
         }
+        PixelFormat::CMYK32 => from_samples(
+            width,
+            height,
+            3,
+            data.chunks_exact(4).flat_map(cmyk_to_rgb),
+            output,
+        ),
     }
 }
 
@@ -311,7 +400,7 @@ impl PnmTokens<'_> {
     }
 }
 
-fn decode_pnm(kind: u8, bytes: &[u8]) -> Result<GrayImage> {
+fn decode_pnm(kind: u8, bytes: &[u8], output: Output) -> Result<Picture> {
     let mut tokens = PnmTokens { bytes, position: 2 };
     let width = tokens.number("width")? as usize;
     let height = tokens.number("height")? as usize;
@@ -369,6 +458,7 @@ fn decode_pnm(kind: u8, bytes: &[u8]) -> Result<GrayImage> {
             height,
             channels,
             values.into_iter().map(|v| v as f32 / scale),
+            output,
         )
     } else {
         // Every ASCII sample takes at least one byte: a bound on the allocation below.
@@ -383,7 +473,7 @@ fn decode_pnm(kind: u8, bytes: &[u8]) -> Result<GrayImage> {
             }
             values.push(value as f32 / scale);
         }
-        from_samples(width, height, channels, values.into_iter())
+        from_samples(width, height, channels, values.into_iter(), output)
     }
 }
 

@@ -204,7 +204,8 @@ test('the page works at phone width', async () => {
   // Keyboard only: pick a test image, then project the strongest unit of the selected map.
   // locator.press focuses and presses in one step, so a thumbnail redrawn in between cannot swallow the key.
   await page.locator('.thumb').nth(5).press('Enter');
-  await page.locator('#panel-input').scrollIntoViewIfNeeded(); // off screen, the input panel does not redraw
+  // Panels off screen do not redraw: bring the input panel's caption back before reading it.
+  await page.locator('.preview-source').scrollIntoViewIfNeeded();
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #5'));
   await page.locator('#panel-deconv .source-map').press('Enter');
   await settle(page);

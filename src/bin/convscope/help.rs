@@ -3,7 +3,7 @@
 //! help cannot drift from what the options accept.
 
 use convscope::catalogue::inputs::COUNT;
-use convscope::catalogue::options::{Kind, OptionSpec};
+use convscope::catalogue::options::{Item, Kind, OptionSpec};
 use convscope::catalogue::{self, Technique};
 use convscope::{Error, Result};
 
@@ -18,7 +18,7 @@ struct CommandDoc {
 
 const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
 
-const COMMANDS: [CommandDoc; 15] = [
+const COMMANDS: [CommandDoc; 18] = [
     CommandDoc {
         name: "predict",
         synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
@@ -124,6 +124,29 @@ const COMMANDS: [CommandDoc; 15] = [
         inputs: &[],
     },
     CommandDoc {
+        name: "gram",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L --json",
+        about: "the Gram matrix G = F Fᵀ/(H·W) of a conv-prefix layer: {\"layer\", \"shape\": [C, C], \"data\"}",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "texture",
+        synopsis: "--style IMG [--net model|random] [--model M] [--size H,W] [--layers L1,L2 --layer-weights w1,w2] \
+                   [--steps N --seed S --lr X] (--out F.png | --json)",
+        about: "texture synthesis from seeded noise: RGB through the random network, luminance through the model; \
+                --json: {\"shape\", \"data\", \"style_loss\", \"content_loss\": null, \"history\"}",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "style",
+        synopsis: "--content IMG --style IMG [--net model|random] [--model M] [--content-layer L] \
+                   [--style-layers L1,L2 --layer-weights w1,w2] [--content-weight A --style-weight B] \
+                   [--start content|noise] [--steps N --seed S --lr X] (--out F.png | --json)",
+        about: "neural style transfer: the content image's features at one layer, the style image's Gram matrices \
+                at others; --json as for texture, with the content loss",
+        inputs: &[],
+    },
+    CommandDoc {
         name: "help",
         synopsis: "[COMMAND]",
         about: "this list, or one command's options",
@@ -223,6 +246,20 @@ fn describe(o: &OptionSpec) -> String {
         Kind::Class => "class number".to_string(),
         Kind::Text => "text".to_string(),
         Kind::Flag => "flag, no value".to_string(),
+        Kind::List { item, len } => {
+            let count = len.map_or("comma-separated".to_string(), |n| {
+                format!("{n} comma-separated")
+            });
+            match item {
+                Item::Layer => format!("{count} layer names"),
+                Item::Number {
+                    min,
+                    max,
+                    whole: true,
+                } => format!("{count} whole numbers {min} to {max}"),
+                Item::Number { min, max, .. } => format!("{count} numbers {min} to {max}"),
+            }
+        }
     };
     if o.required {
         format!("{kind}, required")

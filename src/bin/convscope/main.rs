@@ -9,6 +9,7 @@ mod help;
 mod input;
 mod monitor;
 mod predict;
+mod texture;
 mod train;
 mod visualize;
 
@@ -30,6 +31,9 @@ fn run(argv: &[String]) -> Result<()> {
         "visualize",
         "dream",
         "invert",
+        "gram",
+        "texture",
+        "style",
     ];
     let Some((command, rest)) = argv.split_first() else {
         return Err(Error::option(
@@ -63,6 +67,9 @@ fn run(argv: &[String]) -> Result<()> {
         "patches" => dataset::patches(rest),
         "neighbours" => dataset::neighbours(rest),
         "embed" => dataset::embed(rest),
+        "gram" => texture::gram(rest),
+        "texture" => texture::texture(rest),
+        "style" => texture::style(rest),
         other => Err(Error::unknown("command", other, &commands)),
     }
 }

@@ -8,13 +8,17 @@
 //! - [`loss`]: the relative style loss `Σ_l w_l ‖G_l − Ĝ_l‖²/‖Ĝ_l‖²` on the Gram matrices of
 //!   `crate::explain::gram`, the content loss `‖F − F̂‖²/‖F̂‖²`, both with their gradients;
 //! - [`synthesis`]: texture synthesis (Gatys et al. 2015) and style transfer (Gatys et al. 2016), step-wise
-//!   Adam on the pixels.
+//!   Adam on the pixels;
+//! - [`catalogue`]: their catalogue entries (`gram`, `texture`, `style-transfer`) and the reading of their
+//!   options.
 
+pub mod catalogue;
 pub mod features;
 pub mod loss;
 pub mod random_net;
 pub mod synthesis;
 
+pub use catalogue::{gram_of, net_from, options_from, Net, GRAM, GRAM_LAYER, STYLE, TEXTURE};
 pub use features::{FeatureNet, RANDOM_LAYER};
 pub use loss::{ContentTarget, StyleTarget};
 pub use random_net::RandomNet;

@@ -1,5 +1,5 @@
 // The page with the keyboard only (issue 14, scope 4): skip links to every panel are the first Tab stops,
-// so every panel is reached in under 30 presses; the gallery's 300 images are one Tab stop with arrow keys
+// so every panel is reached in under 30 presses; the gallery's 340 images are one Tab stop with arrow keys
 // (js/roving.js), Enter or Space picks one.
 //
 // Run: `cd tests/e2e && node --test keyboard.test.mjs` after scripts/build-wasm.sh.
@@ -43,7 +43,7 @@ test('every panel is reached in under 30 Tab presses', async (t) => {
   }
   t.diagnostic(`Tab/Enter presses to the first control of each panel: ${JSON.stringify(presses)}`);
   for (const [id, count] of Object.entries(presses)) assert.ok(count < 30, `${id}: ${count} presses`);
-  // Without the skip links, Tab alone walks the page: the gallery's 300 images take one stop of its few.
+  // Without the skip links, Tab alone walks the page: the gallery's 340 images take one stop of its few.
   await page.reload();
   await ready(page);
   const first = {};
@@ -89,7 +89,7 @@ test('the gallery is one Tab stop: arrow keys move, Enter and Space pick', async
   await page.keyboard.press('ArrowLeft'); // stays on the first image
   assert.match((await focused(page)).label, /^Test image 0,/);
   await page.keyboard.press('End');
-  assert.match((await focused(page)).label, /^Test image 299,/);
+  assert.match((await focused(page)).label, /^Test image 339,/);
   await page.keyboard.press('Home');
   await page.keyboard.press(' ');
   await page.waitForFunction(() => document.querySelector('#panel-gallery .thumb').getAttribute('aria-pressed') === 'true');

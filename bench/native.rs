@@ -99,7 +99,7 @@ fn texture(filter: &str, root: &Path) -> Result<(), Box<dyn std::error::Error>> 
     let style = convscope::io::image::read_rgb(root.join("www/data/textures/fur.png"))?;
     let random = RandomNet::default();
     let mut options = SynthesisOptions::new(1);
-    options.steps = convscope::explain::texture::synthesis::MAX_STEPS;
+    options.steps = convscope::explain::featureviz::render::MAX_STEPS;
     let mut synthesis = Synthesis::texture(Backbone::Random(&random), &style, options)?;
     time(name, filter, || {
         black_box(synthesis.step(1).ok());

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-wasm.sh
 node bench/wasm.mjs "$@"
+node bench/dataset-wasm.mjs "$@"
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 bench/pytorch.py "$@"
 fi

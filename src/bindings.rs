@@ -22,11 +22,13 @@ use wasm_bindgen::prelude::*;
 mod args;
 mod attribution;
 mod catalogue;
+mod dataset;
 mod featureviz;
 mod job;
 mod monitor;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
+pub use dataset::{class_colors, Dataset, DatasetTask, MAX_PAGE_IMAGES};
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
 #[cfg(feature = "console_error_panic_hook")]

@@ -773,6 +773,180 @@ fn hostile_manifests_are_errors_in_32_bit_wasm() {
     );
 }
 
+/// Steps a dataset task to its end; returns the last step's `result` and how many steps had a preview.
+fn run_task(task: &mut convscope::bindings::DatasetTask, budget: f64) -> (JsValue, usize) {
+    let mut previews = 0;
+    loop {
+        let step = task.step(budget).unwrap();
+        if !get(&step, "preview").is_undefined() {
+            previews += 1;
+        }
+        if get(&step, "done").as_bool().unwrap() {
+            return (get(&step, "result"), previews);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn dataset_views_equal_the_core() {
+    use convscope::analysis::features::layer_features;
+    use convscope::bindings::Dataset;
+    use convscope::explain::dataset::embedding::{EmbeddingRun, Method};
+    use convscope::explain::dataset::neighbours::{nearest, Metric};
+    use convscope::explain::dataset::patches::PatchSearch;
+    let model = model();
+    let mut dataset =
+        Dataset::from_idx(&model, js_u8(GALLERY_IMAGES), js_u8(GALLERY_LABELS)).unwrap();
+    assert_eq!(dataset.count(), 300.0);
+    let layers: Vec<String> = ["pixels", "pool2", "fc2", "fc3"].map(String::from).to_vec();
+    let mut calls = 0;
+    while get(
+        &dataset.extract(&model, layers.clone(), 64.0).unwrap(),
+        "done",
+    )
+    .as_f64()
+        != Some(300.0)
+    {
+        calls += 1;
+    }
+    assert_eq!(calls, 4);
+    assert!(dataset.has_features("fc2") && !dataset.has_features("fc1"));
+    let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
+    let images = idx::parse_images(GALLERY_IMAGES).unwrap();
+    let fc2 = layer_features(&net, &images, "fc2", 300).unwrap();
+
+    // Neighbours of gallery image 3 by fc2 features, and by pixels.
+    let options =
+        js_sys::JSON::parse(r#"{"layer": "fc2", "metric": "euclidean", "top": 5}"#).unwrap();
+    let got = dataset
+        .neighbours(&model, js_f32(&gallery_image(3)), options)
+        .unwrap();
+    let trace = net.forward(&images.image(3).unwrap()).unwrap();
+    let query = trace
+        .output(net.layer_index("fc2").unwrap())
+        .unwrap()
+        .data()
+        .to_vec();
+    let want = nearest(fc2.view(), &query, Metric::Euclidean, 5).unwrap();
+    let list = Array::from(&get(&got, "neighbours"));
+    assert_eq!(list.length(), 5);
+    for (n, w) in list.iter().zip(&want) {
+        assert_eq!(get(&n, "index").as_f64(), Some(w.index as f64));
+        assert_eq!(get(&n, "distance").as_f64(), Some(w.distance));
+    }
+    assert_eq!(
+        get(&Array::from(&get(&got, "pixels")).get(0), "index").as_f64(),
+        Some(3.0)
+    );
+
+    // A t-SNE map in steps, with previews, equals the core's run; PCA places a point exactly.
+    let options =
+        js_sys::JSON::parse(r#"{"layer": "fc2", "perplexity": 10, "iterations": 260}"#).unwrap();
+    let mut task = dataset.start_map(&model, "tsne", options).unwrap();
+    let (map, previews) = run_task(&mut task, 50.0);
+    assert_eq!(previews, 5);
+    let values = Method::Tsne
+        .technique()
+        .values_from_json(&serde_json::json!({"layer": "fc2", "perplexity": 10, "iterations": 260}))
+        .unwrap();
+    let mut run = EmbeddingRun::new(Method::Tsne, fc2.view(), &values).unwrap();
+    run.step(260);
+    assert_eq!(
+        floats(get(&map, "points")),
+        run.points().iter().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(get(&map, "klDivergence").as_f64(), run.kl_divergence());
+    let mut pca = dataset
+        .start_map(
+            &model,
+            "pca",
+            js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),
+        )
+        .unwrap();
+    let (map, _) = run_task(&mut pca, 1.0);
+    let points = floats(get(&map, "points"));
+    assert_eq!(
+        &floats(pca.place(js_f32(&gallery_image(7))).unwrap().into())[..],
+        &points[14..16]
+    );
+    assert_eq!(numbers(get(&map, "explainedVarianceRatio")).len(), 20);
+
+    // Patches of conv2 (pool2's channels), top 3, equal the core's search; crops are 16 × 16.
+    let mut patches = dataset
+        .start_patches(
+            &model,
+            js_sys::JSON::parse(r#"{"layer": "conv2", "top": 3}"#).unwrap(),
+        )
+        .unwrap();
+    let (result, _) = run_task(&mut patches, 100.0);
+    let mut search = PatchSearch::new(&net, "conv2", 3, 300).unwrap();
+    search.step(&net, &images, 300).unwrap();
+    let units = Array::from(&get(&result, "units"));
+    assert_eq!(units.length(), 16);
+    for (unit, want) in units.iter().zip(search.result()) {
+        let got: Vec<f64> = Array::from(&unit)
+            .iter()
+            .map(|p| get(&p, "index").as_f64().unwrap())
+            .collect();
+        assert_eq!(got, want.iter().map(|p| p.index as f64).collect::<Vec<_>>());
+    }
+    let crops = patches.crops(&dataset, 2.0).unwrap();
+    assert_eq!(get(&crops, "size").as_f64(), Some(16.0));
+    assert_eq!(floats(get(&crops, "crops")).len(), 3 * 256);
+    assert!(patches.place(js_f32(&gallery_image(0))).is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_dataset_over_the_page_cap_or_of_another_shape_is_refused() {
+    use convscope::bindings::{Dataset, MAX_PAGE_IMAGES};
+    let model = model();
+    let big = idx::IdxImages {
+        count: MAX_PAGE_IMAGES + 1,
+        height: 28,
+        width: 28,
+        pixels: vec![0; (MAX_PAGE_IMAGES + 1) * 784],
+    };
+    let e = error_message(
+        Dataset::from_idx(
+            &model,
+            js_u8(&idx::encode_images(&big).unwrap()),
+            JsValue::NULL,
+        )
+        .err()
+        .unwrap(),
+    );
+    assert!(e.contains("10001") && e.contains("2 to 10000"), "{e}");
+    let small = idx::IdxImages {
+        count: 3,
+        height: 20,
+        width: 28,
+        pixels: vec![0; 3 * 560],
+    };
+    let e = error_message(
+        Dataset::from_idx(
+            &model,
+            js_u8(&idx::encode_images(&small).unwrap()),
+            JsValue::NULL,
+        )
+        .err()
+        .unwrap(),
+    );
+    assert!(e.contains("[1, 20, 28]"), "{e}");
+    let dataset = Dataset::from_idx(&model, js_u8(GALLERY_IMAGES), JsValue::NULL).unwrap();
+    let e = error_message(
+        dataset
+            .start_map(
+                &model,
+                "pca",
+                js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),
+            )
+            .err()
+            .unwrap(),
+    );
+    assert!(e.contains("dataset.extract first"), "{e}");
+    assert!(dataset.labels().is_none());
+}
+
 const MNIST_MANIFEST: &str = include_str!("../www/models/lenet5-mnist.json");
 const MNIST_WEIGHTS: &[u8] = include_bytes!("../www/models/lenet5-mnist.safetensors");
 /// The native class image of class 3 (`tests/data/README.md` has its command).

@@ -208,8 +208,9 @@ test('the page works at phone width', async () => {
   await page.locator('.preview-source').scrollIntoViewIfNeeded();
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent.startsWith('Test image #5'));
   await page.locator('#panel-deconv .source-map').press('Enter');
-  await settle(page);
-  assert.equal(await page.inputValue('#panel-deconv .unit'), 'max');
+  // The panel redraws once it is on screen (an IntersectionObserver callback, not bound to two frames): wait
+  // for its select to show the toggled unit; a wrong toggle still fails here, by timeout.
+  await page.waitForFunction(() => document.querySelector('#panel-deconv .unit')?.value === 'max', null, { timeout: 10000 });
   assert.deepEqual(problems.errors, [], 'console errors');
   assert.deepEqual(problems.foreign, [], 'requests to other origins');
   await page.close();

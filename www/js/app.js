@@ -229,6 +229,7 @@ export class App extends EventTarget {
   /** Frees the wasm model and stops the worker. */
   dispose() {
     this.remote?.terminate();
+    this.datasets?.dispose();
     this.engine.free();
   }
 }

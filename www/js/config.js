@@ -1,4 +1,5 @@
-// The models the page offers and the sample sets shipped with them. URLs are resolved against this module,
+// The models the page offers and the sample sets shipped with them (a 300-image gallery, and the whole t10k
+// test set for the dataset views, the exact gzipped IDX files of tests/data, fetched when a dataset view opens). URLs are resolved against this module,
 // so the site works from any sub-path and the embeddable widget finds them from any host page.
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href;
@@ -10,6 +11,8 @@ export const MODELS = {
     manifest: here('models/lenet5-mnist.json'),
     gallery: here('data/mnist-gallery'),
     galleryName: 'MNIST test digits',
+    dataset: here('data/mnist-t10k'),
+    datasetName: 'the 10,000 MNIST test digits (t10k)',
   },
   fashion: {
     title: 'Fashion-MNIST',
@@ -17,6 +20,8 @@ export const MODELS = {
     manifest: here('models/lenet5-fashion.json'),
     gallery: here('data/fashion-gallery'),
     galleryName: 'Fashion-MNIST test items',
+    dataset: here('data/fashion-t10k'),
+    datasetName: 'the 10,000 Fashion-MNIST test items (t10k)',
   },
 };
 

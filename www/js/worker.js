@@ -4,12 +4,14 @@
 // reports progress (and the job's live preview, when it has one) and reads its messages, so a newer request
 // stops the job at once (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
 // `{ id, type: 'run', image, technique, options }` (`image` null for the techniques that start from noise),
-// `{ id, type: 'cancel' }`. Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most every
-// 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
+// `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
+// them through the same job loop). Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
+// every 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
 // `{ id, type: 'error', message, trap }` (`trap`: this worker's instance is dead; js/remote.js replaces it).
 
 import init, { Model, catalogue } from '../pkg/convscope.js';
 import { isTrap } from './trap.js';
+import { datasetHandlers } from './dataset-tasks.js';
 
 /** Time one batch of steps should take before the worker looks at its messages again. */
 const SLICE_MS = 25;
@@ -40,9 +42,16 @@ function progressOf(id) {
   };
 }
 
-/** Runs a long technique step by step; null when cancelled. Batches grow or shrink to about SLICE_MS. */
-async function stepwise(id, image, technique, options) {
-  const job = model.start(technique, image, options);
+/** Runs a long technique step by step; null when cancelled. */
+function stepwise(id, image, technique, options) {
+  return runJob(id, model.start(technique, image, options));
+}
+
+/**
+ * Steps `job` (anything with `step(budget)` → `{ done, progress, preview?, result? }`) to its end, posting
+ * progress; null when cancelled. Batches grow or shrink to about SLICE_MS. Frees the job unless `keep`.
+ */
+async function runJob(id, job, keep = false) {
   const report = progressOf(id);
   let steps = 1;
   try {
@@ -57,7 +66,7 @@ async function stepwise(id, image, technique, options) {
       if (cancelled.has(id)) return null;
     }
   } finally {
-    if (model) job.free(); // not after a trap: the instance is dead
+    if (model && !keep) job.free(); // not after a trap: the instance is dead
   }
 }
 
@@ -75,6 +84,7 @@ const handlers = {
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },
+  ...datasetHandlers(() => model, runJob),
 };
 
 self.onmessage = async ({ data: message }) => {

@@ -8,6 +8,7 @@
 //! ranking breaks ties by the lower index.
 
 pub mod embedding;
+pub mod job;
 pub mod neighbours;
 pub mod patches;
 

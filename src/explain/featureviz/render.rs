@@ -64,20 +64,7 @@ pub struct RenderOptions {
 
 impl RenderOptions {
     fn check(&self, input: [usize; 3]) -> Result<()> {
-        if self.steps > MAX_STEPS {
-            return Err(Error::out_of_range(
-                "steps",
-                self.steps,
-                format!("0 to {MAX_STEPS}"),
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
-            return Err(Error::out_of_range(
-                "learning rate",
-                self.lr,
-                "above 0, at most 10",
-            ));
-        }
+        check_schedule(self.steps, self.lr)?;
         if !(1..=MAX_BATCH).contains(&self.batch) {
             return Err(Error::out_of_range(
                 "batch",
@@ -173,6 +160,26 @@ impl Picture {
             })
             .collect()
     }
+}
+
+/// The checks every optimization on [`Adam`] shares: at most [`MAX_STEPS`] steps, a finite learning rate in
+/// (0, 10].
+pub(crate) fn check_schedule(steps: usize, lr: f32) -> Result<()> {
+    if steps > MAX_STEPS {
+        return Err(Error::out_of_range(
+            "steps",
+            steps,
+            format!("0 to {MAX_STEPS}"),
+        ));
+    }
+    if !(lr.is_finite() && lr > 0.0 && lr <= 10.0) {
+        return Err(Error::out_of_range(
+            "learning rate",
+            lr,
+            "above 0, at most 10",
+        ));
+    }
+    Ok(())
 }
 
 /// Adam on one flat vector per image, climbing (texture synthesis climbs the negative loss with it).

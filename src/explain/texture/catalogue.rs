@@ -1,10 +1,11 @@
 //! The catalogue entries of the Gram matrix view, texture synthesis and style transfer, and the reading of
 //! their checked options into [`SynthesisOptions`] (the CLI and the bindings share it).
 
-use super::synthesis::{StartFrom, SynthesisOptions, MAX_SIDE, MAX_STEPS};
+use super::synthesis::{StartFrom, SynthesisOptions, MAX_SIDE};
 use crate::catalogue::options::{Choice, Item, Kind, OptionSpec, Values};
 use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
+use crate::explain::featureviz::render::MAX_STEPS;
 use crate::explain::gram::gram;
 use crate::model::network::Network;
 use crate::tensor::Tensor;

@@ -21,14 +21,12 @@ use super::loss::{ContentTarget, StyleTarget};
 use super::random_net::RandomNet;
 use crate::error::{Error, Result};
 use crate::explain::featureviz::regularize::clip;
-use crate::explain::featureviz::render::Adam;
+use crate::explain::featureviz::render::{check_schedule, Adam};
 use crate::layers::Layer;
 use crate::model::network::Network;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
-/// Most steps of one synthesis.
-pub const MAX_STEPS: usize = 100_000;
 /// The largest side of a synthesized image, in pixels.
 pub const MAX_SIDE: usize = 1024;
 
@@ -149,20 +147,7 @@ impl SynthesisOptions {
     }
 
     fn check(&self) -> Result<()> {
-        if self.steps > MAX_STEPS {
-            return Err(Error::out_of_range(
-                "steps",
-                self.steps,
-                format!("0 to {MAX_STEPS}"),
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
-            return Err(Error::out_of_range(
-                "learning rate",
-                self.lr,
-                "above 0, at most 10",
-            ));
-        }
+        check_schedule(self.steps, self.lr)?;
         for (name, w) in [
             ("content weight", self.content_weight),
             ("style weight", self.style_weight),

@@ -16,8 +16,11 @@ import * as attribution from './attribution.js';
 import * as monitor from './monitor.js';
 import * as layers from './layers.js';
 import * as filters from './filters.js';
+import * as maps from './maps.js';
+import * as neighbours from './neighbours.js';
+import * as patches from './patches.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters];
+export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters, maps, neighbours, patches];
 
 /** A panel module by its id. */
 export function panelById(id) {

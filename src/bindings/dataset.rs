@@ -1,0 +1,444 @@
+//! The dataset views in JS ([`crate::explain::dataset`]): a `Dataset` (IDX bytes checked against a model,
+//! at most [`MAX_PAGE_IMAGES`] images), its features read step by step (`dataset.extract`), nearest
+//! neighbours, and the long views as `DatasetJob`s stepped like any job (`job.step(budget)` →
+//! `{ done, progress, passes, total, kind, preview?, result? }`; a map's preview is its current points, so
+//! t-SNE animates). The features stay inside the `Dataset`, so every map and neighbour list reuses them while
+//! the model is the same (a `Dataset` belongs to the model it was made for).
+
+use super::{args, JsObject, Model};
+use crate::analysis::features::{source, FeaturePass, PIXELS};
+use crate::catalogue;
+use crate::error::Error;
+use crate::explain::dataset::embedding::Method;
+use crate::explain::dataset::job::{DatasetJob, DatasetOutput, DatasetStep, MapState};
+use crate::explain::dataset::neighbours::{self, nearest, Metric, Neighbour};
+use crate::explain::dataset::patches::{self, Patch};
+use crate::explain::dataset::{image_count, DataSet, COUNT, FEATURES};
+use crate::io::idx::{self, IdxImages, MAX_DECOMPRESSED_BYTES};
+use crate::model::network::Network;
+use js_sys::{Array, Float32Array, Uint8Array};
+use ndarray::Array2;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+/// The most images a page's data set may hold (the t10k sets have 10,000; a user's own set is refused above
+/// this, with a message that says so).
+pub const MAX_PAGE_IMAGES: usize = 10_000;
+
+#[wasm_bindgen(typescript_custom_section)]
+const DATASET_TYPES: &'static str = r#"
+export type Neighbour = { index: number; distance: number };
+export type Neighbours = { layer: string; metric: "cosine" | "euclidean"; neighbours: Neighbour[]; pixels: Neighbour[] };
+export type Patch = { index: number; value: number; position?: [number, number]; box: [number, number, number, number] };
+/** A map: `points` = N × 2 row-major, in data-set order. */
+export type EmbeddingMap = { method: "pca" | "tsne" | "umap"; points: Float32Array; klDivergence?: number;
+  explainedVariance?: number[]; explainedVarianceRatio?: number[] };
+export type DatasetOutput = EmbeddingMap | { units: Patch[][]; cropSize: number; layer: string };
+export type DatasetJobStep = { done: boolean; progress: number; passes: number; total: number;
+  kind: "gallery" | "scatter"; preview?: DatasetOutput; result?: DatasetOutput };
+"#;
+
+/// A data set for one model, with the features read so far.
+#[wasm_bindgen]
+pub struct Dataset {
+    data: Arc<IdxImages>,
+    labels: Option<Vec<u8>>,
+    features: BTreeMap<String, Arc<Array2<f32>>>,
+    pass: Option<(Vec<String>, FeaturePass)>,
+}
+
+#[wasm_bindgen]
+impl Dataset {
+    /// An IDX image file (gzip or plain) and optionally its labels, for `model` (images of its input size).
+    #[wasm_bindgen(js_name = fromIdx)]
+    pub fn from_idx(
+        model: &Model,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array | null")] labels: JsValue,
+    ) -> Result<Dataset, JsError> {
+        let images =
+            idx::parse_images(&args::bytes("IDX images", &images, MAX_DECOMPRESSED_BYTES)?)?;
+        if images.count > MAX_PAGE_IMAGES {
+            return Err(Error::out_of_range(
+                "the number of images of a data set in the page",
+                images.count,
+                format!(
+                    "2 to {MAX_PAGE_IMAGES} (use the first {MAX_PAGE_IMAGES}, or the CLI for more)"
+                ),
+            )
+            .into());
+        }
+        let labels = if labels.is_null() || labels.is_undefined() {
+            None
+        } else {
+            Some(idx::parse_labels(&args::bytes(
+                "IDX labels",
+                &labels,
+                MAX_DECOMPRESSED_BYTES,
+            )?)?)
+        };
+        let set = DataSet::new(&model.net, images, labels)?;
+        Ok(Dataset {
+            data: Arc::new(set.images),
+            labels: set.labels,
+            features: BTreeMap::new(),
+            pass: None,
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn count(&self) -> f64 {
+        self.data.count as f64
+    }
+
+    /// The labels, if the set has them.
+    pub fn labels(&self) -> Option<Uint8Array> {
+        self.labels.as_deref().map(Uint8Array::from)
+    }
+
+    /// Image `index` as a model input (`pixel / 255`).
+    pub fn image(&self, index: f64) -> Result<Float32Array, JsError> {
+        let index = args::index(
+            "image index",
+            index,
+            self.data.count.saturating_sub(1) as u64,
+        )?;
+        Ok(Float32Array::from(self.data.image(index)?.data()))
+    }
+
+    /// Reads the features of `layers` (names or `"pixels"`) over every image, about `budget` images per
+    /// call: `{ done, total }`; once done they are kept (for `neighbours`, `startMap`). Calling it with other
+    /// layers before the pass is done restarts it.
+    pub fn extract(
+        &mut self,
+        model: &Model,
+        layers: Vec<String>,
+        budget: f64,
+    ) -> Result<JsValue, JsError> {
+        let budget = args::index("budget", budget, u64::from(u32::MAX))?.max(1);
+        let missing: Vec<String> = layers
+            .into_iter()
+            .filter(|l| !self.features.contains_key(l))
+            .collect();
+        let (done, total) = if missing.is_empty() {
+            (self.data.count, self.data.count)
+        } else {
+            if !self
+                .pass
+                .as_ref()
+                .is_some_and(|(names, _)| *names == missing)
+            {
+                let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+                let pass = FeaturePass::new(&model.net, &self.data, &names, self.data.count)?;
+                self.pass = Some((missing, pass));
+            }
+            self.advance(&model.net, budget)?
+        };
+        Ok(JsObject::new()
+            .set("done", done as f64)?
+            .set("total", total as f64)?
+            .into())
+    }
+
+    /// Whether the features of `layer` have been read.
+    #[wasm_bindgen(js_name = hasFeatures)]
+    pub fn has_features(&self, layer: &str) -> bool {
+        self.features.contains_key(layer)
+    }
+
+    /// The predicted class of every image (from the extracted features of the model's logits layer).
+    pub fn predictions(&self, model: &Model) -> Result<Uint8Array, JsError> {
+        let logits = self.matrix(&model.net.layers()[model.net.logits_index()].name)?;
+        let classes: Vec<u8> = logits
+            .rows()
+            .into_iter()
+            .map(|r| crate::model::network::argmax(&r.to_vec()).min(255) as u8)
+            .collect();
+        Ok(Uint8Array::from(&classes[..]))
+    }
+
+    /// The images nearest to `image` (options of `neighbours`: `layer`, `metric`, `top`, `count`), and the
+    /// nearest in pixel space: `{ layer, metric, neighbours, pixels }`. The features of `layer` and of the
+    /// pixels must have been extracted.
+    #[wasm_bindgen(unchecked_return_type = "Neighbours")]
+    pub fn neighbours(
+        &self,
+        model: &Model,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "NeighboursOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let t = &neighbours::TECHNIQUE;
+        let values = t.values_from_json(&args::options(&options)?)?;
+        let layer = required_layer(&values)?;
+        let metric: Metric = values.text_or_default(&neighbours::METRIC).parse()?;
+        let top = values.usize_or_default(&neighbours::TOP);
+        let count = image_count(values.int(&COUNT), self.data.count)?;
+        let image = model.image(&image)?;
+        let trace = model.net.forward(&image)?;
+        let list = |space: &str| -> Result<Array, JsError> {
+            let data = self.matrix(space)?;
+            let query = match source(&model.net, space)?.0 {
+                Some(index) => trace.output(index)?.data(),
+                None => image.data(),
+            };
+            let rows = data.slice(ndarray::s![..count, ..]);
+            neighbour_array(&nearest(rows, query, metric, top.min(count))?)
+        };
+        Ok(JsObject::new()
+            .set("layer", layer)?
+            .set("metric", metric.name())?
+            .set("neighbours", list(layer)?)?
+            .set("pixels", list(PIXELS)?)?
+            .into())
+    }
+
+    /// Starts a map (`technique` = `pca`, `tsne` or `umap`, with its options) of the extracted features of
+    /// the options' `layer`.
+    #[wasm_bindgen(js_name = startMap)]
+    pub fn start_map(
+        &self,
+        model: &Model,
+        technique: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "PcaOptions | TsneOptions | UmapOptions")]
+        options: JsValue,
+    ) -> Result<DatasetTask, JsError> {
+        let method: Method = technique.parse()?;
+        let values = method
+            .technique()
+            .values_from_json(&args::options(&options)?)?;
+        let layer = required_layer(&values)?.to_string();
+        let count = image_count(values.int(&COUNT), self.data.count)?;
+        let features = self.matrix(&layer)?;
+        let job = DatasetJob::map(method, features.slice(ndarray::s![..count, ..]), &values)?;
+        Ok(DatasetTask::new(&model.net, job, layer))
+    }
+
+    /// Starts a search for the maximally activating patches (options of `patches`: `layer`, `top`, `count`).
+    #[wasm_bindgen(js_name = startPatches)]
+    pub fn start_patches(
+        &self,
+        model: &Model,
+        #[wasm_bindgen(unchecked_optional_param_type = "PatchesOptions")] options: JsValue,
+    ) -> Result<DatasetTask, JsError> {
+        let t = &patches::TECHNIQUE;
+        let values = t.values_from_json(&args::options(&options)?)?;
+        let layer = values
+            .text(&patches::LAYER)
+            .ok_or_else(|| Error::option("layer", "patches needs a layer"))?
+            .to_string();
+        let count = image_count(values.int(&COUNT), self.data.count)?;
+        let top = values.usize_or_default(&patches::TOP);
+        let job = DatasetJob::patches(&model.net, self.data.clone(), &layer, top, count)?;
+        Ok(DatasetTask::new(&model.net, job, layer))
+    }
+}
+
+impl Dataset {
+    fn advance(&mut self, net: &Network, budget: usize) -> Result<(usize, usize), JsError> {
+        let Some((names, mut pass)) = self.pass.take() else {
+            return Err(Error::internal("no feature pass under way").into());
+        };
+        let (done, total) = pass.step(net, &self.data, budget)?;
+        if done < total {
+            self.pass = Some((names, pass));
+        } else {
+            for (name, matrix) in names.into_iter().zip(pass.finish()?) {
+                self.features.insert(name, Arc::new(matrix));
+            }
+        }
+        Ok((done, total))
+    }
+
+    fn matrix(&self, layer: &str) -> Result<Arc<Array2<f32>>, JsError> {
+        self.features.get(layer).cloned().ok_or_else(|| {
+            Error::option(
+                "layer",
+                format!("the features of {layer:?} have not been read: call dataset.extract first"),
+            )
+            .into()
+        })
+    }
+}
+
+fn required_layer(values: &catalogue::options::Values) -> Result<&str, JsError> {
+    values.text(&FEATURES).ok_or_else(|| {
+        Error::option(
+            "layer",
+            "give the layer whose features to use (or \"pixels\")",
+        )
+        .into()
+    })
+}
+
+fn neighbour_array(list: &[Neighbour]) -> Result<Array, JsError> {
+    list.iter()
+        .map(|n| {
+            Ok(JsValue::from(
+                JsObject::new()
+                    .set("index", n.index as f64)?
+                    .set("distance", n.distance)?,
+            ))
+        })
+        .collect()
+}
+
+/// A patch search or a map under way (`dataset.startPatches`, `dataset.startMap`); it keeps its own copy of
+/// the network. Free it with `task.free()`.
+#[wasm_bindgen]
+pub struct DatasetTask {
+    net: Network,
+    job: DatasetJob,
+    layer: String,
+}
+
+impl DatasetTask {
+    fn new(net: &Network, job: DatasetJob, layer: String) -> DatasetTask {
+        DatasetTask {
+            net: net.clone(),
+            job,
+            layer,
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl DatasetTask {
+    /// About `budget` units of work (images ranked, or map iterations).
+    #[wasm_bindgen(unchecked_return_type = "DatasetJobStep")]
+    pub fn step(&mut self, budget: f64) -> Result<JsValue, JsError> {
+        let budget = args::index("budget", budget, u64::from(u32::MAX))?;
+        let step: DatasetStep = self.job.step(&self.net, budget)?;
+        let kind = match self.job {
+            DatasetJob::Map(_) => "scatter",
+            DatasetJob::Patches { .. } => "gallery",
+        };
+        let mut object = JsObject::new()
+            .set("done", step.result.is_some())?
+            .set("progress", step.done as f64 / step.total.max(1) as f64)?
+            .set("passes", step.done as f64)?
+            .set("total", step.total as f64)?
+            .set("kind", kind)?;
+        if let Some(preview) = &step.preview {
+            object = object.set("preview", self.output(preview)?)?;
+        }
+        if let Some(result) = &step.result {
+            object = object.set("result", self.output(result)?)?;
+        }
+        Ok(object.into())
+    }
+
+    /// Where `image` lands on the map, the map fixed: `[x, y]` (exact for PCA; optimized for t-SNE, UMAP).
+    pub fn place(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
+    ) -> Result<Float32Array, JsError> {
+        let run = self
+            .job
+            .embedding()
+            .ok_or_else(|| Error::option("task", "only a map places a new point"))?;
+        let pixels = args::float32_image("input image", &image, &self.net.input_shape())?;
+        let image = self.net.image(pixels)?;
+        let trace = self.net.forward(&image)?;
+        let features = match source(&self.net, &self.layer)?.0 {
+            Some(index) => trace.output(index)?.data().to_vec(),
+            None => image.data().to_vec(),
+        };
+        let at = run.place(ndarray::ArrayView1::from(&features[..]))?;
+        Ok(Float32Array::from(&at[..]))
+    }
+
+    /// The crops of unit `unit`'s top images and of their deconvnet projections, `S × S` each:
+    /// `{ size, crops: Float32Array[k·S·S], projections: Float32Array[k·S·S] }` (`images`: the data set).
+    pub fn crops(&self, dataset: &Dataset, unit: f64) -> Result<JsValue, JsError> {
+        let search = self
+            .job
+            .search()
+            .ok_or_else(|| Error::option("task", "only a patch search has crops"))?;
+        let result = search.result();
+        let unit = args::index("unit", unit, result.len().saturating_sub(1) as u64)?;
+        let (mut crops, mut projections) = (Vec::new(), Vec::new());
+        for p in &result[unit] {
+            let image = dataset.data.image(p.index)?;
+            let projection = search.projection(&self.net, &image, unit, p)?;
+            crops.extend(search.crop(image.data(), p));
+            projections.extend(search.crop(projection.data(), p));
+        }
+        Ok(JsObject::new()
+            .set("size", search.crop_size() as f64)?
+            .set("crops", Float32Array::from(&crops[..]))?
+            .set("projections", Float32Array::from(&projections[..]))?
+            .into())
+    }
+}
+
+impl DatasetTask {
+    fn output(&self, output: &DatasetOutput) -> Result<JsObject, JsError> {
+        match output {
+            DatasetOutput::Map(map) => map_object(map),
+            DatasetOutput::Patches(units) => {
+                let search = self
+                    .job
+                    .search()
+                    .ok_or_else(|| Error::internal("patches from a job that is not a search"))?;
+                let units: Array = units
+                    .iter()
+                    .map(|list| {
+                        list.iter()
+                            .map(patch_object)
+                            .collect::<Result<Array, JsError>>()
+                    })
+                    .map(|a| a.map(JsValue::from))
+                    .collect::<Result<Array, JsError>>()?;
+                JsObject::new()
+                    .set("units", units)?
+                    .set("cropSize", search.crop_size() as f64)?
+                    .set("layer", search.layer_name(&self.net))
+            }
+        }
+    }
+}
+
+fn map_object(map: &MapState) -> Result<JsObject, JsError> {
+    let mut object = JsObject::new()
+        .set("method", map.method.technique().id)?
+        .set("points", Float32Array::from(&map.points[..]))?;
+    if let Some(kl) = map.kl_divergence {
+        object = object.set("klDivergence", kl)?;
+    }
+    if let Some((variance, ratio)) = &map.explained_variance {
+        let numbers = |v: &[f64]| v.iter().map(|&x| JsValue::from_f64(x)).collect::<Array>();
+        object = object
+            .set("explainedVariance", numbers(variance))?
+            .set("explainedVarianceRatio", numbers(ratio))?;
+    }
+    Ok(object)
+}
+
+fn patch_object(p: &Patch) -> Result<JsValue, JsError> {
+    let numbers = |v: &[usize]| {
+        v.iter()
+            .map(|&x| JsValue::from_f64(x as f64))
+            .collect::<Array>()
+    };
+    let mut object = JsObject::new()
+        .set("index", p.index as f64)?
+        .set("value", f64::from(p.value))?
+        .set("box", numbers(&p.bbox))?;
+    if let Some((y, x)) = p.position {
+        object = object.set("position", numbers(&[y, x]))?;
+    }
+    Ok(object.into())
+}
+
+/// The class colours of the maps (the CLI's figures use the same, `render::scatter::CLASS_COLORS`): 10 RGB
+/// triples, colour-blind-safe (Paul Tol's "muted" and a dark grey), as 30 bytes.
+#[wasm_bindgen(js_name = classColors)]
+pub fn class_colors() -> Uint8Array {
+    let bytes: Vec<u8> = crate::render::scatter::CLASS_COLORS
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    Uint8Array::from(&bytes[..])
+}

@@ -1,0 +1,143 @@
+// Dataset maps (issue 17): the test set as points, by PCA, t-SNE or UMAP of the pixels, of the last conv block's
+// output and of the last hidden layer, side by side, coloured by label (colour-blind-safe palette, legend),
+// misclassified images ringed. Hover shows the image, a click or Enter makes it the input, wheel and drag zoom
+// and pan, arrow keys move between points; the current input is placed live on every finished map (exactly
+// for PCA, optimized against the fixed map for t-SNE and UMAP). Every map is computed in the dataset worker,
+// t-SNE animating as it optimizes; phones map a 2,000-image subsample. Once the set is open, the maps of the
+// chosen method (PCA by default) are drawn at once.
+
+import { el, selectOf } from '../dom.js';
+import { isCancelled } from '../remote.js';
+import { createScatter } from '../scatter.js';
+import { datasetViews, featureLayers, PHONE_POINTS } from '../datasets.js';
+import { datasetGate } from '../dataset-ui.js';
+import { paintMap } from '../render.js';
+
+/** The catalogue's embedding techniques (the dataset family's scatter outputs: PCA, t-SNE, UMAP). */
+const mapTechniques = (app) => app.techniques('dataset').filter((t) => t.output === 'scatter');
+/** The least time between two drawn previews of an animating map. */
+const PREVIEW_MS = 150;
+
+export const meta = {
+  id: 'maps',
+  title: 'Dataset maps',
+  description: 'Where the network puts every test image: layer by layer, similar images gather.',
+  wide: true,
+  needsImage: false,
+  view: (app) => {
+    const ids = mapTechniques(app).map((t) => t.id);
+    return { map: { default: ids[0], valid: (v) => ids.includes(v) } };
+  },
+};
+
+export function createPanel(root, app) {
+  const views = datasetViews(app);
+  const colors = app.engine.call((model, glue) => glue.classColors());
+  const techniques = mapTechniques(app);
+  const method = selectOf(techniques.map((t) => [t.id, t.label]), app.view.map, { className: 'map-method' });
+  const compute = el('button', { type: 'button', className: 'map-compute', textContent: 'Compute maps' });
+  const cancel = el('button', { type: 'button', className: 'map-cancel', textContent: 'Cancel', hidden: true });
+  const progress = el('progress', { className: 'map-progress', max: 1, value: 0, hidden: true });
+  const status = el('p', { className: 'map-status muted', attrs: { 'aria-live': 'polite' } });
+  const tooltip = el('canvas', { className: 'map-tooltip', width: 28, height: 28, hidden: true });
+  const gate = datasetGate(app, views);
+  const count = () => Math.min(gate.ready()?.count ?? 0, matchMedia('(max-width: 600px)').matches ? PHONE_POINTS : Infinity);
+  const key = (layer) => `${method.value}:${layer}:${count()}`;
+  const maps = featureLayers(app).map((layer) => {
+    const canvas = el('canvas', { className: 'map-canvas', width: 360, height: 360, tabIndex: 0, attrs: { 'aria-label': `map of ${layer}`, 'data-layer': layer } });
+    const scatter = createScatter(canvas, { colors, onHover: (i, event) => hover(i, event), onPick: (i) => pick(i) });
+    scatter.draw(); // the canvas's first raster now, not in the first preview's task
+    return { layer, canvas, scatter, caption: el('figcaption', { textContent: layer }) };
+  });
+  const legend = el('ul', { className: 'map-legend' }, ...app.labels.map((label, c) => el('li', {}, swatch(colors, c), label)), el('li', { className: 'map-wrong' }, '○ misclassified'));
+  root.replaceChildren(
+    gate.element,
+    el('div', { className: 'map-controls' }, method, compute, cancel, progress),
+    status,
+    el('div', { className: 'map-row' }, ...maps.map((m) => el('figure', { className: 'map-figure' }, m.canvas, m.caption))),
+    legend,
+    tooltip,
+  );
+
+  function classes() {
+    const set = gate.ready();
+    const n = count();
+    const labels = set.labels ?? set.predictions;
+    return [labels.subarray(0, n), Uint8Array.from({ length: n }, (_, i) => Number(set.labels && set.labels[i] !== set.predictions[i]))];
+  }
+  function hover(i, event) {
+    tooltip.hidden = i < 0;
+    if (i < 0) return;
+    const [height, width] = views.images.size;
+    paintMap(tooltip, views.images.image(i), { height, width, colormap: 'gray', range: [0, 1] });
+    if (event) Object.assign(tooltip.style, { left: `${event.clientX + 12}px`, top: `${event.clientY + 12}px` });
+    status.textContent = `image ${i}: label ${app.label(classes()[0][i])}`;
+  }
+  function pick(i) {
+    app.setImage(views.images.image(i), { kind: 'dataset', index: i, label: gate.ready().labels?.[i] });
+  }
+  let running = null;
+  let autoRan = false;
+  async function run() {
+    if (!gate.ready()) return;
+    app.setView({ map: method.value });
+    const [labels, wrong] = classes();
+    [compute.hidden, cancel.hidden, progress.hidden] = [true, false, false];
+    for (const m of maps) {
+      let result = views.result(key(m.layer));
+      if (!result) {
+        let shown = 0;
+        running = views.compute(key(m.layer), { type: 'datasetMap', technique: method.value, options: { layer: m.layer, count: count() } }, (fraction, preview) => {
+          progress.value = fraction;
+          if (!preview || performance.now() - shown < PREVIEW_MS) return;
+          shown = performance.now();
+          m.scatter.set(preview.points, labels, wrong, true);
+        });
+        result = await running.promise.catch((error) => void (status.textContent = isCancelled(error) ? 'Cancelled.' : error.message));
+        if (!result) {
+          if (m.shown) m.scatter.set(m.shown.points, labels, wrong); // back to the map the caption describes
+          break;
+        }
+      }
+      m.shown = result;
+      m.scatter.set(result.points, labels, wrong);
+      m.caption.textContent = describe(m.layer, result);
+    }
+    running = null;
+    [compute.hidden, cancel.hidden, progress.hidden] = [false, true, true];
+    place();
+  }
+  function place() {
+    for (const m of maps) if (app.image && views.result(key(m.layer))) views.place(key(m.layer), app.image).then((at) => m.scatter.mark(at), () => {});
+  }
+  method.addEventListener('change', () => app.setView({ map: method.value }));
+  compute.addEventListener('click', run);
+  cancel.addEventListener('click', () => running && views.cancel(running));
+  const unsubscribe = views.subscribe(() => app.dispatchEvent(new Event('view')));
+
+  return {
+    render() {
+      // The set just opened: show the maps of the chosen method (PCA, the default, takes a second).
+      if (gate.ready() && !running && !maps.some((m) => views.result(key(m.layer))) && !autoRan) {
+        autoRan = true;
+        run();
+      }
+      compute.disabled = !gate.ready();
+      method.value = app.view.map;
+      place();
+    },
+    destroy: unsubscribe,
+  };
+}
+
+function swatch(colors, c) {
+  const chip = el('span', { className: 'map-swatch' });
+  chip.style.backgroundColor = `rgb(${colors[3 * c]},${colors[3 * c + 1]},${colors[3 * c + 2]})`;
+  return chip;
+}
+
+function describe(layer, result) {
+  if (result.explainedVarianceRatio) return `${layer}: PC1 + PC2 explain ${((result.explainedVarianceRatio[0] + result.explainedVarianceRatio[1]) * 100).toFixed(1)} % of the variance`;
+  if (result.klDivergence !== undefined) return `${layer}: KL divergence ${result.klDivergence.toFixed(3)}`;
+  return layer;
+}

@@ -55,6 +55,8 @@ export function createPanel(root, app) {
   }
   grid.append(...buttons);
   const roving = rovingFocus(grid, buttons);
+  let pressed = -1; // the button shown as picked
+  for (const button of buttons) button.setAttribute('aria-pressed', 'false');
   const currentIndex = () => (app.source?.kind === 'gallery' ? app.source.index : -1);
 
   function select(i) {
@@ -118,8 +120,12 @@ export function createPanel(root, app) {
       destroyed = true;
     },
     render() {
+      // Only the previous and the new pick change: touching all 340 buttons on every pen stroke restyles the grid.
       const current = currentIndex();
-      buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === current)));
+      if (current === pressed) return;
+      buttons[pressed]?.setAttribute('aria-pressed', 'false');
+      buttons[current]?.setAttribute('aria-pressed', 'true');
+      pressed = current;
       roving.update(buttons[current]);
     },
   };

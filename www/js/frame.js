@@ -3,7 +3,7 @@
 // `render` once per animation frame after the app's 'image', 'view' or 'restart' events, and only while the
 // panel is on screen (a panel scrolled away catches up when it comes back).
 
-import { downloadCanvas } from './render.js';
+import { exportActions } from './export.js';
 import { techniqueHelp } from './controls.js';
 import { el } from './dom.js';
 
@@ -40,19 +40,9 @@ export function mountPanel(container, panel, app) {
   const view = panel.createPanel(body, app);
   const needsImage = meta.needsImage !== false;
 
-  if (view.snapshot) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'icon-button';
-    button.textContent = 'PNG';
-    button.title = `Download the ${meta.title} panel as a PNG image`;
-    button.setAttribute('aria-label', `Download the ${meta.title} panel as PNG`);
-    button.addEventListener('click', () => {
-      const canvas = view.snapshot();
-      if (canvas) downloadCanvas(canvas, `convscope-${meta.id}.png`);
-    });
-    actions.append(button);
-  }
+  const exports = exportActions(meta, view); // PNG at a scale, JSON, the CLI command (js/export.js)
+  actions.append(...exports.elements);
+  if (exports.box) section.querySelector('.panel-header').after(exports.box);
 
   let dirty = true;
   let visible = false;
@@ -67,6 +57,7 @@ export function mountPanel(container, panel, app) {
     if (empty) return;
     try {
       view.render();
+      exports.refresh();
       errorLine.hidden = true;
     } catch (error) {
       errorLine.textContent = error?.message ?? String(error);

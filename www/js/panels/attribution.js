@@ -7,6 +7,7 @@
 import { el, selectOf } from '../dom.js';
 import { composeSnapshot } from '../render.js';
 import { isCancelled } from '../remote.js';
+import { cliCommand, f32 } from '../export.js';
 import { optionKey, optionFields, techniqueOptions, optionControl, techniqueHelp } from '../controls.js';
 import { createOverlay, createCompare, resultStyle } from './attribution-view.js';
 
@@ -117,7 +118,21 @@ export function createPanel(root, app) {
       chosen.forEach((t, i) => results[i + 1] && compare.show(t, results[i + 1]));
       if (results.some((result) => !result)) app.background((run) => compute(run, requests)).catch(() => {});
     },
-    snapshot() {
+    /** The main map as the CLI's `attribute --json` prints it (the keys the page has). */
+    data() {
+      const technique = current();
+      const result = cached(request(technique));
+      if (!result) return null;
+      const output = app.view[optionKey(technique, technique.options.find((o) => o.key === 'output'))];
+      const gaps = { completeness_gap: result.completenessGap, baseline_score: result.baselineScore };
+      const extra = [...Object.entries(gaps).map(([k, v]) => [k, v === undefined ? v : f32(v)]), ['layer', result.camLayer]].filter(([, v]) => v !== undefined);
+      return { method: technique.id, target: result.target, output, score: f32(result.score), signed: result.signed, shape: result.shape.slice(-2), data: Array.from(result.data, f32), ...Object.fromEntries(extra) };
+    },
+    command() {
+      const technique = current();
+      return cliCommand(app, technique, techniqueOptions(technique, app.view), ['--method', technique.id]);
+    },
+    snapshot(scale) {
       const technique = current();
       const result = cached(request(technique));
       if (!result) return null;
@@ -130,7 +145,7 @@ export function createPanel(root, app) {
       ctx.drawImage(overlay.top, 0, 0);
       const chosen = compare.chosen().filter((t) => cached(request(t)));
       const { colormap, range } = resultStyle(result, app.view.aview === 'absolute');
-      return composeSnapshot({
+      return composeSnapshot({ scale, 
         title: `Attribution: class ${app.label(result.target)}`,
         subtitle: overlay.caption.textContent,
         rows: [{ tiles: [{ canvas: merged, caption: 'overlay' }, { canvas: overlay.top, caption: technique.label }, ...compare.canvases(chosen)] }],

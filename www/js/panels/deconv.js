@@ -159,7 +159,7 @@ export function createPanel(root, app) {
       detail.paint(current.group, current.channel);
       picker.paint(current, app.view.dall ? app.deconvAll() : null);
     },
-    snapshot() {
+    snapshot(scale) {
       const { group, channel } = selected();
       const captions = ['input', 'pooled map', 'reconstruction'];
       const rows = [{ heading: `${group.name} channel ${channel}, unit: ${app.view.unit}`, tiles: detail.canvases.map((canvas, i) => ({ canvas, caption: captions[i] })) }];
@@ -167,7 +167,7 @@ export function createPanel(root, app) {
         const tiles = picker.tiles.filter((t) => t.group === g).flatMap((t) => [{ canvas: t.canvas, caption: `${g.name} ${t.channel}` }, { canvas: t.reconstruction, caption: '' }]);
         rows.push({ heading: `${g.name}: pooled map and reconstruction of each channel`, tiles });
       }
-      return composeSnapshot({ title: 'Deconvnet reconstructions', subtitle: `display: ${app.view.dmode}`, rows, legend: null });
+      return composeSnapshot({ scale,  title: 'Deconvnet reconstructions', subtitle: `display: ${app.view.dmode}`, rows, legend: null });
     },
   };
 }

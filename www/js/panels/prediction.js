@@ -3,6 +3,7 @@
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { el } from '../dom.js';
 import { formatValue, describeDistance } from '../render.js';
+import { cliCommand, f32 } from '../export.js';
 
 export const meta = {
   id: 'prediction',
@@ -54,17 +55,25 @@ export function createPanel(root, app) {
         row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
       });
     },
-    snapshot() {
+    /** As the CLI's `predict --json` prints it for one image. */
+    data() {
+      const { label, logits, probs } = app.prediction();
+      return { index: app.source?.kind === 'gallery' ? app.source.index : 0, label, logits: Array.from(logits, f32), probs: Array.from(probs, f32) };
+    },
+    command: () => cliCommand(app, app.techniques('prediction')[0], {}),
+    snapshot(scale = 1) {
       const { label, probs } = app.prediction();
       const pad = SIZES.snapshotPadding;
       const rowHeight = 26;
       const width = 420;
       const canvas = document.createElement('canvas');
-      canvas.width = width;
-      canvas.height = pad * 2 + 40 + rowHeight * probs.length;
+      const height = pad * 2 + 40 + rowHeight * probs.length;
+      canvas.width = width * scale;
+      canvas.height = height * scale;
       const ctx = canvas.getContext('2d');
+      ctx.scale(scale, scale);
       ctx.fillStyle = COLORS.background;
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillRect(0, 0, width, height);
       ctx.textBaseline = 'middle';
       ctx.fillStyle = COLORS.text;
       ctx.font = '600 20px system-ui, sans-serif';

@@ -94,9 +94,16 @@ test('a digit drawn with a finger at phone width is read, its prediction beside 
   await page.close();
 });
 
-test('a single tap leaves a dot that the network reads', async () => {
+test('a single tap leaves a dot that the network reads; Clear keeps the page\'s height', async () => {
   const { page, problems, cdp } = await openPhone();
+  const height = () => page.evaluate(() => document.documentElement.scrollHeight);
+  const before = await height();
   await page.click('[data-testid="clear"]');
+  await settle(page);
+  // Every panel keeps its size (they used to collapse: 2789 → 1929 px on a desktop); only the input panel's
+  // caption lines change.
+  const after = await height();
+  assert.ok(Math.abs(after - before) <= before * 0.01, `Clear keeps the page's height: ${before} → ${after} px`);
   assert.equal(await page.evaluate(() => document.querySelector('[data-testid="mini-prediction"]').textContent), '', 'no prediction after Clear');
   await touchDraw(page, cdp, [[[0.5, 0.5]]]);
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent === 'Your drawing');

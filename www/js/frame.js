@@ -45,6 +45,7 @@ export function mountPanel(container, panel, app) {
   if (exports.box) section.querySelector('.panel-header').after(exports.box);
 
   let dirty = true;
+  let hadInput = false; // the app has had an input since the panel was mounted
   let visible = false;
   let frame = 0;
 
@@ -53,7 +54,10 @@ export function mountPanel(container, panel, app) {
     if (!dirty) return;
     dirty = false;
     const empty = needsImage && !app.image;
-    section.classList.toggle('is-empty', empty);
+    // After Clear a panel that has had an input keeps its size (its last picture hidden under the empty line),
+    // so the page does not collapse and jump back on the next stroke; before any input it is just the line.
+    section.classList.toggle('is-cleared', empty && hadInput);
+    section.classList.toggle('is-empty', empty && !hadInput);
     if (empty) return;
     try {
       view.render();
@@ -67,6 +71,7 @@ export function mountPanel(container, panel, app) {
 
   function invalidate() {
     dirty = true;
+    hadInput ||= Boolean(app.image);
     if (visible && !frame) frame = requestAnimationFrame(draw);
   }
 

@@ -10,7 +10,9 @@ import { createPerfFooter } from './perf.js';
 import { el } from './dom.js';
 import { galleryUrls } from './data.js';
 import { scriptUrl } from './security.js';
+import { themeSwitch } from './theme.js';
 
+themeSwitch(document.querySelector('#theme'));
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
 

@@ -48,6 +48,14 @@ export const meta = {
   upgrade,
 };
 
+/** A result as the CLI's `attribute --json` prints it (the keys the page has; float32 values written shortest). */
+function exported(app, technique, result) {
+  const output = app.view[optionKey(technique, technique.options.find((o) => o.key === 'output'))];
+  const gaps = { completeness_gap: result.completenessGap, baseline_score: result.baselineScore };
+  const extra = [...Object.entries(gaps).map(([k, v]) => [k, v === undefined ? v : f32(v)]), ['layer', result.camLayer]].filter(([, v]) => v !== undefined);
+  return { method: technique.id, target: result.target, output, score: f32(result.score), signed: result.signed, shape: result.shape.slice(-2), data: Array.from(result.data, f32), ...Object.fromEntries(extra) };
+}
+
 export function createPanel(root, app) {
   const techniques = app.techniques(FAMILY);
   const common = techniques[0].options.filter((o) => o.common).map((o) => optionControl(techniques[0], o, app));
@@ -68,6 +76,7 @@ export function createPanel(root, app) {
   method.addEventListener('change', () => app.setView({ method: method.value }));
   aview.addEventListener('change', () => app.setView({ aview: aview.value }));
   opacity.addEventListener('input', () => app.setView({ opacity: Number(opacity.value) }));
+  opacity.setAttribute('aria-label', 'Overlay opacity');
 
   const current = () => techniques.find((t) => t.id === app.view.method);
   const request = (technique) => ({ technique, options: techniqueOptions(technique, app.view) });
@@ -106,6 +115,7 @@ export function createPanel(root, app) {
     render() {
       const technique = current();
       for (const [control, key] of [[method, 'method'], [aview, 'aview'], [opacity, 'opacity']]) control.value = String(app.view[key]);
+      opacity.setAttribute('aria-valuetext', `${app.view.opacity} percent`);
       for (const control of [...common, ...controls]) control.update();
       if (controlsFor !== technique) showControls(technique);
       overlay.paintInput(app.view.opacity);
@@ -118,20 +128,12 @@ export function createPanel(root, app) {
       chosen.forEach((t, i) => results[i + 1] && compare.show(t, results[i + 1]));
       if (results.some((result) => !result)) app.background((run) => compute(run, requests)).catch(() => {});
     },
-    /** The main map as the CLI's `attribute --json` prints it (the keys the page has). */
     data() {
       const technique = current();
       const result = cached(request(technique));
-      if (!result) return null;
-      const output = app.view[optionKey(technique, technique.options.find((o) => o.key === 'output'))];
-      const gaps = { completeness_gap: result.completenessGap, baseline_score: result.baselineScore };
-      const extra = [...Object.entries(gaps).map(([k, v]) => [k, v === undefined ? v : f32(v)]), ['layer', result.camLayer]].filter(([, v]) => v !== undefined);
-      return { method: technique.id, target: result.target, output, score: f32(result.score), signed: result.signed, shape: result.shape.slice(-2), data: Array.from(result.data, f32), ...Object.fromEntries(extra) };
+      return result && exported(app, technique, result);
     },
-    command() {
-      const technique = current();
-      return cliCommand(app, technique, techniqueOptions(technique, app.view), ['--method', technique.id]);
-    },
+    command: () => cliCommand(app, current(), techniqueOptions(current(), app.view), ['--method', current().id]),
     snapshot(scale) {
       const technique = current();
       const result = cached(request(technique));

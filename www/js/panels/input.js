@@ -45,6 +45,9 @@ function showMini(mini, app) {
 export function createPanel(root, app) {
   const { height, width } = app.info.input;
   const brush = el('input', { type: 'range', className: 'brush', min: SIZES.brushMin, max: SIZES.brushMax, value: SIZES.brushDefault });
+  const speakBrush = () => brush.setAttribute('aria-valuetext', `${brush.value} pixels wide`);
+  speakBrush();
+  brush.addEventListener('input', speakBrush);
   const message = el('p', { className: 'input-message', attrs: { role: 'status' } });
   const sourceText = el('span', { className: 'preview-source' });
   const preview = mapCanvas(`The ${height}×${width} network input`);

@@ -8,12 +8,17 @@ import { cliCommand, f32 } from '../export.js';
 export const meta = {
   id: 'prediction',
   title: 'Prediction',
-  description: 'Softmax probability per class; hover a bar for its logit.',
+  description: 'Softmax probability per class, and its logit (the score before softmax) on the right.',
   explainedBy: 'prediction',
 };
 
+const ANNOUNCE_MS = 700;
+
 export function createPanel(root, app) {
-  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' }, attrs: { 'aria-live': 'polite' } });
+  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' } });
+  // Screen readers hear the prediction once the input rests for ANNOUNCE_MS, not on every frame of a stroke.
+  const spoken = el('p', { className: 'visually-hidden', attrs: { 'aria-live': 'polite' } });
+  let announce = 0;
   const truth = el('p', { className: 'prediction-truth muted' });
   const badge = el('p', { className: 'monitor-badge', hidden: true, dataset: { testid: 'monitor-badge' } });
   const rows = app.labels.map((label) =>
@@ -23,9 +28,11 @@ export function createPanel(root, app) {
       el('span', { className: 'bar-label', textContent: label }),
       el('span', { className: 'bar-track' }, el('span', { className: 'bar-fill' })),
       el('span', { className: 'bar-value' }),
+      el('span', { className: 'bar-logit', attrs: { 'aria-hidden': 'true' } }),
     ),
   );
-  root.replaceChildren(main, truth, badge, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
+  const noMonitor = el('p', { className: 'muted prediction-truth', hidden: Boolean(app.monitor), textContent: 'No runtime monitor ships with this model, so the monitor panel is not shown.' });
+  root.replaceChildren(main, spoken, truth, badge, noMonitor, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
 
   return {
     render() {
@@ -35,6 +42,8 @@ export function createPanel(root, app) {
         ' ',
         el('span', { className: 'prediction-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
       );
+      clearTimeout(announce);
+      announce = setTimeout(() => (spoken.textContent = `Prediction ${app.label(label)}, ${(probs[label] * 100).toFixed(0)} percent`), ANNOUNCE_MS);
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
       truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
       truth.classList.toggle('is-wrong', known !== null && known !== label);
@@ -51,10 +60,12 @@ export function createPanel(root, app) {
         row.classList.toggle('is-true', k === known);
         row.querySelector('.bar-fill').style.width = `${percent.toFixed(2)}%`;
         row.querySelector('.bar-value').textContent = percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%';
+        row.querySelector('.bar-logit').textContent = formatValue(logits[k]);
         row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}`;
         row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
       });
     },
+    destroy: () => clearTimeout(announce),
     /** As the CLI's `predict --json` prints it for one image. */
     data() {
       const { label, logits, probs } = app.prediction();

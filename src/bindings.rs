@@ -28,7 +28,8 @@ mod job;
 mod monitor;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
-pub use dataset::{class_colors, Dataset, DatasetTask, MAX_PAGE_IMAGES};
+pub use dataset::{class_colors, Dataset, MAX_PAGE_IMAGES};
+pub use job::Job;
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
 #[cfg(feature = "console_error_panic_hook")]

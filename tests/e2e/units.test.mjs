@@ -257,7 +257,7 @@ class FakeWorker {
   }
 }
 
-test('the worker side: a newer task cancels the running one, a trapped worker is replaced once', async () => {
+test('the worker side: a newer task of a lane cancels its running one, not another lane\'s; a trapped worker is replaced once', async () => {
   globalThis.Worker = FakeWorker;
   globalThis.location = { origin: 'http://page.example' };
   const { RemoteModel, isCancelled } = await import('../../www/js/remote.js');
@@ -266,22 +266,42 @@ test('the worker side: a newer task cancels the running one, a trapped worker is
   const first = FakeWorker.started.at(-1);
   await remote.loaded;
   const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const lane = remote.lane();
+  const other = remote.lane();
+  const runs = (worker) => worker.posted.filter((m) => m.type === 'run');
+  const cancels = (worker) => worker.posted.filter((m) => m.type === 'cancel').map((m) => m.id);
 
-  // A long run is under way; a newer task asks for the worker: the run is cancelled at once.
-  const slow = remote.latest(() => remote.run(new Float32Array(4), 'long', {}, () => {}));
+  // Two lanes each run a long technique; a newer task of the first lane cancels the first lane's run at once
+  // and leaves the other lane's alone, which then finishes.
+  const slow = lane.latest(() => lane.run(new Float32Array(4), 'long', {}, () => {}));
+  const meanwhile = other.latest(() => other.run(null, 'atlas', {}, () => {}));
   await flush();
-  const run = first.posted.find((m) => m.type === 'run');
-  const newer = remote.latest(() => 'newer result');
+  const [run, otherRun] = runs(first);
+  assert.deepEqual([run.technique, otherRun.technique], ['long', 'atlas']);
+  const newer = lane.latest(() => 'newer result');
   await flush();
-  assert.deepEqual(first.posted.at(-1), { type: 'cancel', id: run.id });
+  assert.deepEqual(cancels(first), [run.id]);
   first.answer({ id: run.id, type: 'cancelled' });
   await assert.rejects(slow, (error) => isCancelled(error));
   assert.equal(await newer, 'newer result');
+  first.answer({ id: otherRun.id, type: 'result', result: { micros: 2 } });
+  assert.deepEqual(await meanwhile, { micros: 2 });
+  // A task waiting behind a running one of its lane is replaced by a newer one (it resolves null).
+  const busy = other.latest(() => other.run(null, 'atlas', {}));
+  await flush();
+  const busyRun = runs(first).at(-1);
+  const waiting = other.latest(() => 'replaced');
+  const latest = other.latest(() => 'latest');
+  assert.equal(await waiting, null);
+  assert.deepEqual(new Set(cancels(first)), new Set([run.id, busyRun.id]));
+  first.answer({ id: busyRun.id, type: 'cancelled' });
+  await assert.rejects(busy, (error) => isCancelled(error));
+  assert.equal(await latest, 'latest');
 
   // The worker's instance traps: the request fails, the app hears it once, a new worker loads the model.
-  const failed = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  const failed = lane.latest(() => lane.run(new Float32Array(4), 'quick', {}));
   await flush();
-  const second = first.posted.filter((m) => m.type === 'run').at(-1);
+  const second = runs(first).at(-1);
   first.answer({ id: second.id, type: 'error', message: 'RuntimeError: unreachable', trap: true });
   await assert.rejects(failed, /unreachable/);
   assert.deepEqual(traps, ['RuntimeError: unreachable']);
@@ -290,9 +310,9 @@ test('the worker side: a newer task cancels the running one, a trapped worker is
   assert.notEqual(replacement, first);
   assert.equal(replacement.posted[0].type, 'load');
   await remote.loaded;
-  const again = remote.latest(() => remote.run(new Float32Array(4), 'quick', {}));
+  const again = lane.latest(() => lane.run(new Float32Array(4), 'quick', {}));
   await flush();
-  const third = replacement.posted.find((m) => m.type === 'run');
+  const third = runs(replacement)[0];
   replacement.answer({ id: third.id, type: 'result', result: { micros: 1 } });
   assert.deepEqual(await again, { micros: 1 });
   remote.terminate();

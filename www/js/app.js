@@ -54,7 +54,8 @@ export class App extends EventTarget {
     this.cache = new Map(); // analyses of the current image
     this.modelCache = new Map(); // what does not depend on the image (filters)
     this.timings = {}; // last duration in microseconds of each core call
-    this.remote = null;
+    this.workers = new Map(); // kind → RemoteModel (js/remote.js)
+    this.lanes = new Map(); // panel → its lane on one of them
     this.listen(engine);
   }
 
@@ -179,41 +180,64 @@ export class App extends EventTarget {
     return measure(() => this.engine.call((model) => model[name](image)));
   }
 
-  /** The worker's result for a technique with `options` on the current image, if it was computed. */
-  computed(technique, options) {
-    return this.cache.get(JSON.stringify(['worker', technique, options])) ?? null;
+  /** The worker's result for a technique with `options` on the current image (`imageFree`: on none), if computed. */
+  computed(technique, options, imageFree = false) {
+    return (imageFree ? this.modelCache : this.cache).get(JSON.stringify(['worker', technique, options])) ?? null;
   }
 
   /**
-   * Runs `task(run)` on the worker, latest first: asking for a new task cancels the running one at once (its
-   * promise resolves null). `run(technique, options, onProgress)` computes one technique on the current image
-   * (cached like `computed`); `onProgress(fraction, technique)`.
+   * Panel `name`'s lane on the background workers (js/remote.js), made on first use: `{ submit, stop }`.
+   * `submit(task, { key, image })` runs `task(run)` latest first within the lane: a newer submit of the same
+   * lane cancels the running task at once (its promise resolves null); another lane's tasks are never touched.
+   * `run(technique, options, onProgress, image = app.image)` computes one technique (`image` null: on none, for
+   * the techniques that start from noise), cached like `computed`; `onProgress(fraction, preview)`
+   * (`preview`: the job's current state, when it has one). A task with the same `key` on the same `image` (null
+   * for a task that does not read it; default the current one) as the one running or waiting is not started
+   * again: its promise is returned. `stop()` cancels the lane's task. `long: true` puts the lane on a second
+   * worker, for tasks of seconds (atlases, textures), so they never delay the interactive lanes of the first.
    */
-  background(task) {
-    const remote = this.worker();
-    const run = async (technique, options, onProgress) => {
-      const key = JSON.stringify(['worker', technique, options]);
-      if (this.cache.has(key)) return this.cache.get(key);
-      const image = this.image;
-      const result = await remote.run(image, technique, options, onProgress);
-      this.timings[technique] = result.micros;
-      if (this.image === image) this.cache.set(key, result);
-      return result;
-    };
-    return remote.latest(() => task(run)).catch((error) => {
-      if (!isCancelled(error)) throw error;
-      return null;
-    });
+  lane(name, { long = false } = {}) {
+    if (!this.lanes.has(name)) this.lanes.set(name, this.openLane(this.worker(long ? 'long' : 'interactive').lane()));
+    return this.lanes.get(name);
   }
 
-  /** The Web Worker's copy of the model (js/remote.js), started on first use. */
-  worker() {
-    this.remote ??= new RemoteModel(
-      this.engine.files,
-      (error) => this.report(`the background worker failed and was restarted (${error.message})`),
-      (error) => this.report(error.message),
-    );
-    return this.remote;
+  openLane(lane) {
+    const run = async (technique, options, onProgress, image = this.image) => {
+      const key = JSON.stringify(['worker', technique, options]);
+      const cache = image === null ? this.modelCache : this.cache; // a technique from noise outlives the image
+      if (cache.has(key)) return cache.get(key);
+      const result = await lane.run(image, technique, options, onProgress);
+      this.timings[technique] = result.micros;
+      if (image === null || this.image === image) cache.set(key, result);
+      return result;
+    };
+    let current = null; // { key, image, promise } of the task last submitted, until it settles
+    const submit = (task, { key = null, image = this.image } = {}) => {
+      if (key !== null && current?.key === key && current.image === image) return current.promise;
+      const promise = lane.latest(() => task(run)).catch((error) => {
+        if (!isCancelled(error)) throw error;
+        return null;
+      });
+      const entry = { key, image, promise };
+      current = entry;
+      const settled = () => current === entry && (current = null);
+      promise.then(settled, settled);
+      return promise;
+    };
+    return { submit, stop: () => submit(async () => null) };
+  }
+
+  /** Background worker `kind` ('interactive' or 'long'), a Web Worker with its own copy of the model, started on first use. */
+  worker(kind) {
+    if (!this.workers.has(kind)) {
+      const what = kind === 'long' ? 'second background worker' : 'background worker';
+      this.workers.set(kind, new RemoteModel(
+        this.engine.files,
+        (error) => this.report(`the ${what} failed and was restarted (${error.message})`),
+        (error) => this.report(error.message),
+      ));
+    }
+    return this.workers.get(kind);
   }
 
   /** The conv layer whose channels a layer's maps are (conv1 for conv1, relu1 and pool1), or null. */
@@ -228,7 +252,7 @@ export class App extends EventTarget {
 
   /** Frees the wasm model and stops the worker. */
   dispose() {
-    this.remote?.terminate();
+    for (const remote of this.workers.values()) remote.terminate();
     this.datasets?.dispose();
     this.engine.free();
   }

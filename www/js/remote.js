@@ -1,6 +1,8 @@
-// The page's side of js/worker.js: a promise per request, progress callbacks, "latest wins" scheduling (a new
-// task cancels the running one at once, so a stream of requests, one per pen stroke, never queues up behind a
-// slow technique) and a fresh worker when the old one's wasm instance trapped.
+// The page's side of js/worker.js: a promise per request, progress callbacks, lanes, and a fresh worker when
+// the old one's wasm instance trapped. A lane (`remote.lane()`) is one panel's queue on the worker, "latest
+// wins": a new task of the lane cancels the lane's running one at once (so a stream of requests, one per pen
+// stroke, never queues up behind a slow technique) and never touches another lane's requests. The lanes of one
+// worker share it: its step-wise jobs take turns, a slice of about 25 ms each (js/worker.js).
 
 import { scriptUrl, workerShim, watchWorkerViolations, workerBlocked } from './security.js';
 
@@ -31,8 +33,6 @@ export class RemoteModel {
     this.blocked = null;
     this.nextId = 1;
     this.pending = new Map();
-    this.busy = false;
-    this.queued = null;
     this.start();
   }
 
@@ -97,36 +97,61 @@ export class RemoteModel {
     this.pending.clear();
   }
 
-  call(message, onProgress) {
+  /** Posts `message` to the worker; resolves with its result. `owner`: the lane it belongs to, if any. */
+  call(message, onProgress, owner = null) {
     if (this.blocked) return Promise.reject(this.blocked);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress, id });
+      this.pending.set(id, { resolve, reject, onProgress, owner });
       this.worker.postMessage({ ...message, id });
     });
+  }
+
+  /** Asks the worker to stop every request of `owner` (each then rejects as cancelled). */
+  cancelOwned(owner) {
+    for (const [id, call] of this.pending) if (call.owner === owner) this.worker?.postMessage({ type: 'cancel', id });
+  }
+
+  /** A new lane on this worker (`Lane`). */
+  lane() {
+    return new Lane(this);
+  }
+
+  terminate() {
+    this.worker?.terminate();
+    this.failAll(new Error('the worker was stopped'));
+  }
+}
+
+/** One queue of tasks on a `RemoteModel`'s worker, latest first; see the top of this file. */
+export class Lane {
+  constructor(remote) {
+    this.remote = remote;
+    this.busy = false;
+    this.queued = null;
   }
 
   /**
    * Runs catalogue technique `technique` on `image` (null for the techniques that start from noise) in the
    * worker: the result object of the technique (a job's `result`), plus `micros`. `onProgress(fraction,
-   * preview)` for long-running techniques (`preview`: the job's current state, when it has one). Rejects as cancelled when a newer task
-   * is waiting (before it starts, or between its steps).
+   * preview)` for long-running techniques (`preview`: the job's current state, when it has one). Rejects as
+   * cancelled when a newer task of this lane is waiting (before it starts, or between its steps).
    */
   async run(image, technique, options, onProgress) {
-    await this.loaded;
+    await this.remote.loaded;
     if (this.queued) throw cancelled();
-    return this.call({ type: 'run', image, technique, options }, onProgress);
+    return this.remote.call({ type: 'run', image, technique, options }, onProgress, this);
   }
 
   /**
-   * Runs `task()` when the worker is free; asking for another task meanwhile cancels the running one's
+   * Runs `task()` when this lane is free; asking for another task meanwhile cancels the running one's
    * requests and replaces the one waiting (which resolves null). Resolves with the task's result.
    */
   latest(task) {
     return new Promise((resolve, reject) => {
       this.queued?.resolve(null);
       this.queued = { task, resolve, reject };
-      if (this.busy) for (const { id } of this.pending.values()) this.worker?.postMessage({ type: 'cancel', id });
+      if (this.busy) this.remote.cancelOwned(this);
       this.drain();
     });
   }
@@ -144,11 +169,6 @@ export class RemoteModel {
       this.busy = false;
       this.drain();
     }
-  }
-
-  terminate() {
-    this.worker?.terminate();
-    this.failAll(new Error('the worker was stopped'));
   }
 }
 

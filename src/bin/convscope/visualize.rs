@@ -30,14 +30,15 @@ pub fn visualize(argv: &[String]) -> Result<()> {
         None,
         &values(&args, technique, &techniques)?,
     )?;
-    let subject = match args.get(atlas::LAYER.flag) {
-        Some(layer) => format!("of {layer}"),
-        None => args
-            .get(visualize::OBJECTIVE.flag)
-            .unwrap_or_default()
-            .to_string(),
+    let heading = match args.get(atlas::LAYER.flag) {
+        Some(layer) => atlas::heading(layer),
+        None => format!(
+            "{} {}",
+            technique.label,
+            args.get(visualize::OBJECTIVE.flag).unwrap_or_default()
+        ),
     };
-    emit(&args, &net, technique, &subject, &output)
+    emit(&args, &net, technique, &heading, &output)
 }
 
 /// `convscope dream` and `convscope invert`: on one input image.
@@ -51,8 +52,9 @@ fn on_image(technique: &'static Technique, argv: &[String]) -> Result<()> {
         Some(&image),
         &values(&args, technique, &[technique])?,
     )?;
-    let subject = output.first().map_or(String::new(), |p| p.title.clone());
-    emit(&args, &net, technique, &subject, &output)
+    let subject = output.first().map_or("", |p| p.title.as_str());
+    let heading = format!("{} {subject}", technique.label);
+    emit(&args, &net, technique, &heading, &output)
 }
 
 pub fn dream(argv: &[String]) -> Result<()> {
@@ -160,12 +162,13 @@ fn json(technique: &Technique, pictures: &[Picture]) -> Result<String> {
     text.map_err(|e| Error::internal(format!("cannot write JSON: {e}")))
 }
 
-/// Prints or writes the pictures; `subject` (the objective, the atlas's layer, ...) titles a PNG.
+/// Prints or writes the pictures; `heading` ("Activation maximization class:3", "Class images", ...) and the
+/// model's name title a PNG.
 fn emit(
     args: &Args,
     net: &Network,
     technique: &Technique,
-    subject: &str,
+    heading: &str,
     pictures: &[Picture],
 ) -> Result<()> {
     match (args.flag("json"), args.get("out")) {
@@ -175,7 +178,7 @@ fn emit(
             Ok(())
         }
         (false, Some(out)) => {
-            let title = format!("{} {subject} ({})", technique.label, net.manifest().name);
+            let title = format!("{heading} ({})", net.manifest().name);
             write(Path::new(out), &title, pictures)?;
             eprintln!("wrote {out}");
             Ok(())

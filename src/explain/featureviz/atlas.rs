@@ -101,6 +101,14 @@ pub fn cells(net: &Network, layer: &str) -> Result<Vec<Cell>> {
         .collect())
 }
 
+/// What `layer`'s atlas shows, as a heading: "Class images" for `class`, "Atlas of conv2" for a layer.
+pub fn heading(layer: &str) -> String {
+    match layer {
+        "class" => "Class images".to_string(),
+        _ => format!("Atlas of {layer}"),
+    }
+}
+
 /// Renders every cell with `options` (cell `i` with seed `options.seed + i`), one after the other: an
 /// [`Atlas`] run to its end.
 pub fn render_cells(
@@ -287,5 +295,16 @@ impl Atlas {
             self.step(net, usize::MAX)?;
         }
         Ok(self.finished)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heading;
+
+    #[test]
+    fn the_heading_names_what_the_atlas_shows() {
+        assert_eq!(heading("class"), "Class images");
+        assert_eq!(heading("conv2"), "Atlas of conv2");
     }
 }

@@ -1,8 +1,9 @@
 // Attribution panel: which input pixels give a class its score, by every technique of the catalogue's
 // "attribution" family, for any target class. The method select, the option fields (range, step, default,
 // help) and the explanation all come from the wasm `catalogue()`; the map is overlaid on the input and other
-// techniques can be compared side by side. Everything runs in the Web Worker (js/worker.js), the long-running
-// techniques step by step with a progress bar; a newer request (a stroke, an option) cancels the running one.
+// techniques can be compared side by side. Everything runs in the Web Worker (js/worker.js) on the panel's lane
+// (App.lane), the long-running techniques step by step with a progress bar; a newer request of this panel (a
+// stroke, an option) cancels its running one.
 
 import { el, selectOf } from '../dom.js';
 import { composeSnapshot } from '../render.js';
@@ -81,6 +82,7 @@ export function createPanel(root, app) {
   const current = () => techniques.find((t) => t.id === app.view.method);
   const request = (technique) => ({ technique, options: techniqueOptions(technique, app.view) });
   const cached = ({ technique, options }) => app.computed(technique.id, options);
+  const lane = app.lane('attribution');
   let controls = [];
   let controlsFor = null;
 
@@ -126,7 +128,10 @@ export function createPanel(root, app) {
       const results = requests.map(cached);
       if (results[0]) overlay.show(technique, results[0]);
       chosen.forEach((t, i) => results[i + 1] && compare.show(t, results[i + 1]));
-      if (results.some((result) => !result)) app.background((run) => compute(run, requests)).catch(() => {});
+      // On the panel's own lane (a newer request cancels only this panel's task); the same requests on the same
+      // image, asked again by a redraw, leave the running task alone.
+      const key = JSON.stringify(requests.map((r) => [r.technique.id, r.options]));
+      if (results.some((result) => !result)) lane.submit((run) => compute(run, requests), { key }).catch(() => {});
     },
     data() {
       const technique = current();

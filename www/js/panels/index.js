@@ -13,6 +13,7 @@ import * as gallery from './gallery.js';
 import * as prediction from './prediction.js';
 import * as deconv from './deconv.js';
 import * as attribution from './attribution.js';
+import * as featureviz from './featureviz.js';
 import * as monitor from './monitor.js';
 import * as layers from './layers.js';
 import * as filters from './filters.js';
@@ -20,7 +21,7 @@ import * as maps from './maps.js';
 import * as neighbours from './neighbours.js';
 import * as patches from './patches.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters, maps, neighbours, patches];
+export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches];
 
 /** A panel module by its id. */
 export function panelById(id) {

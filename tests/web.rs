@@ -773,8 +773,8 @@ fn hostile_manifests_are_errors_in_32_bit_wasm() {
     );
 }
 
-/// Steps a dataset task to its end; returns the last step's `result` and how many steps had a preview.
-fn run_task(task: &mut convscope::bindings::DatasetTask, budget: f64) -> (JsValue, usize) {
+/// Steps a dataset job to its end; returns the last step's `result` and how many steps had a preview.
+fn run_task(task: &mut convscope::bindings::Job, budget: f64) -> (JsValue, usize) {
     let mut previews = 0;
     loop {
         let step = task.step(budget).unwrap();
@@ -842,9 +842,12 @@ fn dataset_views_equal_the_core() {
     // A t-SNE map in steps, with previews, equals the core's run; PCA places a point exactly.
     let options =
         js_sys::JSON::parse(r#"{"layer": "fc2", "perplexity": 10, "iterations": 260}"#).unwrap();
-    let mut task = dataset.start_map(&model, "tsne", options).unwrap();
+    let mut task = dataset.start(&model, "tsne", options).unwrap();
+    let first = task.step(50.0).unwrap();
+    assert_eq!(get(&first, "kind").as_string().as_deref(), Some("scatter"));
+    assert_eq!(get(&first, "passes").as_f64(), Some(50.0));
     let (map, previews) = run_task(&mut task, 50.0);
-    assert_eq!(previews, 5);
+    assert_eq!(previews, 4);
     let values = Method::Tsne
         .technique()
         .values_from_json(&serde_json::json!({"layer": "fc2", "perplexity": 10, "iterations": 260}))
@@ -857,7 +860,7 @@ fn dataset_views_equal_the_core() {
     );
     assert_eq!(get(&map, "klDivergence").as_f64(), run.kl_divergence());
     let mut pca = dataset
-        .start_map(
+        .start(
             &model,
             "pca",
             js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),
@@ -873,8 +876,9 @@ fn dataset_views_equal_the_core() {
 
     // Patches of conv2 (pool2's channels), top 3, equal the core's search; crops are 16 × 16.
     let mut patches = dataset
-        .start_patches(
+        .start(
             &model,
+            "patches",
             js_sys::JSON::parse(r#"{"layer": "conv2", "top": 3}"#).unwrap(),
         )
         .unwrap();
@@ -890,10 +894,13 @@ fn dataset_views_equal_the_core() {
             .collect();
         assert_eq!(got, want.iter().map(|p| p.index as f64).collect::<Vec<_>>());
     }
-    let crops = patches.crops(&dataset, 2.0).unwrap();
+    let crops = patches.crops(2.0).unwrap();
     assert_eq!(get(&crops, "size").as_f64(), Some(16.0));
     assert_eq!(floats(get(&crops, "crops")).len(), 3 * 256);
     assert!(patches.place(js_f32(&gallery_image(0))).is_err());
+    assert!(pca.crops(0.0).is_err());
+    let e = model.start("umap", JsValue::NULL, JsValue::UNDEFINED);
+    assert!(error_message(e.err().unwrap()).contains("umap works on a data set"));
 }
 
 #[wasm_bindgen_test]
@@ -935,7 +942,7 @@ fn a_dataset_over_the_page_cap_or_of_another_shape_is_refused() {
     let dataset = Dataset::from_idx(&model, js_u8(GALLERY_IMAGES), JsValue::NULL).unwrap();
     let e = error_message(
         dataset
-            .start_map(
+            .start(
                 &model,
                 "pca",
                 js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),

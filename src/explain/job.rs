@@ -4,7 +4,8 @@
 //! when the technique has one) and stop at once between steps, without `SharedArrayBuffer`.
 //!
 //! The set of jobs is closed: one variant per family, each driven by its own module's step-wise type (an
-//! attribution [`attribution::Job`], a feature visualization [`featureviz::job::Job`], ...). A job owns its input and options, not the network:
+//! attribution [`attribution::Job`], a feature visualization [`featureviz::job::Job`], a dataset view
+//! [`DatasetJob`], ...). A job owns its input and options, not the network:
 //! every [`Job::step`] takes the network the job was started with. The one-shot calls of each technique
 //! are their job run to the end, so both paths give the same bits.
 //!
@@ -15,6 +16,8 @@ use crate::catalogue::options::Values;
 use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
 use crate::explain::attribution::{self, Attribution, Method, Options};
+use crate::explain::dataset::job::{DatasetJob, MapState};
+use crate::explain::dataset::patches::Patch;
 use crate::explain::featureviz::{self, Picture};
 use crate::model::network::Network;
 use crate::tensor::Tensor;
@@ -24,6 +27,8 @@ use crate::tensor::Tensor;
 pub enum Job {
     Attribution(attribution::Job),
     FeatureViz(featureviz::job::Job),
+    /// A patch search or a map over a data set (started by [`DatasetJob::start`]).
+    Dataset(Box<DatasetJob>),
 }
 
 /// What a job produces: its result, or a preview of it while it runs.
@@ -32,6 +37,10 @@ pub enum Output {
     Attribution(Attribution),
     /// Titled images in the input's pixel range (feature visualization).
     Pictures(Vec<Picture>),
+    /// Per unit of a layer, its top images of a data set, best first.
+    Patches(Vec<Vec<Patch>>),
+    /// A 2-D map of a data set.
+    Map(MapState),
 }
 
 /// What one [`Job::step`] reports.
@@ -49,7 +58,8 @@ pub struct Step {
 impl Job {
     /// Starts `technique` on `net` with options `values` (checked against its catalogue entry), on `image`
     /// (raw pixels `[C, H, W]`) for the techniques that take one. Errors for a technique that does not run
-    /// step by step, and for a missing or unexpected image.
+    /// step by step, for a missing or unexpected image, and for a dataset view (those start from their data
+    /// set: [`DatasetJob::start`]).
     pub fn start(
         net: &Network,
         technique: &'static Technique,
@@ -68,6 +78,13 @@ impl Job {
             Family::FeatureVisualization => Ok(Job::FeatureViz(featureviz::job::Job::start(
                 net, technique, image, values,
             )?)),
+            Family::Dataset => Err(Error::option(
+                "technique",
+                format!(
+                    "{} works on a data set: start it from one (dataset.start)",
+                    technique.id
+                ),
+            )),
             _ => Err(Error::option(
                 "technique",
                 format!(
@@ -84,6 +101,7 @@ impl Job {
             Job::Attribution(job) if job.signed() => OutputKind::SignedMap,
             Job::Attribution(_) => OutputKind::UnsignedMap,
             Job::FeatureViz(_) => OutputKind::Images,
+            Job::Dataset(job) => job.kind(),
         }
     }
 
@@ -92,6 +110,7 @@ impl Job {
         match self {
             Job::Attribution(job) => job.progress(),
             Job::FeatureViz(job) => job.progress(),
+            Job::Dataset(job) => job.progress(),
         }
     }
 
@@ -126,6 +145,7 @@ impl Job {
                     result,
                 })
             }
+            Job::Dataset(job) => job.step(net, budget),
         }
     }
 
@@ -194,5 +214,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("deconv does not run step by step"), "{e}");
+        let e = Job::start(&net, catalogue::find("tsne").unwrap(), None, &none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tsne works on a data set"), "{e}");
     }
 }

@@ -26,10 +26,12 @@ mod dataset;
 mod featureviz;
 mod job;
 mod monitor;
+mod nrm;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
 pub use dataset::{class_colors, Dataset, MAX_PAGE_IMAGES};
 pub use job::Job;
+pub use nrm::{ResponseMap, ResponseMapTraining};
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
 #[cfg(feature = "console_error_panic_hook")]

@@ -307,3 +307,37 @@ fn weight_gradients_equal_pytorch_autograds() {
         }
     }
 }
+
+/// The pin of `tests/web.rs`'s wasm-equals-native check: on the random-init PyTorch LeNet and the gallery
+/// digits, a response map's layout (conv2 and fc3, 300 digits, perplexity 10, 300 iterations, seed 1), the
+/// conv2 weight gradient of gallery digit 0 for class 3 and the k-means order of its relu2 maps (k = 3).
+#[test]
+#[ignore = "writes tests/data/nrm-pin.json"]
+fn write_pin() {
+    let net = Network::load(&root().join("tests/data/torch-lenet-random.json")).unwrap();
+    let images = idx::read_images(root().join("www/data/mnist-gallery-images.idx3.gz")).unwrap();
+    let settings = Settings {
+        layers: vec!["conv2".into(), "fc3".into()],
+        count: 300,
+        correlation: Correlation::Pearson,
+        units: Units::Mean,
+        perplexity: 10.0,
+        iterations: 300,
+        seed: 1,
+    };
+    let map = ResponseMap::train(&net, &images, settings).unwrap();
+    let image = images.image(0).unwrap();
+    let (g, _) = weight_gradient(&net, &image, net.layer_index("conv2").unwrap(), Some(3)).unwrap();
+    let trace = net.forward(&image).unwrap();
+    let relu2 = trace.output(net.layer_index("relu2").unwrap()).unwrap();
+    let o = order(relu2, By::KMeans { k: 3, seed: 2 }, Over::Maps).unwrap();
+    let pin = serde_json::json!({
+        "layout": map.layout, "kl_divergence": map.kl_divergence, "weight_gradient": g.data(),
+        "order": o.order, "inertia": o.inertia,
+    });
+    std::fs::write(
+        root().join("tests/data/nrm-pin.json"),
+        pin.to_string() + "\n",
+    )
+    .unwrap();
+}

@@ -1125,3 +1125,132 @@ fn dream_and_invert_work_on_the_input_and_check_their_arguments() {
     );
     assert!(error_message(e.err().unwrap()).contains("visualize starts from seeded noise"));
 }
+
+/// The response map, the orderings and the weight gradients in wasm: each binding equals the core called in
+/// the same wasm instance, and the core in wasm equals the native one (`tests/data/nrm-pin.json`, written by
+/// `cargo test --test nrm -- --ignored write_pin`): bit for bit for the weight gradient and the k-means order,
+/// the t-SNE layout to 1e-6.
+#[wasm_bindgen_test]
+fn response_maps_orderings_and_weight_gradients_equal_the_core_and_native() {
+    use convscope::bindings::{ResponseMap, ResponseMapTraining};
+    use convscope::explain::nrm::generate::{GenerateOptions, Interpolation};
+    use convscope::explain::volume::order::{order, By, Over};
+    use convscope::explain::volume::weight_gradient::weight_gradient;
+    let pin: serde_json::Value = serde_json::from_str(include_str!("data/nrm-pin.json")).unwrap();
+    let model = model();
+    let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
+    let options = js_sys::JSON::parse(
+        r#"{"layers": ["conv2", "fc3"], "count": 300, "perplexity": 10, "iterations": 300, "seed": 1}"#,
+    )
+    .unwrap();
+    let mut training = ResponseMapTraining::new(&model, js_u8(GALLERY_IMAGES), options).unwrap();
+    let mut steps = 0;
+    while get(&training.step(100.0).unwrap(), "done").as_bool() != Some(true) {
+        steps += 1;
+    }
+    assert_eq!(steps, 5, "300 images and 300 iterations, 100 units a step");
+    let map = training.finish().unwrap();
+    assert!(training.finish().is_err());
+    let core: convscope::explain::nrm::ResponseMap =
+        serde_json::from_str(&map.to_json().unwrap()).unwrap();
+    let layout: Vec<f64> = core
+        .layout
+        .iter()
+        .flatten()
+        .map(|&v| f64::from(v))
+        .collect();
+    let pinned: Vec<f64> = pin["layout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    assert_eq!(layout.len(), pinned.len());
+    let worst = layout
+        .iter()
+        .zip(&pinned)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 1e-6,
+        "the wasm layout is {worst} from the native one"
+    );
+    assert_eq!(floats(map.layout().into()).len(), layout.len());
+
+    // Generating: the binding (size [width, height]) equals the core's map of the same file.
+    let reread = ResponseMap::from_json(map.to_json().unwrap().into()).unwrap();
+    let options =
+        js_sys::JSON::parse(r#"{"method": "linear", "size": [30, 20], "circle": true}"#).unwrap();
+    let got = reread
+        .generate(&model, js_f32(&gallery_image(4)), options)
+        .unwrap();
+    assert_eq!(
+        (get(&got, "width").as_f64(), get(&got, "height").as_f64()),
+        (Some(30.0), Some(20.0))
+    );
+    let options = GenerateOptions {
+        method: Interpolation::Linear,
+        height: 20,
+        width: 30,
+        circle: true,
+    };
+    let image = net.image(gallery_image(4)).unwrap();
+    let want = core.generate(&net, &[image], &options).unwrap();
+    let values = floats(get(&got, "values"));
+    assert!(values
+        .iter()
+        .zip(&want.values)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(ResponseMap::from_json("{}".into()).is_err());
+
+    // Weight gradient and ordering: binding = core (here) = native (the pin).
+    let options = js_sys::JSON::parse(r#"{"layer": "conv2", "target": 3}"#).unwrap();
+    let got = model
+        .weight_gradient(js_f32(&gallery_image(0)), options)
+        .unwrap();
+    let image = net.image(gallery_image(0)).unwrap();
+    let (g, _) = weight_gradient(&net, &image, net.layer_index("conv2").unwrap(), Some(3)).unwrap();
+    assert_eq!(floats(get(&got, "data")), g.data());
+    let native: Vec<f32> = pin["weight_gradient"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(g.data(), native.as_slice());
+    let options =
+        js_sys::JSON::parse(r#"{"layer": "relu2", "by": "kmeans", "k": 3, "seed": 2}"#).unwrap();
+    let got = model.order(js_f32(&gallery_image(0)), options).unwrap();
+    let trace = net.forward(&image).unwrap();
+    let want = order(
+        trace.output(net.layer_index("relu2").unwrap()).unwrap(),
+        By::KMeans { k: 3, seed: 2 },
+        Over::Maps,
+    )
+    .unwrap();
+    let listed: Vec<usize> = numbers(get(&got, "order"))
+        .iter()
+        .map(|&v| v as usize)
+        .collect();
+    assert_eq!(listed, want.order);
+    assert_eq!(pin["order"], serde_json::json!(want.order));
+    assert_eq!(get(&got, "inertia").as_f64(), want.inertia);
+    assert_eq!(pin["inertia"].as_f64(), want.inertia);
+    let options =
+        js_sys::JSON::parse(r#"{"layer": "conv1", "compare": [3], "perClass": 2}"#).unwrap();
+    let got = model
+        .compare_weight_gradients(js_u8(GALLERY_IMAGES), js_u8(GALLERY_LABELS), options)
+        .unwrap();
+    assert_eq!(numbers(get(&got, "classes"))[0], 3.0);
+    assert_eq!(
+        Array::from(&Array::from(&get(&got, "frames")).get(0)).length(),
+        2
+    );
+    let bad = js_sys::JSON::parse(r#"{"layer": "relu1"}"#).unwrap();
+    assert!(error_message(
+        model
+            .weight_gradient(js_f32(&gallery_image(0)), bad)
+            .unwrap_err()
+    )
+    .contains("conv2d"));
+}

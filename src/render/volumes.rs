@@ -95,7 +95,7 @@ fn legend(colormap: Colormap, scale: Scale, label: &str) -> RgbImage {
     out
 }
 
-/// Response maps side by side (`(title, height × width values)`, NaN outside a disc) on one scale fitted to
+/// Response maps side by side, five to a row (`(title, height × width values)`, NaN outside a disc) on one scale fitted to
 /// all of them, a legend, and beneath the first map the layer each region holds (`regions`, indices into
 /// `layers`) in the class palette with the layer names.
 pub fn response_maps(
@@ -140,8 +140,9 @@ pub fn response_maps(
         key.fill_rect(left, 1, 9, 9, class_color(i));
         left += 12 + key.draw_text(left + 12, 2, name, 1, TEXT) + 10;
     }
+    let rows: Vec<RgbImage> = panels.chunks(5).map(side_by_side).collect();
     let body = super::deconv_figure::stack(&[
-        side_by_side(&panels),
+        super::deconv_figure::stack(&rows),
         RgbImage::new(1, GAP, BACKGROUND),
         legend(colormap, scale, "standardised activation"),
         RgbImage::new(1, GAP, BACKGROUND),

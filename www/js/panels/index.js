@@ -20,8 +20,10 @@ import * as filters from './filters.js';
 import * as maps from './maps.js';
 import * as neighbours from './neighbours.js';
 import * as patches from './patches.js';
+import * as volume from './volume.js';
+import * as responsemap from './responsemap.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches];
+export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, responsemap, volume];
 
 /** A panel module by its id. */
 export function panelById(id) {

@@ -1,0 +1,104 @@
+// The 3-D volume view (issue 18, after CNN-VIS): a conv layer's output stack for the current input, channels as
+// slices, rotated with the mouse or the arrow keys, zoomed with the wheel or +/-, made see-through by an
+// opacity transfer function, a slice picked by clicking it or with [ and ]; optionally with the channels
+// reordered by k-means or PCA (`model.order`), the order shown beside. Drawn on a canvas 2D context
+// (js/volume3d.js), so it works without a GPU.
+
+import { el, selectOf } from '../dom.js';
+import { paintChannel, valueRange } from '../render.js';
+import { drawVolume, pickSlice } from '../volume3d.js';
+
+const ORDERS = [['none', 'channel order'], ['kmeans', 'k-means (k = 4)'], ['pca', 'first principal component']];
+const stacks = (app) => app.layers.filter((layer) => layer.shape.length === 3);
+const angle = (v) => Number.isInteger(v) && v >= -180 && v <= 180;
+
+export const meta = {
+  id: 'volume',
+  title: '3D volume',
+  description: 'A layer’s feature maps stacked as a volume: drag or use the arrow keys to rotate, the wheel or +/− to zoom, click a slice or press [ ] to pick one.',
+  explainedBy: 'volumes',
+  requires: ['order'],
+  wide: true,
+  view: (app) => ({
+    vlayer: { default: stacks(app).at(-1)?.index ?? 1, valid: (v) => stacks(app).some((l) => l.index === v) },
+    yaw: { default: 35, valid: angle },
+    pitch: { default: -25, valid: angle },
+    vzoom: { default: 1, valid: (v) => typeof v === 'number' && v >= 0.3 && v <= 4 },
+    vopacity: { default: 0.6, valid: (v) => typeof v === 'number' && v >= 0 && v <= 1 },
+    vslice: { default: 0, valid: (v) => Number.isInteger(v) && v >= 0 },
+    vorder: { default: 'none', valid: (v) => ORDERS.some(([value]) => value === v) },
+  }),
+  consistent(view, app) {
+    const shape = app.layers[view.vlayer - 1]?.shape ?? [1];
+    return view.vslice >= shape[0] ? ['vslice'] : [];
+  },
+};
+
+const clampAngle = (v) => ((((v + 180) % 360) + 360) % 360) - 180;
+
+export function createPanel(root, app) {
+  const layer = selectOf(stacks(app).map((l) => [l.index, `${l.index} ${l.name}`]), app.view.vlayer, { attrs: { 'aria-label': 'layer' } });
+  const order = selectOf(ORDERS, app.view.vorder, { attrs: { 'aria-label': 'order' } });
+  const opacity = el('input', { type: 'range', min: 0, max: 1, step: 0.05, attrs: { 'aria-label': 'opacity' } });
+  const canvas = el('canvas', { className: 'volume-canvas', width: 480, height: 360, tabIndex: 0, dataset: { testid: 'volume-canvas' } });
+  const slice = el('canvas', { className: 'map volume-slice' });
+  const caption = el('p', { className: 'muted volume-caption' });
+  root.replaceChildren(
+    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Layer ', layer), el('label', { className: 'field' }, 'Order ', order), el('label', { className: 'field' }, 'Opacity ', opacity)),
+    el('div', { className: 'volume-row' }, canvas, el('figure', { className: 'volume-picked' }, slice, caption)),
+  );
+  layer.addEventListener('change', () => app.setView({ vlayer: Number(layer.value), vslice: 0 }));
+  order.addEventListener('change', () => app.setView({ vorder: order.value }));
+  opacity.addEventListener('input', () => app.setView({ vopacity: Number(opacity.value) }));
+  let volume = null;
+  const channels = () => volume?.shape[0] ?? 1;
+  const turn = (dyaw, dpitch) => app.setView({ yaw: clampAngle(app.view.yaw + dyaw), pitch: clampAngle(app.view.pitch + dpitch) });
+  const zoom = (factor) => app.setView({ vzoom: Math.min(4, Math.max(0.3, Math.round(app.view.vzoom * factor * 100) / 100)) });
+  const pickBy = (step) => app.setView({ vslice: (app.view.vslice + step + channels()) % channels() });
+  const keys = { ArrowLeft: () => turn(-15, 0), ArrowRight: () => turn(15, 0), ArrowUp: () => turn(0, -15), ArrowDown: () => turn(0, 15), '+': () => zoom(1.25), '=': () => zoom(1.25), '-': () => zoom(0.8), '[': () => pickBy(-1), ']': () => pickBy(1), Home: () => app.setView({ yaw: 35, pitch: -25, vzoom: 1 }) };
+  canvas.addEventListener('keydown', (event) => {
+    if (!keys[event.key]) return;
+    event.preventDefault();
+    keys[event.key]();
+  });
+  let drag = null;
+  canvas.addEventListener('pointerdown', (event) => (drag = { x: event.clientX, y: event.clientY, moved: false }));
+  canvas.addEventListener('pointermove', (event) => {
+    if (!drag || (event.buttons & 1) === 0) return;
+    const [dx, dy] = [event.clientX - drag.x, event.clientY - drag.y];
+    if (Math.abs(dx) + Math.abs(dy) < 4) return;
+    Object.assign(drag, { x: event.clientX, y: event.clientY, moved: true });
+    turn(Math.round(dx / 2), Math.round(dy / 2));
+  });
+  canvas.addEventListener('pointerup', (event) => {
+    if (drag && !drag.moved && volume) {
+      const box = canvas.getBoundingClientRect();
+      const scale = canvas.width / box.width;
+      const hit = pickSlice(volume.shape, view3d(), canvas.width, canvas.height, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
+      if (hit !== null) app.setView({ vslice: hit });
+    }
+    drag = null;
+  });
+  canvas.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    zoom(event.deltaY < 0 ? 1.1 : 0.9);
+  }, { passive: false });
+  const view3d = () => ({ yaw: (app.view.yaw * Math.PI) / 180, pitch: (app.view.pitch * Math.PI) / 180, zoom: app.view.vzoom, opacity: app.view.vopacity, gamma: 1.5, slice: app.view.vslice, colormap: 'viridis', range: valueRange(volume.data) });
+
+  return {
+    render() {
+      const stack = app.layers[app.view.vlayer - 1];
+      const activation = app.activation(app.view.vlayer);
+      if (!activation) return;
+      const ordered = app.view.vorder === 'none' ? null : app.analysis('order', { layer: stack.name, by: app.view.vorder, k: Math.min(4, activation.shape[0]) });
+      volume = ordered ? ordered.volume : activation;
+      [layer.value, order.value, opacity.value] = [String(app.view.vlayer), app.view.vorder, String(app.view.vopacity)];
+      drawVolume(canvas, volume, view3d());
+      paintChannel(slice, volume, app.view.vslice, 'viridis');
+      const shown = ordered ? ordered.order[app.view.vslice] : app.view.vslice;
+      const cluster = ordered?.clusters ? `, cluster ${ordered.clusters[shown]}` : '';
+      caption.textContent = `Slice ${app.view.vslice + 1} of ${channels()}: channel ${shown}${cluster}` + (ordered ? ` · order ${ordered.order.join(' ')}` : '');
+      canvas.setAttribute('aria-label', `${stack.name} as a volume of ${channels()} slices, turned ${app.view.yaw}° and tilted ${app.view.pitch}°; slice ${app.view.vslice + 1} picked (channel ${shown})`);
+    },
+  };
+}

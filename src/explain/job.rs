@@ -16,6 +16,7 @@ use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
 use crate::explain::attribution::{self, Attribution, Method, Options};
 use crate::explain::featureviz::{self, Picture};
+use crate::explain::texture::{self, Losses};
 use crate::model::network::Network;
 use crate::tensor::Tensor;
 
@@ -24,6 +25,7 @@ use crate::tensor::Tensor;
 pub enum Job {
     Attribution(attribution::Job),
     FeatureViz(featureviz::job::Job),
+    Texture(texture::job::Job),
 }
 
 /// What a job produces: its result, or a preview of it while it runs.
@@ -32,6 +34,13 @@ pub enum Output {
     Attribution(Attribution),
     /// Titled images in the input's pixel range (feature visualization).
     Pictures(Vec<Picture>),
+    /// A synthesized image `[C, H, W]` in `[0, 1]` (texture synthesis, style transfer), the total loss at
+    /// every step so far and, in a result, its losses.
+    Synthesis {
+        image: Tensor,
+        history: Vec<f64>,
+        losses: Option<Losses>,
+    },
 }
 
 /// What one [`Job::step`] reports.
@@ -44,6 +53,23 @@ pub struct Step {
     pub preview: Option<Output>,
     /// The result, once the last unit is done.
     pub result: Option<Output>,
+}
+
+impl Step {
+    /// `output` as the preview while the job runs, as the result once it is `finished`.
+    fn of(done: usize, total: usize, output: Output, finished: bool) -> Step {
+        let (preview, result) = if finished {
+            (None, Some(output))
+        } else {
+            (Some(output), None)
+        };
+        Step {
+            done,
+            total,
+            preview,
+            result,
+        }
+    }
 }
 
 impl Job {
@@ -68,6 +94,10 @@ impl Job {
             Family::FeatureVisualization => Ok(Job::FeatureViz(featureviz::job::Job::start(
                 net, technique, image, values,
             )?)),
+            Family::Texture if technique.long_running => Err(Error::option(
+                "style",
+                format!("{} needs a style image: start it with one", technique.id),
+            )),
             _ => Err(Error::option(
                 "technique",
                 format!(
@@ -78,12 +108,33 @@ impl Job {
         }
     }
 
+    /// Starts `technique` (texture synthesis or style transfer) like [`Job::start`], with the style image
+    /// `style` (`[C, H, W]`, any size) besides `image` (a transfer's content; none for a texture).
+    pub fn start_styled(
+        net: &Network,
+        technique: &'static Technique,
+        image: Option<&Tensor>,
+        style: &Tensor,
+        values: &Values,
+    ) -> Result<Job> {
+        if technique.family != Family::Texture || !technique.long_running {
+            return Err(Error::option(
+                "style",
+                format!("{} takes no style image", technique.id),
+            ));
+        }
+        Ok(Job::Texture(texture::job::Job::start(
+            net, technique, image, style, values,
+        )?))
+    }
+
     /// The kind of output the job gives (its preview's and its result's).
     pub fn kind(&self) -> OutputKind {
         match self {
             Job::Attribution(job) if job.signed() => OutputKind::SignedMap,
             Job::Attribution(_) => OutputKind::UnsignedMap,
             Job::FeatureViz(_) => OutputKind::Images,
+            Job::Texture(_) => OutputKind::Volume,
         }
     }
 
@@ -92,6 +143,7 @@ impl Job {
         match self {
             Job::Attribution(job) => job.progress(),
             Job::FeatureViz(job) => job.progress(),
+            Job::Texture(job) => job.progress(),
         }
     }
 
@@ -113,18 +165,18 @@ impl Job {
             }
             Job::FeatureViz(job) => {
                 let step = job.step(net, budget)?;
-                let output = Some(Output::Pictures(step.pictures));
-                let (preview, result) = if step.finished {
-                    (None, output)
-                } else {
-                    (output, None)
+                let output = Output::Pictures(step.pictures);
+                Ok(Step::of(step.done, step.total, output, step.finished))
+            }
+            Job::Texture(job) => {
+                let step = job.step(net, budget)?;
+                let finished = step.losses.is_some();
+                let output = Output::Synthesis {
+                    image: step.image,
+                    history: step.history,
+                    losses: step.losses,
                 };
-                Ok(Step {
-                    done: step.done,
-                    total: step.total,
-                    preview,
-                    result,
-                })
+                Ok(Step::of(step.done, step.total, output, finished))
             }
         }
     }

@@ -19,8 +19,9 @@ import * as filters from './filters.js';
 import * as maps from './maps.js';
 import * as neighbours from './neighbours.js';
 import * as patches from './patches.js';
+import * as texture from './texture.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters, maps, neighbours, patches];
+export const PANELS = [input, prediction, gallery, deconv, attribution, monitor, layers, filters, maps, neighbours, patches, texture];
 
 /** A panel module by its id. */
 export function panelById(id) {

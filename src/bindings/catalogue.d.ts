@@ -28,7 +28,12 @@ export type TechniqueId = AttributionMethod
   | "invert"
   | "gram"
   | "texture"
-  | "style-transfer";
+  | "style-transfer"
+  | "response-map"
+  | "response-map-generate"
+  | "order"
+  | "weight-gradient"
+  | "weight-gradient-compare";
 export interface ActivationsOptions {
   /** the layer whose output is shown, by name (the CLI also takes its 1-based number) */
   layer?: string | null;
@@ -258,6 +263,62 @@ export interface StyleTransferOptions extends TextureCommonOptions {
   /** where the optimization starts */
   start?: "content" | "noise";
 }
+export interface ResponseMapCommonOptions {
+  /** use N images: the first N of each data set (default all), or N from --index of --idx (default 1); more than the file holds is an error */
+  count?: number;
+}
+export interface ResponseMapOptions extends ResponseMapCommonOptions {
+  /** the layers whose neurons are mapped (default: every conv2d and linear layer) */
+  layers?: string[];
+  /** how two neurons' activations over the inputs are compared */
+  correlation?: "pearson" | "spearman";
+  /** a conv channel as one neuron (its mean over positions) or every unit (at most 2,000 in all) */
+  units?: "mean" | "all";
+  /** t-SNE's effective number of neighbours per neuron (below the number of neurons kept) */
+  perplexity?: number;
+  /** t-SNE gradient steps in all, the 250 exaggerated ones included */
+  iterations?: number;
+  /** seed of t-SNE's random starting layout */
+  seed?: number;
+}
+export interface ResponseMapGenerateOptions {
+  /** how the neurons' values fill the grid: the nearest neuron's, or linear over their Delaunay triangles (the nearest neuron's outside them) */
+  method?: "nearest" | "linear";
+  /** any colormap of colormaps() */
+  colormap?: "viridis" | "magma" | "inferno" | "plasma" | "gray" | "diverging";
+  /** the map's size in pixels: height,width on the CLI (default 128,128); the JS and Rust API's `size` is [width, height], as the package's */
+  size?: number[];
+  /** push the square layout into a disc (the package's CircleProjection) */
+  circle?: boolean;
+}
+export interface OrderOptions {
+  /** the layer whose output stack [C, H, W] is reordered */
+  layer?: string | null;
+  /** k-means clusters, or the projection on the first principal component */
+  by?: "kmeans" | "pca";
+  /** k-means's number of clusters (at most the number of channels) */
+  k?: number;
+  /** compare the channels on this row y only (a slice through every map); not given: whole maps */
+  slice?: number;
+  /** seed of the k-means++ seeding */
+  seed?: number;
+}
+export interface WeightGradientOptions {
+  /** the conv layer whose weights the gradient is taken with respect to */
+  layer?: string | null;
+  /** the class whose logit is differentiated (default: the predicted class; for a comparison, the reference class) */
+  target?: number | null;
+}
+export interface WeightGradientCompareOptions {
+  /** the conv layer whose weights the gradient is taken with respect to */
+  layer?: string | null;
+  /** REF or REF,SIMILAR,DISSIMILAR: the reference class, and the others (default: the class most confused with REF and the least confused one) */
+  compare?: number[];
+  /** the class whose logit is differentiated (default: the predicted class; for a comparison, the reference class) */
+  target?: number | null;
+  /** the first N images of each class (in data-set order) averaged and animated */
+  perClass?: number;
+}
 /** The options object each technique takes (`{}` for those without options). */
 export interface TechniqueOptions {
   "predict": Record<string, never>;
@@ -288,6 +349,11 @@ export interface TechniqueOptions {
   "gram": GramOptions;
   "texture": TextureOptions;
   "style-transfer": StyleTransferOptions;
+  "response-map": ResponseMapOptions;
+  "response-map-generate": ResponseMapGenerateOptions;
+  "order": OrderOptions;
+  "weight-gradient": WeightGradientOptions;
+  "weight-gradient-compare": WeightGradientCompareOptions;
 }
 export type AttributionOptions = TechniqueOptions[AttributionMethod];
 /** The method the page opens with and `convscope attribute` runs without --method. */

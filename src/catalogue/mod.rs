@@ -35,6 +35,10 @@ pub enum Family {
     /// inversion).
     FeatureVisualization,
     Texture,
+    /// Maps of the neurons themselves, laid out by how they fire together.
+    ResponseMap,
+    /// A layer as a volume: ordered output stacks, weight gradients.
+    Volumes,
 }
 
 impl Family {
@@ -49,6 +53,8 @@ impl Family {
             Family::Dataset => "dataset",
             Family::FeatureVisualization => "featureviz",
             Family::Texture => "texture",
+            Family::ResponseMap => "response-map",
+            Family::Volumes => "volumes",
         }
     }
 }
@@ -169,7 +175,7 @@ impl Technique {
 pub fn techniques() -> Vec<&'static Technique> {
     use crate::explain::dataset::{embedding, neighbours, patches};
     use crate::explain::featureviz::{atlas, dream, inversion, visualize};
-    use crate::explain::{attribution, deconvnet, inspect, monitor, texture};
+    use crate::explain::{attribution, deconvnet, inspect, monitor, nrm, texture, volume};
     let mut all = vec![
         &inspect::PREDICTION,
         &inspect::ACTIVATIONS,
@@ -192,6 +198,12 @@ pub fn techniques() -> Vec<&'static Technique> {
         &inversion::TECHNIQUE,
     ]);
     all.extend([&texture::GRAM, &texture::TEXTURE, &texture::STYLE]);
+    all.extend([&nrm::TRAIN, &nrm::GENERATE]);
+    all.extend([
+        &volume::order::TECHNIQUE,
+        &volume::weight_gradient::TECHNIQUE,
+        &volume::weight_gradient::COMPARISON,
+    ]);
     all
 }
 

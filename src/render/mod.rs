@@ -14,6 +14,7 @@ pub mod picture;
 pub mod png;
 pub mod scatter;
 pub mod stages;
+pub mod volumes;
 
 pub use canvas::RgbImage;
 pub use colormap::{Colormap, Scale};

@@ -18,7 +18,7 @@ struct CommandDoc {
 
 const INPUT: &str = "(--image F [--stages S.png] | --idx IMAGES --index I)";
 
-const COMMANDS: [CommandDoc; 18] = [
+const COMMANDS: [CommandDoc; 21] = [
     CommandDoc {
         name: "predict",
         synopsis: "--model M (--image F | --idx IMAGES [--index I] [--count N]) [--json]",
@@ -145,6 +145,37 @@ const COMMANDS: [CommandDoc; 18] = [
         about: "neural style transfer: the content image's features at one layer, the style image's Gram matrices \
                 at others; --json as for texture, with the content loss",
         inputs: &[],
+    },
+    CommandDoc {
+        name: "nrm",
+        synopsis: "train --model M --images IDX [--count N] [--layers L1,L2] [--correlation pearson|spearman] \
+                   [--units mean|all] [--perplexity P] [--iterations N] [--seed S] --out map.json\n  \
+                   convscope nrm generate --model M --map map.json (--image F | --idx IMAGES [--index I] [--count N]) \
+                   [--labels IDX] [--method nearest|linear] [--colormap viridis] [--size H,W] [--circle] \
+                   (--out F.png | --json)",
+        about: "the neural response map: train lays the neurons of the chosen layers out by t-SNE on 1 − their \
+                correlation over the inputs (the first 1,000 by default) and writes the map file (neuron ids, \
+                layout, settings, mean, std and the correlation matrix under \"correlation\"); generate paints one \
+                input's standardised activations (the mean over --count inputs, or one map per class with \
+                --labels) over it",
+        inputs: &[COUNT],
+    },
+    CommandDoc {
+        name: "order",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L --by kmeans|pca [--k K] [--slice Y] \
+                   [--seed S] (--json | --out F.png)",
+        about: "a layer's maps reordered by k-means clusters or by their projection on the first principal \
+                component, over whole maps or one row (--slice); the PNG shows before and after",
+        inputs: &[],
+    },
+    CommandDoc {
+        name: "weight-gradient",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer conv1|conv2 [--target C] --json\n  \
+                   convscope weight-gradient --model M --layer conv1|conv2 --compare REF[,SIMILAR,DISSIMILAR] \
+                   --images IDX --labels IDX [--count N] [--per-class N] [--target C] (--out F.png | --json)",
+        about: "d(class logit)/d(conv weights), {\"shape\": [O, I, kh, kw], \"data\", \"target\"}; --compare: its mean \
+                over images of a reference class, the class most confused with it and a dissimilar one",
+        inputs: &[COUNT],
     },
     CommandDoc {
         name: "help",

@@ -8,10 +8,12 @@ mod deconv;
 mod help;
 mod input;
 mod monitor;
+mod nrm;
 mod predict;
 mod texture;
 mod train;
 mod visualize;
+mod volume;
 
 use convscope::{Error, Result};
 
@@ -34,6 +36,9 @@ fn run(argv: &[String]) -> Result<()> {
         "gram",
         "texture",
         "style",
+        "nrm",
+        "order",
+        "weight-gradient",
     ];
     let Some((command, rest)) = argv.split_first() else {
         return Err(Error::option(
@@ -70,6 +75,9 @@ fn run(argv: &[String]) -> Result<()> {
         "gram" => texture::gram(rest),
         "texture" => texture::texture(rest),
         "style" => texture::style(rest),
+        "nrm" => nrm::run(rest),
+        "order" => volume::order(rest),
+        "weight-gradient" => volume::weight_gradient_command(rest),
         other => Err(Error::unknown("command", other, &commands)),
     }
 }

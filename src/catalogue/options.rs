@@ -136,6 +136,12 @@ impl OptionSpec {
         }
     }
 
+    /// The `seed` of a technique that draws random numbers: any integer a JS number holds exactly, so that the
+    /// CLI and the page accept the same seeds (the same seed gives the same result on every platform).
+    pub const fn seed(help: &'static str, default: u64) -> OptionSpec {
+        OptionSpec::int("seed", "seed", "Seed", help, [0, MAX_SAFE_INTEGER, default])
+    }
+
     /// An optional `float` option in `min..=max`, edited in steps of `step`, with a default (`None`: the
     /// technique picks it).
     pub const fn float(

@@ -54,19 +54,10 @@ pub const SIGMA: OptionSpec = OptionSpec {
     required: false,
 };
 
-pub const SEED: OptionSpec = OptionSpec {
-    key: "seed",
-    flag: "seed",
-    label: "Seed",
-    help: "seed of the noise (the same seed gives the same map on every platform)",
-    kind: Kind::Int {
-        min: 0,
-        max: None,
-        default: Some(0),
-    },
-    common: false,
-    required: false,
-};
+pub const SEED: OptionSpec = OptionSpec::seed(
+    "seed of the noise (the same seed gives the same map on every platform)",
+    0,
+);
 
 /// The single-pass methods SmoothGrad can average, with their catalogue labels.
 const BASES: [Choice; 5] = {

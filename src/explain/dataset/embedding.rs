@@ -148,19 +148,7 @@ pub const UMAP_ITERATIONS: OptionSpec = OptionSpec {
     required: false,
 };
 
-pub const SEED: OptionSpec = OptionSpec {
-    key: "seed",
-    flag: "seed",
-    label: "Seed",
-    help: "seed of the negative sampling",
-    kind: Kind::Int {
-        min: 0,
-        max: None,
-        default: Some(0),
-    },
-    common: false,
-    required: false,
-};
+pub const SEED: OptionSpec = OptionSpec::seed("seed of the negative sampling", 0);
 
 const fn map(
     id: &'static str,

@@ -10,7 +10,7 @@
 use super::atlas;
 use super::objective::Objective;
 use super::render::{Parameterization, RenderOptions, MAX_BATCH, MAX_STEPS};
-use crate::catalogue::options::{Choice, Kind, OptionSpec, Values, MAX_SAFE_INTEGER};
+use crate::catalogue::options::{Choice, Kind, OptionSpec, Values};
 use crate::catalogue::{Family, OutputKind, Paper, Technique};
 use crate::error::{Error, Result};
 use crate::model::network::Network;
@@ -139,13 +139,8 @@ pub const DIVERSITY: OptionSpec = OptionSpec::float(
     [0.0, 10_000.0, 0.01],
     Some(0.0),
 );
-pub const SEED: OptionSpec = OptionSpec::int(
-    "seed",
-    "seed",
-    "Seed",
-    "seed of the start noise and of every random transform",
-    [0, MAX_SAFE_INTEGER, 1],
-);
+pub const SEED: OptionSpec =
+    OptionSpec::seed("seed of the start noise and of every random transform", 1);
 
 pub const ERHAN: Paper = Paper {
     title: "Visualizing Higher-Layer Features of a Deep Network",

@@ -123,13 +123,7 @@ pub const ITERATIONS: OptionSpec = OptionSpec::int(
     [250, 100_000, 1000],
 );
 
-pub const SEED: OptionSpec = OptionSpec::int(
-    "seed",
-    "seed",
-    "Seed",
-    "seed of t-SNE's random starting layout",
-    [0, crate::catalogue::options::MAX_SAFE_INTEGER, 0],
-);
+pub const SEED: OptionSpec = OptionSpec::seed("seed of t-SNE's random starting layout", 0);
 
 pub const TRAIN: Technique = Technique {
     id: "response-map",

@@ -95,17 +95,8 @@ pub const STEPS: OptionSpec = OptionSpec {
 };
 
 pub const SEED: OptionSpec = OptionSpec {
-    key: "seed",
-    flag: "seed",
-    label: "Seed",
-    help: "seed of the start noise",
-    kind: Kind::Int {
-        min: 0,
-        max: None,
-        default: Some(1),
-    },
     common: true,
-    required: false,
+    ..OptionSpec::seed("seed of the start noise", 1)
 };
 
 pub const LR: OptionSpec = OptionSpec {

@@ -79,13 +79,7 @@ pub const SLICE: OptionSpec = OptionSpec {
     required: false,
 };
 
-pub const SEED: OptionSpec = OptionSpec::int(
-    "seed",
-    "seed",
-    "Seed",
-    "seed of the k-means++ seeding",
-    [0, crate::catalogue::options::MAX_SAFE_INTEGER, 0],
-);
+pub const SEED: OptionSpec = OptionSpec::seed("seed of the k-means++ seeding", 0);
 
 pub const TECHNIQUE: Technique = Technique {
     id: "order",

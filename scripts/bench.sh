@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks: builds the release wasm into www/pkg and runs bench/wasm.mjs (Node, 1 thread), then its PyTorch
-# eager peer bench/pytorch.py (same methods, model, input and timing; when /usr/bin/python3 has torch), then the
+# Benchmarks: builds the release wasm into www/pkg and runs bench/wasm.mjs (Node, 1 thread), bench/draw.mjs (the
+# page's drawing in headless Chromium), then the PyTorch
+# eager peer of bench/wasm.mjs, bench/pytorch.py (same methods, model, input and timing; when /usr/bin/python3 has torch), then the
 # native harness (cargo bench --bench native). Results are quoted in bench/README.md; on the shared VM compare
 # convscope and its peer only within one run.
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/build-wasm.sh
 node bench/wasm.mjs "$@"
 node bench/dataset-wasm.mjs "$@"
+node bench/draw.mjs # the page's main thread per pointer event, headless Chromium (issue 14)
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 bench/pytorch.py "$@"
 fi

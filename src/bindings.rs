@@ -29,7 +29,8 @@ mod monitor;
 mod texture;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
-pub use dataset::{class_colors, Dataset, DatasetTask, MAX_PAGE_IMAGES};
+pub use dataset::{class_colors, Dataset, MAX_PAGE_IMAGES};
+pub use job::Job;
 pub use texture::decode_image;
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).

@@ -792,8 +792,8 @@ fn hostile_manifests_are_errors_in_32_bit_wasm() {
     );
 }
 
-/// Steps a dataset task to its end; returns the last step's `result` and how many steps had a preview.
-fn run_task(task: &mut convscope::bindings::DatasetTask, budget: f64) -> (JsValue, usize) {
+/// Steps a dataset job to its end; returns the last step's `result` and how many steps had a preview.
+fn run_task(task: &mut convscope::bindings::Job, budget: f64) -> (JsValue, usize) {
     let mut previews = 0;
     loop {
         let step = task.step(budget).unwrap();
@@ -816,7 +816,10 @@ fn dataset_views_equal_the_core() {
     let model = model();
     let mut dataset =
         Dataset::from_idx(&model, js_u8(GALLERY_IMAGES), js_u8(GALLERY_LABELS)).unwrap();
-    assert_eq!(dataset.count(), 300.0);
+    // The whole gallery (340 images: 300 class-balanced, then the model's mistakes and near-misses).
+    let count = idx::parse_images(GALLERY_IMAGES).unwrap().count;
+    assert_eq!(count, 340);
+    assert_eq!(dataset.count(), count as f64);
     let layers: Vec<String> = ["pixels", "pool2", "fc2", "fc3"].map(String::from).to_vec();
     let mut calls = 0;
     while get(
@@ -824,15 +827,15 @@ fn dataset_views_equal_the_core() {
         "done",
     )
     .as_f64()
-        != Some(300.0)
+        != Some(count as f64)
     {
         calls += 1;
     }
-    assert_eq!(calls, 4);
+    assert_eq!(calls, count.div_ceil(64) - 1);
     assert!(dataset.has_features("fc2") && !dataset.has_features("fc1"));
     let net = Network::from_bytes(MANIFEST, WEIGHTS).unwrap();
     let images = idx::parse_images(GALLERY_IMAGES).unwrap();
-    let fc2 = layer_features(&net, &images, "fc2", 300).unwrap();
+    let fc2 = layer_features(&net, &images, "fc2", count).unwrap();
 
     // Neighbours of gallery image 3 by fc2 features, and by pixels.
     let options =
@@ -861,9 +864,12 @@ fn dataset_views_equal_the_core() {
     // A t-SNE map in steps, with previews, equals the core's run; PCA places a point exactly.
     let options =
         js_sys::JSON::parse(r#"{"layer": "fc2", "perplexity": 10, "iterations": 260}"#).unwrap();
-    let mut task = dataset.start_map(&model, "tsne", options).unwrap();
+    let mut task = dataset.start(&model, "tsne", options).unwrap();
+    let first = task.step(50.0).unwrap();
+    assert_eq!(get(&first, "kind").as_string().as_deref(), Some("scatter"));
+    assert_eq!(get(&first, "passes").as_f64(), Some(50.0));
     let (map, previews) = run_task(&mut task, 50.0);
-    assert_eq!(previews, 5);
+    assert_eq!(previews, 4);
     let values = Method::Tsne
         .technique()
         .values_from_json(&serde_json::json!({"layer": "fc2", "perplexity": 10, "iterations": 260}))
@@ -876,7 +882,7 @@ fn dataset_views_equal_the_core() {
     );
     assert_eq!(get(&map, "klDivergence").as_f64(), run.kl_divergence());
     let mut pca = dataset
-        .start_map(
+        .start(
             &model,
             "pca",
             js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),
@@ -892,14 +898,15 @@ fn dataset_views_equal_the_core() {
 
     // Patches of conv2 (pool2's channels), top 3, equal the core's search; crops are 16 × 16.
     let mut patches = dataset
-        .start_patches(
+        .start(
             &model,
+            "patches",
             js_sys::JSON::parse(r#"{"layer": "conv2", "top": 3}"#).unwrap(),
         )
         .unwrap();
     let (result, _) = run_task(&mut patches, 100.0);
-    let mut search = PatchSearch::new(&net, "conv2", 3, 300).unwrap();
-    search.step(&net, &images, 300).unwrap();
+    let mut search = PatchSearch::new(&net, "conv2", 3, count).unwrap();
+    search.step(&net, &images, count).unwrap();
     let units = Array::from(&get(&result, "units"));
     assert_eq!(units.length(), 16);
     for (unit, want) in units.iter().zip(search.result()) {
@@ -909,10 +916,18 @@ fn dataset_views_equal_the_core() {
             .collect();
         assert_eq!(got, want.iter().map(|p| p.index as f64).collect::<Vec<_>>());
     }
-    let crops = patches.crops(&dataset, 2.0).unwrap();
+    let crops = patches.crops(2.0).unwrap();
     assert_eq!(get(&crops, "size").as_f64(), Some(16.0));
     assert_eq!(floats(get(&crops, "crops")).len(), 3 * 256);
     assert!(patches.place(js_f32(&gallery_image(0))).is_err());
+    assert!(pca.crops(0.0).is_err());
+    let e = model.start(
+        "umap",
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
+    assert!(error_message(e.err().unwrap()).contains("umap works on a data set"));
 }
 
 #[wasm_bindgen_test]
@@ -954,7 +969,7 @@ fn a_dataset_over_the_page_cap_or_of_another_shape_is_refused() {
     let dataset = Dataset::from_idx(&model, js_u8(GALLERY_IMAGES), JsValue::NULL).unwrap();
     let e = error_message(
         dataset
-            .start_map(
+            .start(
                 &model,
                 "pca",
                 js_sys::JSON::parse(r#"{"layer": "fc2"}"#).unwrap(),

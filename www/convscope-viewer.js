@@ -1,16 +1,26 @@
 // <convscope-viewer>: the convscope panels as one custom element for course pages and notes.
 //
 //   <script type="module" src="https://…/convscope-viewer.js"></script>
-//   <convscope-viewer model="models/lenet5-mnist.json" view="deconv"></convscope-viewer>
+//   <convscope-viewer model="mnist" view="deconv"></convscope-viewer>
 //
-// Attributes: `model` — manifest URL, relative to the host page (default: the MNIST model next to this script);
+// Attributes: `model` — a bundled model's name (`mnist`, `fashion`: found next to this script) or a manifest URL,
+// relative to the host page (default: mnist; another origin's model needs CORS, docs/security.md);
 // `view` — `deconv`, `layers` or `predict` (or a comma-separated list of panel ids: input, prediction, gallery,
-// deconv, attribution, monitor, layers, filters); `sample` — index of the bundled test image to start from (default 0).
+// deconv, attribution, monitor, layers, filters); `sample` — index of the bundled test image to start from (default 0);
+// `theme` — `light`, `dark` or `auto` (the default: the reader's system setting).
 // The element sets `data-ready="true"` and fires a `ready` event once the first analysis is drawn.
 // Everything it loads (wasm, styles, model, samples) is resolved relative to this script or the host page.
 
 import { startApp, galleryInput } from './js/start.js';
 import { el } from './js/dom.js';
+import { MODELS } from './js/config.js';
+import { applyTheme } from './js/theme.js';
+
+/** What the `model` attribute names: a bundled model by its name, else a manifest URL (against the host page). */
+function modelOf(attribute) {
+  if (!attribute) return undefined;
+  return Object.hasOwn(MODELS, attribute) ? attribute : new URL(attribute, document.baseURI).href;
+}
 
 const VIEWS = {
   deconv: ['input', 'deconv'],
@@ -21,7 +31,7 @@ const VIEWS = {
 const STYLES = ['./css/panels.css', './css/widget.css'].map((file) => new URL(file, import.meta.url).href);
 
 class ConvscopeViewer extends HTMLElement {
-  static observedAttributes = ['model', 'view', 'sample'];
+  static observedAttributes = ['model', 'view', 'sample', 'theme'];
 
   connectedCallback() {
     if (!this.shadowRoot) {
@@ -36,12 +46,20 @@ class ConvscopeViewer extends HTMLElement {
   }
 
   disconnectedCallback() {
+    this.stopTheme?.();
     this.viewer?.close();
     this.viewer = null;
   }
 
-  attributeChangedCallback() {
-    if (this.viewer) this.start();
+  attributeChangedCallback(name) {
+    if (name === 'theme') this.theme();
+    else if (this.viewer) this.start();
+  }
+
+  /** Follows the `theme` attribute (css/panels.css reads the host's data-theme). */
+  theme() {
+    this.stopTheme?.();
+    this.stopTheme = applyTheme(this, this.getAttribute('theme') ?? 'auto');
   }
 
   /** The running app (its engine, view state, ...), for scripts of the host page. */
@@ -56,12 +74,13 @@ class ConvscopeViewer extends HTMLElement {
       status.classList.toggle('is-error', isError);
       status.textContent = isError ? `convscope: ${text}` : text;
     };
+    this.theme();
     const view = this.getAttribute('view') ?? 'deconv';
     const panels = VIEWS[view] ?? view.split(',').map((id) => id.trim());
     this.viewer?.close();
     this.viewer = startApp(this.shadowRoot.querySelector('.widget'), { panels, onStatus: setStatus });
     this.dataset.ready = 'false';
-    const model = this.getAttribute('model') ? new URL(this.getAttribute('model'), document.baseURI).href : undefined;
+    const model = modelOf(this.getAttribute('model'));
     const sample = Number(this.getAttribute('sample')) || 0;
     try {
       if (!(await this.viewer.open(model, { input: (app) => galleryInput(app, sample) }))) return; // superseded

@@ -44,6 +44,7 @@ pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 
 /// The `k` smallest `(key, index)` pairs seen so far, ascending: ties by lower index, whatever the order in
 /// which they are offered. (The dataset views rank with it too: a largest value is the smallest negated one.)
+#[derive(Debug, Clone)]
 pub(crate) struct Best<K> {
     k: usize,
     pub(crate) items: Vec<(K, usize)>,

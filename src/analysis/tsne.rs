@@ -274,7 +274,10 @@ impl Tsne {
 
     /// Runs up to `steps` more iterations (fewer at the end of the run).
     pub fn step(&mut self, steps: usize) -> Progress {
-        let end = (self.iteration + steps).min(self.options.iterations);
+        let end = self
+            .iteration
+            .saturating_add(steps)
+            .min(self.options.iterations);
         while self.iteration < end {
             self.iterate();
         }

@@ -410,7 +410,7 @@ impl Umap {
 
     /// Runs up to `epochs` more epochs; returns `(epochs done, epochs in all)`.
     pub fn step(&mut self, epochs: usize) -> (usize, usize) {
-        let end = (self.epoch + epochs).min(self.epochs);
+        let end = self.epoch.saturating_add(epochs).min(self.epochs);
         while self.epoch < end {
             let alpha = 1.0 - self.epoch as f64 / self.epochs as f64;
             let n = self.epoch as f64;

@@ -1,19 +1,20 @@
 //! The dataset views in JS ([`crate::explain::dataset`]): a `Dataset` (IDX bytes checked against a model,
 //! at most [`MAX_PAGE_IMAGES`] images), its features read step by step (`dataset.extract`), nearest
-//! neighbours, and the long views as `DatasetJob`s stepped like any job (`job.step(budget)` →
+//! neighbours, and the long views as `Job`s (`dataset.start`) stepped like any job (`job.step(budget)` →
 //! `{ done, progress, passes, total, kind, preview?, result? }`; a map's preview is its current points, so
-//! t-SNE animates). The features stay inside the `Dataset`, so every map and neighbour list reuses them while
+//! t-SNE animates; `job.place`, `job.crops` for a map and a patch search). The features stay inside the `Dataset`, so every map and neighbour list reuses them while
 //! the model is the same (a `Dataset` belongs to the model it was made for).
 
+use super::job::Job;
 use super::{args, JsObject, Model};
 use crate::analysis::features::{source, FeaturePass, PIXELS};
 use crate::catalogue;
 use crate::error::Error;
-use crate::explain::dataset::embedding::Method;
-use crate::explain::dataset::job::{DatasetJob, DatasetOutput, DatasetStep, MapState};
+use crate::explain::dataset::job::{DatasetJob, MapState};
 use crate::explain::dataset::neighbours::{self, nearest, Metric, Neighbour};
-use crate::explain::dataset::patches::{self, Patch};
+use crate::explain::dataset::patches::Patch;
 use crate::explain::dataset::{image_count, DataSet, COUNT, FEATURES};
+use crate::explain::job;
 use crate::io::idx::{self, IdxImages, MAX_DECOMPRESSED_BYTES};
 use crate::model::network::Network;
 use js_sys::{Array, Float32Array, Uint8Array};
@@ -34,9 +35,8 @@ export type Patch = { index: number; value: number; position?: [number, number];
 /** A map: `points` = N × 2 row-major, in data-set order. */
 export type EmbeddingMap = { method: "pca" | "tsne" | "umap"; points: Float32Array; klDivergence?: number;
   explainedVariance?: number[]; explainedVarianceRatio?: number[] };
-export type DatasetOutput = EmbeddingMap | { units: Patch[][]; cropSize: number; layer: string };
-export type DatasetJobStep = { done: boolean; progress: number; passes: number; total: number;
-  kind: "gallery" | "scatter"; preview?: DatasetOutput; result?: DatasetOutput };
+/** A patch search's result: per unit its top images, best first. */
+export type PatchRanking = { units: Patch[][]; cropSize: number; layer: string };
 "#;
 
 /// A data set for one model, with the features read so far.
@@ -108,7 +108,7 @@ impl Dataset {
     }
 
     /// Reads the features of `layers` (names or `"pixels"`) over every image, about `budget` images per
-    /// call: `{ done, total }`; once done they are kept (for `neighbours`, `startMap`). Calling it with other
+    /// call: `{ done, total }`; once done they are kept (for `neighbours`, `start`). Calling it with other
     /// layers before the pass is done restarts it.
     pub fn extract(
         &mut self,
@@ -193,44 +193,26 @@ impl Dataset {
             .into())
     }
 
-    /// Starts a map (`technique` = `pca`, `tsne` or `umap`, with its options) of the extracted features of
-    /// the options' `layer`.
-    #[wasm_bindgen(js_name = startMap)]
-    pub fn start_map(
+    /// Starts a dataset view that runs step by step (`technique` = `patches`, `pca`, `tsne` or `umap`, with
+    /// its catalogue options) as a `Job`: a map of the extracted features of the options' `layer`, or a
+    /// search for the maximally activating patches of `layer`.
+    pub fn start(
         &self,
         model: &Model,
-        technique: &str,
-        #[wasm_bindgen(unchecked_optional_param_type = "PcaOptions | TsneOptions | UmapOptions")]
+        #[wasm_bindgen(unchecked_param_type = "TechniqueId")] technique: &str,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "PatchesOptions | PcaOptions | TsneOptions | UmapOptions"
+        )]
         options: JsValue,
-    ) -> Result<DatasetTask, JsError> {
-        let method: Method = technique.parse()?;
-        let values = method
-            .technique()
-            .values_from_json(&args::options(&options)?)?;
-        let layer = required_layer(&values)?.to_string();
-        let count = image_count(values.int(&COUNT), self.data.count)?;
-        let features = self.matrix(&layer)?;
-        let job = DatasetJob::map(method, features.slice(ndarray::s![..count, ..]), &values)?;
-        Ok(DatasetTask::new(&model.net, job, layer))
-    }
-
-    /// Starts a search for the maximally activating patches (options of `patches`: `layer`, `top`, `count`).
-    #[wasm_bindgen(js_name = startPatches)]
-    pub fn start_patches(
-        &self,
-        model: &Model,
-        #[wasm_bindgen(unchecked_optional_param_type = "PatchesOptions")] options: JsValue,
-    ) -> Result<DatasetTask, JsError> {
-        let t = &patches::TECHNIQUE;
-        let values = t.values_from_json(&args::options(&options)?)?;
-        let layer = values
-            .text(&patches::LAYER)
-            .ok_or_else(|| Error::option("layer", "patches needs a layer"))?
-            .to_string();
-        let count = image_count(values.int(&COUNT), self.data.count)?;
-        let top = values.usize_or_default(&patches::TOP);
-        let job = DatasetJob::patches(&model.net, self.data.clone(), &layer, top, count)?;
-        Ok(DatasetTask::new(&model.net, job, layer))
+    ) -> Result<Job, JsError> {
+        let technique = catalogue::find(technique)?;
+        let values = technique.values_from_json(&args::options(&options)?)?;
+        let features = |layer: &str| self.matrix(layer);
+        let job = DatasetJob::start(&model.net, technique, self.data.clone(), features, &values)?;
+        Ok(Job {
+            net: model.net.clone(),
+            job: job::Job::Dataset(Box::new(job)),
+        })
     }
 }
 
@@ -250,13 +232,12 @@ impl Dataset {
         Ok((done, total))
     }
 
-    fn matrix(&self, layer: &str) -> Result<Arc<Array2<f32>>, JsError> {
+    fn matrix(&self, layer: &str) -> crate::error::Result<Arc<Array2<f32>>> {
         self.features.get(layer).cloned().ok_or_else(|| {
             Error::option(
                 "layer",
                 format!("the features of {layer:?} have not been read: call dataset.extract first"),
             )
-            .into()
         })
     }
 }
@@ -283,64 +264,23 @@ fn neighbour_array(list: &[Neighbour]) -> Result<Array, JsError> {
         .collect()
 }
 
-/// A patch search or a map under way (`dataset.startPatches`, `dataset.startMap`); it keeps its own copy of
-/// the network. Free it with `task.free()`.
+/// The dataset views' own calls on a job (`dataset.start`).
 #[wasm_bindgen]
-pub struct DatasetTask {
-    net: Network,
-    job: DatasetJob,
-    layer: String,
-}
-
-impl DatasetTask {
-    fn new(net: &Network, job: DatasetJob, layer: String) -> DatasetTask {
-        DatasetTask {
-            net: net.clone(),
-            job,
-            layer,
-        }
-    }
-}
-
-#[wasm_bindgen]
-impl DatasetTask {
-    /// About `budget` units of work (images ranked, or map iterations).
-    #[wasm_bindgen(unchecked_return_type = "DatasetJobStep")]
-    pub fn step(&mut self, budget: f64) -> Result<JsValue, JsError> {
-        let budget = args::index("budget", budget, u64::from(u32::MAX))?;
-        let step: DatasetStep = self.job.step(&self.net, budget)?;
-        let kind = match self.job {
-            DatasetJob::Map(_) => "scatter",
-            DatasetJob::Patches { .. } => "gallery",
-        };
-        let mut object = JsObject::new()
-            .set("done", step.result.is_some())?
-            .set("progress", step.done as f64 / step.total.max(1) as f64)?
-            .set("passes", step.done as f64)?
-            .set("total", step.total as f64)?
-            .set("kind", kind)?;
-        if let Some(preview) = &step.preview {
-            object = object.set("preview", self.output(preview)?)?;
-        }
-        if let Some(result) = &step.result {
-            object = object.set("result", self.output(result)?)?;
-        }
-        Ok(object.into())
-    }
-
-    /// Where `image` lands on the map, the map fixed: `[x, y]` (exact for PCA; optimized for t-SNE, UMAP).
+impl Job {
+    /// Where `image` lands on the job's map, the map fixed: `[x, y]` (exact for PCA; optimized for t-SNE,
+    /// UMAP).
     pub fn place(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Float32Array")] image: JsValue,
     ) -> Result<Float32Array, JsError> {
-        let run = self
-            .job
-            .embedding()
-            .ok_or_else(|| Error::option("task", "only a map places a new point"))?;
+        let (run, layer) = self
+            .dataset()
+            .and_then(DatasetJob::embedding)
+            .ok_or_else(|| Error::option("job", "only a map places a new point"))?;
         let pixels = args::float32_image("input image", &image, &self.net.input_shape())?;
         let image = self.net.image(pixels)?;
         let trace = self.net.forward(&image)?;
-        let features = match source(&self.net, &self.layer)?.0 {
+        let features = match source(&self.net, layer)?.0 {
             Some(index) => trace.output(index)?.data().to_vec(),
             None => image.data().to_vec(),
         };
@@ -349,17 +289,17 @@ impl DatasetTask {
     }
 
     /// The crops of unit `unit`'s top images and of their deconvnet projections, `S × S` each:
-    /// `{ size, crops: Float32Array[k·S·S], projections: Float32Array[k·S·S] }` (`images`: the data set).
-    pub fn crops(&self, dataset: &Dataset, unit: f64) -> Result<JsValue, JsError> {
-        let search = self
-            .job
-            .search()
-            .ok_or_else(|| Error::option("task", "only a patch search has crops"))?;
+    /// `{ size, crops: Float32Array[k·S·S], projections: Float32Array[k·S·S] }`.
+    pub fn crops(&self, unit: f64) -> Result<JsValue, JsError> {
+        let (search, images) = self
+            .dataset()
+            .and_then(DatasetJob::search)
+            .ok_or_else(|| Error::option("job", "only a patch search has crops"))?;
         let result = search.result();
         let unit = args::index("unit", unit, result.len().saturating_sub(1) as u64)?;
         let (mut crops, mut projections) = (Vec::new(), Vec::new());
         for p in &result[unit] {
-            let image = dataset.data.image(p.index)?;
+            let image = images.image(p.index)?;
             let projection = search.projection(&self.net, &image, unit, p)?;
             crops.extend(search.crop(image.data(), p));
             projections.extend(search.crop(projection.data(), p));
@@ -372,34 +312,38 @@ impl DatasetTask {
     }
 }
 
-impl DatasetTask {
-    fn output(&self, output: &DatasetOutput) -> Result<JsObject, JsError> {
-        match output {
-            DatasetOutput::Map(map) => map_object(map),
-            DatasetOutput::Patches(units) => {
-                let search = self
-                    .job
-                    .search()
-                    .ok_or_else(|| Error::internal("patches from a job that is not a search"))?;
-                let units: Array = units
-                    .iter()
-                    .map(|list| {
-                        list.iter()
-                            .map(patch_object)
-                            .collect::<Result<Array, JsError>>()
-                    })
-                    .map(|a| a.map(JsValue::from))
-                    .collect::<Result<Array, JsError>>()?;
-                JsObject::new()
-                    .set("units", units)?
-                    .set("cropSize", search.crop_size() as f64)?
-                    .set("layer", search.layer_name(&self.net))
-            }
+impl Job {
+    fn dataset(&self) -> Option<&DatasetJob> {
+        match &self.job {
+            job::Job::Dataset(job) => Some(job),
+            _ => None,
         }
     }
 }
 
-fn map_object(map: &MapState) -> Result<JsObject, JsError> {
+/// A patch search's result: `{ units, cropSize, layer }`.
+pub(super) fn patches_object(job: &Job, units: &[Vec<Patch>]) -> Result<JsObject, JsError> {
+    let (search, _) = job
+        .dataset()
+        .and_then(DatasetJob::search)
+        .ok_or_else(|| Error::internal("patches from a job that is not a search"))?;
+    let units: Array = units
+        .iter()
+        .map(|list| {
+            list.iter()
+                .map(patch_object)
+                .collect::<Result<Array, JsError>>()
+        })
+        .map(|a| a.map(JsValue::from))
+        .collect::<Result<Array, JsError>>()?;
+    JsObject::new()
+        .set("units", units)?
+        .set("cropSize", search.crop_size() as f64)?
+        .set("layer", search.layer_name(&job.net))
+}
+
+/// A map's state: `{ method, points, klDivergence?, explainedVariance?, explainedVarianceRatio? }`.
+pub(super) fn map_object(map: &MapState) -> Result<JsObject, JsError> {
     let mut object = JsObject::new()
         .set("method", map.method.technique().id)?
         .set("points", Float32Array::from(&map.points[..]))?;

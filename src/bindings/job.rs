@@ -1,11 +1,13 @@
 //! `Model.start` and the `Job` class: any technique that runs step by step ([`crate::explain::job`]) —
 //! the attribution methods, the feature visualizations, texture synthesis and style transfer, ... — started
-//! from its catalogue id and advanced by `job.step(budget)`, which
+//! from its catalogue id (`model.start`; a dataset view from its data set, `dataset.start`) and advanced by
+//! `job.step(budget)`, which
 //! reports `{ done, progress, passes, total, kind, preview?, result? }`: `kind` is the output kind of the
 //! catalogue (how to draw `preview` and `result`), `preview` the technique's current state when it has one.
 //! A Web Worker posts the progress and the preview and stops at once between steps.
 
 use super::attribution::attribution_object;
+use super::dataset::{map_object, patches_object};
 use super::featureviz::pictures_object;
 use super::texture::synthesis_object;
 use super::{args, JsObject, Model};
@@ -18,7 +20,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const JOB_TYPES: &'static str = r#"
 /** What a job's `preview` and `result` hold, by the output `kind` of its technique. */
-export type JobOutput = Attribution | Pictures | Synthesized;
+export type JobOutput = Attribution | Pictures | EmbeddingMap | PatchRanking | Synthesized;
 /**
  * `progress` = passes / total in [0, 1] (`passes`: units of work done: forward/backward passes, optimizer
  * steps, ...); `result` once `done`; `preview` the current state, for the techniques that have one.
@@ -33,8 +35,8 @@ export type JobStep = {
 /// stays valid whatever happens to the model. Free it with `job.free()`.
 #[wasm_bindgen]
 pub struct Job {
-    net: Network,
-    job: job::Job,
+    pub(super) net: Network,
+    pub(super) job: job::Job,
 }
 
 #[wasm_bindgen]
@@ -88,20 +90,24 @@ impl Job {
             .set("total", step.total as f64)?
             .set("kind", kind.name())?;
         if let Some(preview) = &step.preview {
-            object = object.set("preview", output_object(preview)?)?;
+            object = object.set("preview", self.output_object(preview)?)?;
         }
         if let Some(result) = &step.result {
-            object = object.set("result", output_object(result)?)?;
+            object = object.set("result", self.output_object(result)?)?;
         }
         Ok(object.into())
     }
 }
 
-/// The JS object of a job's output.
-fn output_object(output: &Output) -> Result<JsObject, JsError> {
-    match output {
-        Output::Attribution(result) => attribution_object(result),
-        Output::Pictures(pictures) => pictures_object(pictures),
-        Output::Synthesis { .. } => synthesis_object(output),
+impl Job {
+    /// The JS object of the job's output.
+    fn output_object(&self, output: &Output) -> Result<JsObject, JsError> {
+        match output {
+            Output::Attribution(result) => attribution_object(result),
+            Output::Pictures(pictures) => pictures_object(pictures),
+            Output::Patches(units) => patches_object(self, units),
+            Output::Map(map) => map_object(map),
+            Output::Synthesis { .. } => synthesis_object(output),
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! when the technique has one) and stop at once between steps, without `SharedArrayBuffer`.
 //!
 //! The set of jobs is closed: one variant per family, each driven by its own module's step-wise type (an
-//! attribution [`attribution::Job`], a feature visualization [`featureviz::job::Job`], ...). A job owns its input and options, not the network:
+//! attribution [`attribution::Job`], a feature visualization [`featureviz::job::Job`], a dataset view
+//! [`DatasetJob`], ...). A job owns its input and options, not the network:
 //! every [`Job::step`] takes the network the job was started with. The one-shot calls of each technique
 //! are their job run to the end, so both paths give the same bits.
 //!
@@ -15,6 +16,8 @@ use crate::catalogue::options::Values;
 use crate::catalogue::{Family, OutputKind, Technique};
 use crate::error::{Error, Result};
 use crate::explain::attribution::{self, Attribution, Method, Options};
+use crate::explain::dataset::job::{DatasetJob, MapState};
+use crate::explain::dataset::patches::Patch;
 use crate::explain::featureviz::{self, Picture};
 use crate::explain::texture::{self, Losses};
 use crate::model::network::Network;
@@ -26,6 +29,8 @@ pub enum Job {
     Attribution(attribution::Job),
     FeatureViz(featureviz::job::Job),
     Texture(texture::job::Job),
+    /// A patch search or a map over a data set (started by [`DatasetJob::start`]).
+    Dataset(Box<DatasetJob>),
 }
 
 /// What a job produces: its result, or a preview of it while it runs.
@@ -41,6 +46,10 @@ pub enum Output {
         history: Vec<f64>,
         losses: Option<Losses>,
     },
+    /// Per unit of a layer, its top images of a data set, best first.
+    Patches(Vec<Vec<Patch>>),
+    /// A 2-D map of a data set.
+    Map(MapState),
 }
 
 /// What one [`Job::step`] reports.
@@ -75,7 +84,8 @@ impl Step {
 impl Job {
     /// Starts `technique` on `net` with options `values` (checked against its catalogue entry), on `image`
     /// (raw pixels `[C, H, W]`) for the techniques that take one. Errors for a technique that does not run
-    /// step by step, and for a missing or unexpected image.
+    /// step by step, for a missing or unexpected image, and for a dataset view (those start from their data
+    /// set: [`DatasetJob::start`]).
     pub fn start(
         net: &Network,
         technique: &'static Technique,
@@ -97,6 +107,13 @@ impl Job {
             Family::Texture if technique.long_running => Err(Error::option(
                 "style",
                 format!("{} needs a style image: start it with one", technique.id),
+            )),
+            Family::Dataset => Err(Error::option(
+                "technique",
+                format!(
+                    "{} works on a data set: start it from one (dataset.start)",
+                    technique.id
+                ),
             )),
             _ => Err(Error::option(
                 "technique",
@@ -135,6 +152,7 @@ impl Job {
             Job::Attribution(_) => OutputKind::UnsignedMap,
             Job::FeatureViz(_) => OutputKind::Images,
             Job::Texture(_) => OutputKind::Volume,
+            Job::Dataset(job) => job.kind(),
         }
     }
 
@@ -144,6 +162,7 @@ impl Job {
             Job::Attribution(job) => job.progress(),
             Job::FeatureViz(job) => job.progress(),
             Job::Texture(job) => job.progress(),
+            Job::Dataset(job) => job.progress(),
         }
     }
 
@@ -178,6 +197,7 @@ impl Job {
                 };
                 Ok(Step::of(step.done, step.total, output, finished))
             }
+            Job::Dataset(job) => job.step(net, budget),
         }
     }
 
@@ -246,5 +266,9 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("deconv does not run step by step"), "{e}");
+        let e = Job::start(&net, catalogue::find("tsne").unwrap(), None, &none)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tsne works on a data set"), "{e}");
     }
 }

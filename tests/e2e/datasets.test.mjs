@@ -23,7 +23,7 @@ function nodePcaShare() {
   const labels = readFileSync(`${T10K}-labels.idx1.gz`);
   const dataset = wasm.Dataset.fromIdx(modelFiles, images, labels);
   while (dataset.extract(modelFiles, ['fc2'], 5000).done < 10000);
-  const task = dataset.startMap(modelFiles, 'pca', { layer: 'fc2' });
+  const task = dataset.start(modelFiles, 'pca', { layer: 'fc2' });
   const { result } = task.step(1);
   task.free();
   dataset.free();

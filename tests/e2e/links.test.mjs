@@ -52,9 +52,9 @@ for (const [model, extra, refused] of [
     const fallback = wasm.catalogue().find((t) => t.family === 'attribution' && t.familyDefault).id;
     await attributionShown(page, fallback);
     assert.ok((await page.locator('#panel-layers [data-testid="feature-map"]').count()) >= 1);
-    // The last test image stands in for sample 99999; the link the page writes back holds no bogus value.
-    assert.match(await page.textContent('.preview-source'), /^Test image #299 /);
-    await page.waitForFunction(() => location.hash.includes('sample=299') && !location.hash.includes('bogus'));
+    // The last test image (339) stands in for sample 99999; the link the page writes back holds no bogus value.
+    assert.match(await page.textContent('.preview-source'), /^Test image #339 /);
+    await page.waitForFunction(() => location.hash.includes('sample=339') && !location.hash.includes('bogus'));
     // A good edit of the hash afterwards is applied as it is.
     assert.equal(await page.isChecked(`#model-switch input[value="${model === 'fashion' ? 'fashion' : 'mnist'}"]`), true);
     await page.evaluate(() => (location.hash = `#v=2&model=${new URLSearchParams(location.hash.slice(1)).get('model')}&sample=3&unit=max`));

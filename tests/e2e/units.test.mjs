@@ -9,6 +9,7 @@ import { readGallery } from '../../www/js/data.js';
 import { lut, installColormaps, colormapChoices } from '../../www/js/visual.js';
 import { valueRange, displayRange, vectorGrid, formatValue, describeDistance } from '../../www/js/render.js';
 import { kernelMosaic } from '../../www/js/panels/filters.js';
+import { emptyMessage } from '../../www/js/panels/gallery.js';
 import { readFileSync } from 'node:fs';
 import { displayMap } from '../../www/js/panels/attribution-view.js';
 import * as attributionPanel from '../../www/js/panels/attribution.js';
@@ -161,11 +162,11 @@ test('colormaps are the module\'s tables, and the diverging one is white at zero
 test('the shipped gallery decodes through the module\'s IDX decoder', () => {
   const read = (name) => new Uint8Array(readFileSync(new URL(`../../www/data/${name}`, import.meta.url)));
   const gallery = readGallery({ images: read('mnist-gallery-images.idx3.gz'), labels: read('mnist-gallery-labels.idx1.gz') }, wasm);
-  assert.deepEqual([gallery.count, gallery.height, gallery.width], [300, 28, 28]);
+  assert.deepEqual([gallery.count, gallery.height, gallery.width], [340, 28, 28]);
   const image = gallery.image(7);
   assert.equal(image.length, 784);
   assert.equal(image[100], gallery.pixels[7 * 784 + 100] / 255);
-  for (let k = 0; k < 10; k++) assert.equal(gallery.labels.filter((l) => l === k).length, 30, `30 images of class ${k}`);
+  for (let k = 0; k < 10; k++) assert.equal(gallery.labels.slice(0, 300).filter((l) => l === k).length, 30, `30 images of class ${k}`);
   // A labels file of another length is refused.
   const plain = (dims, data) => Uint8Array.of(0, 0, 8, dims.length, ...dims.flatMap((d) => [0, 0, 0, d]), ...data);
   assert.throws(() => readGallery({ images: plain([2, 1, 1], [1, 2]), labels: plain([3], [0, 1, 2]) }, wasm), /2 images but 3 labels/);
@@ -376,4 +377,30 @@ test('a hand-edited link: unknown and out-of-range values go back to their defau
   const next = { ...view, dlayer: 'conv2' };
   assert.deepEqual(reconcile(PAGE, next), ['unit']);
   assert.deepEqual([next.unit, next.dchannel], ['all', 5]);
+});
+
+test('both galleries hold their model\'s real mistakes and closest calls, after 30 images per class', () => {
+  const read = (name) => new Uint8Array(readFileSync(new URL(`../../www/data/${name}`, import.meta.url)));
+  for (const name of ['mnist', 'fashion']) {
+    const files = JSON.parse(readFileSync(new URL(`../../www/models/lenet5-${name}.json`, import.meta.url), 'utf8'));
+    const net = wasm.Model.load(JSON.stringify(files), readFileSync(new URL(`../../www/models/${files.weights}`, import.meta.url)));
+    const gallery = readGallery({ images: read(`${name}-gallery-images.idx3.gz`), labels: read(`${name}-gallery-labels.idx1.gz`) }, wasm);
+    assert.equal(gallery.count, 340, name);
+    const predictions = Array.from({ length: gallery.count }, (_, i) => net.predict(gallery.image(i)));
+    const wrong = predictions.map((p, i) => p.label !== gallery.labels[i]);
+    // Images 300–329: misclassified by the shipped model, each one (the first 30 of t10k in file order).
+    assert.deepEqual(wrong.slice(300, 330), Array(30).fill(true), `${name}: images 300-329 are mistakes`);
+    // Images 330–339: right, with the two largest probabilities within 0.12 (MNIST) / 0.02 (Fashion-MNIST).
+    for (let i = 330; i < 340; i++) {
+      const [first, second] = [...predictions[i].probs].sort((a, b) => b - a);
+      assert.ok(!wrong[i] && first - second < (name === 'mnist' ? 0.12 : 0.02), `${name} image ${i}: margin ${first - second}`);
+    }
+    // The filter "misclassified only" is never empty: MNIST 30 mistakes, Fashion-MNIST 25 more in its first 300.
+    assert.equal(wrong.filter(Boolean).length, name === 'mnist' ? 30 : 55, name);
+    net.free();
+  }
+  assert.equal(emptyMessage('wrong', 0, false), null, 'still classifying');
+  assert.equal(emptyMessage('wrong', 0, true), 'The model reads every image here right.');
+  assert.equal(emptyMessage('3', 0, true), 'No image of this class here.');
+  assert.equal(emptyMessage('all', 12, false), null);
 });

@@ -1,6 +1,8 @@
-// The models the page offers and the sample sets shipped with them (a 300-image gallery, and the whole t10k
-// test set for the dataset views, the exact gzipped IDX files of tests/data, fetched when a dataset view opens). URLs are resolved against this module,
-// so the site works from any sub-path and the embeddable widget finds them from any host page.
+// The models the page offers and the sample sets shipped with them: a 340-image gallery (300 class-balanced
+// test images, then the model's first 30 mistakes and 10 near-misses; scripts/make-gallery.py) and the whole
+// t10k test set for the dataset views (the exact gzipped IDX files of tests/data, fetched when a dataset view
+// opens). URLs are resolved against this module, so the site works from any sub-path and the embeddable widget
+// finds them from any host page.
 
 const here = (path) => new URL(`../${path}`, import.meta.url).href;
 

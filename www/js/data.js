@@ -3,11 +3,26 @@
 // source of the rules: `manifestFiles` names the files a manifest points at (checked by the core's
 // manifest-relative resolver) and `decodeIdx` reads IDX (gzip or plain). No DOM here.
 
-/** Fetches `url` as bytes; errors name the file so a missing model is easy to diagnose. */
-async function fetchBytes(url) {
-  const response = await fetch(url);
+/**
+ * `fetch(url)` that succeeded with a 2xx answer; errors name the file, and a request the browser refused says
+ * why it usually is: the files of another origin need CORS headers (docs/security.md).
+ */
+async function fetchOk(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch {
+    const origin = new URL(url).origin;
+    const foreign = origin !== location.origin ? `, or ${origin} does not allow this page to read it: it must send Access-Control-Allow-Origin, see docs/security.md` : '';
+    throw new Error(`cannot load ${url}: the request failed (offline${foreign})`);
+  }
   if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+  return response;
+}
+
+/** Fetches `url` as bytes (see `fetchOk`). */
+async function fetchBytes(url) {
+  return new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 }
 
 /**
@@ -16,9 +31,7 @@ async function fetchBytes(url) {
  * worker keeps them offline). `glue` is an instantiated wasm glue module.
  */
 export async function fetchModelFiles(manifestUrl, glue) {
-  const response = await fetch(manifestUrl);
-  if (!response.ok) throw new Error(`cannot load ${manifestUrl}: HTTP ${response.status}`);
-  const text = await response.text();
+  const text = await (await fetchOk(manifestUrl)).text();
   const names = glue.manifestFiles(text);
   const [weightsUrl, monitorUrl] = [names.weights, names.monitor].map((name) => name && new URL(name, manifestUrl).href);
   const [bytes, monitor] = await Promise.all([fetchBytes(weightsUrl), monitorUrl ? fetchBytes(monitorUrl) : null]);

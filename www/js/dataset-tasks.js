@@ -1,7 +1,7 @@
 // The dataset views' side of js/worker.js (a worker of its own, started by js/datasets.js, so a long map never
 // waits behind an attribution and the page's pen never waits for either). One `Dataset` of the wasm module per
-// model holds the images and every layer's features read so far; maps and patch searches run as `DatasetTask`s
-// step by step through the worker's job loop (progress, a map's points as preview, cancellable between steps).
+// model holds the images and every layer's features read so far; maps and patch searches run as `Job`s
+// (`dataset.start(model, id, options)`) step by step through the worker's job loop (progress, a map's points as preview, cancellable between steps).
 // Requests: `datasetOpen { images, labels }`, `datasetFeatures { layers }`, `datasetMap { key, technique, options }`,
 // `datasetPlace { key, image }` → `{ at: [x, y] | null }` (on the finished map of that key), `datasetNeighbours { image, options }`,
 // `datasetPatches { options }` (with the crops and deconvnet projections of every unit).
@@ -29,7 +29,7 @@ export function datasetHandlers(model, runJob) {
       return done && { predictions: dataset.predictions(model()) };
     },
     async datasetMap({ id, key, technique, options }) {
-      const task = dataset.startMap(model(), technique, options);
+      const task = dataset.start(model(), technique, options);
       let result = null;
       try {
         result = await runJob(id, task, true);
@@ -49,10 +49,10 @@ export function datasetHandlers(model, runJob) {
       return dataset.neighbours(model(), image, options);
     },
     async datasetPatches({ id, options }) {
-      const task = dataset.startPatches(model(), options);
+      const task = dataset.start(model(), 'patches', options);
       try {
         const result = await runJob(id, task, true);
-        if (result) result.crops = result.units.map((_, unit) => task.crops(dataset, unit));
+        if (result) result.crops = result.units.map((_, unit) => task.crops(unit));
         return result;
       } finally {
         task.free();

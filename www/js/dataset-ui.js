@@ -8,7 +8,7 @@ import { MAX_USER_IMAGES_TEXT } from './datasets.js';
 
 /** `{ element, ready() }`: `ready()` is the opened set's summary, or null while it is not open. */
 export function datasetGate(app, views) {
-  const open = el('button', { type: 'button', className: 'dataset-open', textContent: `Load ${app.spec.datasetName}` });
+  const open = el('button', { type: 'button', className: 'button dataset-open', textContent: `Load ${app.spec.datasetName}` });
   const upload = el('input', { type: 'file', className: 'dataset-upload', accept: '.gz,.idx3,.ubyte,application/octet-stream', attrs: { 'aria-label': 'Your own IDX image file' } });
   const progress = el('progress', { className: 'dataset-progress', max: 1, value: 0, hidden: true });
   const status = el('p', { className: 'dataset-status muted', attrs: { 'aria-live': 'polite' }, textContent: `or your own IDX images (at most ${MAX_USER_IMAGES_TEXT}): ` });

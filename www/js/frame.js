@@ -3,7 +3,7 @@
 // `render` once per animation frame after the app's 'image', 'view' or 'restart' events, and only while the
 // panel is on screen (a panel scrolled away catches up when it comes back).
 
-import { downloadCanvas } from './render.js';
+import { exportActions } from './export.js';
 import { techniqueHelp } from './controls.js';
 import { el } from './dom.js';
 
@@ -40,21 +40,12 @@ export function mountPanel(container, panel, app) {
   const view = panel.createPanel(body, app);
   const needsImage = meta.needsImage !== false;
 
-  if (view.snapshot) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'icon-button';
-    button.textContent = 'PNG';
-    button.title = `Download the ${meta.title} panel as a PNG image`;
-    button.setAttribute('aria-label', `Download the ${meta.title} panel as PNG`);
-    button.addEventListener('click', () => {
-      const canvas = view.snapshot();
-      if (canvas) downloadCanvas(canvas, `convscope-${meta.id}.png`);
-    });
-    actions.append(button);
-  }
+  const exports = exportActions(meta, view); // PNG at a scale, JSON, the CLI command (js/export.js)
+  actions.append(...exports.elements);
+  if (exports.box) section.querySelector('.panel-header').after(exports.box);
 
   let dirty = true;
+  let hadInput = false; // the app has had an input since the panel was mounted
   let visible = false;
   let frame = 0;
 
@@ -63,10 +54,14 @@ export function mountPanel(container, panel, app) {
     if (!dirty) return;
     dirty = false;
     const empty = needsImage && !app.image;
-    section.classList.toggle('is-empty', empty);
+    // After Clear a panel that has had an input keeps its size (its last picture hidden under the empty line),
+    // so the page does not collapse and jump back on the next stroke; before any input it is just the line.
+    section.classList.toggle('is-cleared', empty && hadInput);
+    section.classList.toggle('is-empty', empty && !hadInput);
     if (empty) return;
     try {
       view.render();
+      exports.refresh();
       errorLine.hidden = true;
     } catch (error) {
       errorLine.textContent = error?.message ?? String(error);
@@ -76,6 +71,7 @@ export function mountPanel(container, panel, app) {
 
   function invalidate() {
     dirty = true;
+    hadInput ||= Boolean(app.image);
     if (visible && !frame) frame = requestAnimationFrame(draw);
   }
 

@@ -7,9 +7,12 @@ import { DEFAULT_MODEL, MODELS } from './config.js';
 import { startApp, galleryInput } from './start.js';
 import { parseHash, formatHash, decodeImage, hashWriter, linkNotice } from './hash.js';
 import { createPerfFooter } from './perf.js';
+import { el } from './dom.js';
 import { galleryUrls } from './data.js';
 import { scriptUrl } from './security.js';
+import { themeSwitch } from './theme.js';
 
+themeSwitch(document.querySelector('#theme'));
 const statusLine = document.querySelector('#status');
 const modelSwitch = document.querySelector('#model-switch');
 
@@ -53,6 +56,24 @@ function scheduleHashWrite() {
   });
 }
 
+/**
+ * The page's first Tab stops: a link to every panel, which moves the focus to it (the URL hash holds the
+ * state, so the links do not navigate).
+ */
+function skipLinks() {
+  const panels = [...document.querySelectorAll('#panels > section.panel')];
+  const link = (section) => {
+    section.tabIndex = -1;
+    const title = section.querySelector('h2')?.textContent ?? section.id;
+    const onclick = (event) => {
+      event.preventDefault();
+      section.focus();
+    };
+    return el('a', { className: 'skip-link', href: `#${section.id}`, textContent: `Skip to ${title}`, onclick });
+  };
+  document.querySelector('#skip-links').replaceChildren(...panels.map(link));
+}
+
 let offline = null; // the service worker's registration, once it is active (null: none, e.g. not https)
 const keptUrls = new Set(); // URLs of the models and sample sets opened, for the service worker to keep
 
@@ -84,6 +105,7 @@ function keepOffline(app) {
 }
 
 function opened(app) {
+  skipLinks();
   for (const input of modelSwitch.querySelectorAll('input')) input.checked = input.value === app.spec.id;
   const accuracy = app.info.metrics?.test_accuracy;
   document.querySelector('#model-name').textContent = [app.info.name, app.spec.description, typeof accuracy === 'number' ? `${(accuracy * 100).toFixed(2)}% test accuracy` : '']

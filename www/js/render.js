@@ -104,12 +104,20 @@ export function createLegend() {
   };
 }
 
+/** Widths in CSS pixels of `texts` in `font`. */
+function textWidths(font, ...texts) {
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = font;
+  return texts.map((text) => Math.ceil(ctx.measureText(text).width));
+}
+
 /**
  * A PNG-ready canvas of a panel: a title line, then rows of captioned tiles (native-resolution canvases,
- * scaled up without smoothing), then an optional colour-scale line.
+ * scaled up without smoothing), then an optional colour-scale line; as wide as its longest line, so nothing is
+ * cut, and `scale` times the CSS size (2 or 4 for slides).
  * `rows`: [{ heading?, tiles: [{ canvas, caption?, scale? }] }].
  */
-export function composeSnapshot({ title, subtitle = '', rows, legend = null, cell = SIZES.snapshotCell }) {
+export function composeSnapshot({ title, subtitle = '', rows, legend = null, cell = SIZES.snapshotCell, scale = 1 }) {
   const pad = SIZES.snapshotPadding;
   const gap = SIZES.snapshotGap;
   const caption = 18;
@@ -125,12 +133,16 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
   });
   if (legend) height += 40;
   height += pad - gap;
-  const width = pad * 2 + columns * cell + (columns - 1) * gap;
+  const legendText = legend ? `${formatValue(legend.range[1])}   (${legend.colormap})` : '';
+  const [titleWidth] = textWidths('600 20px system-ui, sans-serif', title);
+  const [subtitleWidth, legendWidth] = textWidths(FONT, subtitle, legendText);
+  const width = Math.max(pad * 2 + columns * cell + (columns - 1) * gap, pad * 2 + Math.max(titleWidth, subtitleWidth), legend ? pad * 2 + 340 + legendWidth : 0);
 
   const out = document.createElement('canvas');
-  out.width = width;
-  out.height = height;
+  out.width = Math.round(width * scale);
+  out.height = Math.round(height * scale);
   const ctx = out.getContext('2d');
+  ctx.scale(scale, scale);
   ctx.fillStyle = COLORS.background;
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = COLORS.text;
@@ -175,22 +187,9 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
     ctx.fillStyle = bar;
     ctx.fillRect(pad + 90, y, 240, 18);
     ctx.fillStyle = COLORS.text;
-    ctx.fillText(`${formatValue(legend.range[1])}   (${legend.colormap})`, pad + 340, y + 2);
+    ctx.fillText(legendText, pad + 340, y + 2);
   }
   return out;
-}
-
-/** Saves a canvas as a PNG file through a same-origin blob URL. */
-export function downloadCanvas(canvas, filename) {
-  canvas.toBlob((blob) => {
-    if (!blob) return;
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = filename;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  }, 'image/png');
 }
 
 /** Paints channel `c` of a `[C, H, W]` tensor into `canvas`, over `range` (default: the channel's own). */

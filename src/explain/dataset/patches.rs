@@ -162,6 +162,7 @@ enum Units {
 }
 
 /// The search over a data set, a few images at a time.
+#[derive(Debug, Clone)]
 pub struct PatchSearch {
     units: Units,
     /// The layer whose output is ranked.
@@ -244,7 +245,12 @@ impl PatchSearch {
             self.offer(i, &net.forward(&images.image(i)?)?)?;
         }
         self.done = end;
-        Ok((self.done, self.count))
+        Ok(self.progress())
+    }
+
+    /// `(images done, images in all)`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done, self.count)
     }
 
     /// Per unit (channel or vector unit), its top images, best first.

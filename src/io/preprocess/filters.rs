@@ -11,35 +11,55 @@ enum Edge {
 }
 
 /// One separable pass of `reduce` over the window `[i − radius, i + radius]` along rows (`along_x`) or
-/// columns.
+/// columns. `reduce` sees the window's samples in order (the clipped ones left out, or the extrapolated ones in
+/// their place), so sums are taken in the same order whatever the pass.
 fn pass(
     values: &[f32],
     (width, height): (usize, usize),
     radius: usize,
     along_x: bool,
     edge: Edge,
-    reduce: &dyn Fn(&mut dyn Iterator<Item = f32>) -> f32,
+    reduce: &dyn Fn(&[f32]) -> f32,
 ) -> Vec<f32> {
+    let (len, lines) = if along_x {
+        (width, height)
+    } else {
+        (height, width)
+    };
+    let index = |line: usize, q: usize| {
+        if along_x {
+            line * width + q
+        } else {
+            q * width + line
+        }
+    };
     let mut out = vec![0.0; values.len()];
-    for y in 0..height {
-        for x in 0..width {
-            let (position, len) = if along_x { (x, width) } else { (y, height) };
-            let at = |q: usize| {
-                if along_x {
-                    values[y * width + q]
-                } else {
-                    values[q * width + x]
+    let mut samples = vec![0.0f32; len];
+    let mut window = Vec::with_capacity(2 * radius + 1);
+    let last = len as i64 - 1;
+    for line in 0..lines {
+        for (q, sample) in samples.iter_mut().enumerate() {
+            *sample = values[index(line, q)];
+        }
+        for position in 0..len {
+            let (lo, hi) = (
+                position.saturating_sub(radius),
+                (position + radius).min(len - 1),
+            );
+            let reduced = if edge == Edge::Clip || (position >= radius && position + radius < len) {
+                reduce(&samples[lo..=hi])
+            } else {
+                window.clear();
+                for q in position as i64 - radius as i64..=(position + radius) as i64 {
+                    window.push(match q {
+                        0.. if q <= last => samples[q as usize],
+                        ..0 => 2.0 * samples[0] - samples[(-q).min(last) as usize],
+                        _ => 2.0 * samples[len - 1] - samples[(2 * last - q).max(0) as usize],
+                    });
                 }
+                reduce(&window)
             };
-            let last = len as i64 - 1;
-            let window = position as i64 - radius as i64..=(position + radius) as i64;
-            let mut samples = window.filter_map(|q| match q {
-                0.. if q <= last => Some(at(q as usize)),
-                _ if edge == Edge::Clip => None,
-                ..0 => Some(2.0 * at(0) - at((-q).min(last) as usize)),
-                _ => Some(2.0 * at(last as usize) - at((2 * last - q).max(0) as usize)),
-            });
-            out[y * width + x] = reduce(&mut samples);
+            out[index(line, position)] = reduced;
         }
     }
     out
@@ -51,7 +71,7 @@ fn separable(
     size: (usize, usize),
     radius: usize,
     edge: Edge,
-    reduce: &dyn Fn(&mut dyn Iterator<Item = f32>) -> f32,
+    reduce: &dyn Fn(&[f32]) -> f32,
 ) -> Vec<f32> {
     if radius == 0 {
         return values.to_vec();
@@ -63,15 +83,15 @@ fn separable(
 /// The mean over each clipped square window of radius `radius`.
 pub fn box_mean(values: &[f32], width: usize, height: usize, radius: usize) -> Vec<f32> {
     separable(values, (width, height), radius, Edge::Clip, &|window| {
-        let (sum, count) = window.fold((0.0f32, 0u32), |(s, n), v| (s + v, n + 1));
-        sum / count.max(1) as f32
+        let sum = window.iter().fold(0.0f32, |s, v| s + v);
+        sum / window.len().max(1) as f32
     })
 }
 
 /// The maximum (grey-level dilation) over each clipped square window of radius `radius`.
 pub fn max_filter(values: &[f32], width: usize, height: usize, radius: usize) -> Vec<f32> {
     separable(values, (width, height), radius, Edge::Clip, &|window| {
-        window.fold(f32::NEG_INFINITY, f32::max)
+        window.iter().copied().fold(f32::NEG_INFINITY, f32::max)
     })
 }
 
@@ -86,7 +106,7 @@ pub fn closing(values: &[f32], width: usize, height: usize, radius: usize) -> Ve
         (width, height),
         radius,
         Edge::Extrapolate,
-        &|window| window.fold(f32::INFINITY, f32::min),
+        &|window| window.iter().copied().fold(f32::INFINITY, f32::min),
     )
 }
 

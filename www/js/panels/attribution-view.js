@@ -65,7 +65,11 @@ export function createOverlay(app) {
         .join(' ');
       const parts = [`${technique.label} · class ${app.label(result.target)}`, `${score} ${formatValue(result.score)}`];
       if (result.completenessGap !== undefined) parts.push(`completeness gap ${formatValue(result.completenessGap)}`);
-      if (result.camLayer) parts.push(`layer ${result.camLayer}`);
+      if (result.camLayer) {
+        // Grad-CAM's map has the layer's size (10×10 for relu2), stretched over the input: say so.
+        const shape = app.layers.find((layer) => layer.name === result.camLayer)?.shape ?? [];
+        parts.push(`layer ${result.camLayer}`, ...(shape.length === 3 ? [`its ${shape[1]}×${shape[2]} map stretched to the input`] : []));
+      }
       parts.push(result.micros >= 1000 ? `${(result.micros / 1000).toFixed(1)} ms` : `${Math.round(result.micros)} µs`);
       caption.textContent = parts.join(' · ');
       top.setAttribute('aria-label', `${technique.label} attribution for class ${app.label(result.target)}`);

@@ -7,6 +7,7 @@
 import { el, selectOf } from '../dom.js';
 import { composeSnapshot } from '../render.js';
 import { isCancelled } from '../remote.js';
+import { cliCommand, f32 } from '../export.js';
 import { optionKey, optionFields, techniqueOptions, optionControl, techniqueHelp } from '../controls.js';
 import { createOverlay, createCompare, resultStyle } from './attribution-view.js';
 
@@ -47,6 +48,14 @@ export const meta = {
   upgrade,
 };
 
+/** A result as the CLI's `attribute --json` prints it (the keys the page has; float32 values written shortest). */
+function exported(app, technique, result) {
+  const output = app.view[optionKey(technique, technique.options.find((o) => o.key === 'output'))];
+  const gaps = { completeness_gap: result.completenessGap, baseline_score: result.baselineScore };
+  const extra = [...Object.entries(gaps).map(([k, v]) => [k, v === undefined ? v : f32(v)]), ['layer', result.camLayer]].filter(([, v]) => v !== undefined);
+  return { method: technique.id, target: result.target, output, score: f32(result.score), signed: result.signed, shape: result.shape.slice(-2), data: Array.from(result.data, f32), ...Object.fromEntries(extra) };
+}
+
 export function createPanel(root, app) {
   const techniques = app.techniques(FAMILY);
   const common = techniques[0].options.filter((o) => o.common).map((o) => optionControl(techniques[0], o, app));
@@ -67,6 +76,7 @@ export function createPanel(root, app) {
   method.addEventListener('change', () => app.setView({ method: method.value }));
   aview.addEventListener('change', () => app.setView({ aview: aview.value }));
   opacity.addEventListener('input', () => app.setView({ opacity: Number(opacity.value) }));
+  opacity.setAttribute('aria-label', 'Overlay opacity');
 
   const current = () => techniques.find((t) => t.id === app.view.method);
   const request = (technique) => ({ technique, options: techniqueOptions(technique, app.view) });
@@ -105,6 +115,7 @@ export function createPanel(root, app) {
     render() {
       const technique = current();
       for (const [control, key] of [[method, 'method'], [aview, 'aview'], [opacity, 'opacity']]) control.value = String(app.view[key]);
+      opacity.setAttribute('aria-valuetext', `${app.view.opacity} percent`);
       for (const control of [...common, ...controls]) control.update();
       if (controlsFor !== technique) showControls(technique);
       overlay.paintInput(app.view.opacity);
@@ -117,7 +128,13 @@ export function createPanel(root, app) {
       chosen.forEach((t, i) => results[i + 1] && compare.show(t, results[i + 1]));
       if (results.some((result) => !result)) app.background((run) => compute(run, requests)).catch(() => {});
     },
-    snapshot() {
+    data() {
+      const technique = current();
+      const result = cached(request(technique));
+      return result && exported(app, technique, result);
+    },
+    command: () => cliCommand(app, current(), techniqueOptions(current(), app.view), ['--method', current().id]),
+    snapshot(scale) {
       const technique = current();
       const result = cached(request(technique));
       if (!result) return null;
@@ -130,7 +147,7 @@ export function createPanel(root, app) {
       ctx.drawImage(overlay.top, 0, 0);
       const chosen = compare.chosen().filter((t) => cached(request(t)));
       const { colormap, range } = resultStyle(result, app.view.aview === 'absolute');
-      return composeSnapshot({
+      return composeSnapshot({ scale, 
         title: `Attribution: class ${app.label(result.target)}`,
         subtitle: overlay.caption.textContent,
         rows: [{ tiles: [{ canvas: merged, caption: 'overlay' }, { canvas: overlay.top, caption: technique.label }, ...compare.canvases(chosen)] }],

@@ -71,7 +71,9 @@ function createDetail(app) {
     const mapRange = valueRange(pooled.data, channel * ph * pw, ph * pw);
     paintChannel(sourceMap, pooled, channel, 'viridis', mapRange);
     sourceMap.setAttribute('aria-label', `${group.name} channel ${channel} pooled map; press Enter to switch between whole channel and strongest unit`);
-    sourceCaption.textContent = `${group.name} ch ${channel} · max ${formatValue(mapRange[1])}`;
+    const [uy, ux] = app.view.unit.includes(',') ? app.view.unit.split(',').map(Number) : [];
+    const unitValue = uy === undefined ? null : pooled.data[channel * ph * pw + uy * pw + ux];
+    sourceCaption.textContent = `${group.name} ch ${channel} · ${unitValue === null ? `max ${formatValue(mapRange[1])}` : `unit ${formatValue(unitValue)} of max ${formatValue(mapRange[1])}`}`;
     const result = app.deconv(group.name, channel, app.view.unit);
     const style = reconstructionStyle(app.view.dmode, result.data);
     paintMap(output, result.data, { height: result.shape[0], width: result.shape[1], ...style });
@@ -155,11 +157,12 @@ export function createPanel(root, app) {
       unitSelect.replaceChildren(...selectOf(units, app.view.unit).children);
       unitSelect.value = app.view.unit;
       toggleAll.setAttribute('aria-pressed', String(app.view.dall));
+      toggleAll.textContent = app.view.dall ? `Hide the ${total}` : `Show all ${total}`;
       root.classList.toggle('show-all', app.view.dall);
       detail.paint(current.group, current.channel);
       picker.paint(current, app.view.dall ? app.deconvAll() : null);
     },
-    snapshot() {
+    snapshot(scale) {
       const { group, channel } = selected();
       const captions = ['input', 'pooled map', 'reconstruction'];
       const rows = [{ heading: `${group.name} channel ${channel}, unit: ${app.view.unit}`, tiles: detail.canvases.map((canvas, i) => ({ canvas, caption: captions[i] })) }];
@@ -167,7 +170,7 @@ export function createPanel(root, app) {
         const tiles = picker.tiles.filter((t) => t.group === g).flatMap((t) => [{ canvas: t.canvas, caption: `${g.name} ${t.channel}` }, { canvas: t.reconstruction, caption: '' }]);
         rows.push({ heading: `${g.name}: pooled map and reconstruction of each channel`, tiles });
       }
-      return composeSnapshot({ title: 'Deconvnet reconstructions', subtitle: `display: ${app.view.dmode}`, rows, legend: null });
+      return composeSnapshot({ scale,  title: 'Deconvnet reconstructions', subtitle: `display: ${app.view.dmode}`, rows, legend: null });
     },
   };
 }

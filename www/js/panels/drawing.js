@@ -38,6 +38,12 @@ export function createDrawing({ brush, onDraw, onDrop }) {
     ctx.lineTo(...to);
     ctx.stroke();
   };
+  const dot = ([x, y]) => {
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(x, y, brush() / 2, 0, 2 * Math.PI);
+    ctx.fill();
+  };
   const changed = () => {
     pending ||= requestAnimationFrame(() => {
       pending = 0;
@@ -50,7 +56,7 @@ export function createDrawing({ brush, onDraw, onDrop }) {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
     last = point(event);
-    stroke(last, last);
+    dot(last); // a tap leaves a dot (a zero-length stroke paints nothing)
     changed();
   });
   canvas.addEventListener('pointermove', (event) => {

@@ -65,8 +65,8 @@ export function createPanel(root, app) {
         bank.drawn = true;
       }
     },
-    snapshot() {
-      return composeSnapshot({
+    snapshot(scale) {
+      return composeSnapshot({ scale, 
         title: 'Convolution filters',
         subtitle: 'columns: filters (output channels), rows: input channels',
         rows: banks.map((bank) => ({ heading: bank.layer.name, tiles: [{ canvas: bank.canvas, caption: '' }] })),

@@ -1,15 +1,24 @@
-// Gallery panel: the bundled test images (class-balanced subset of the test set, see scripts/make-gallery.py).
-// Filter by class or show only the images the model gets wrong (all are classified once, in idle time).
+// Gallery panel: the bundled test images (a class-balanced subset of the test set, then the model's first
+// mistakes and its closest calls: scripts/make-gallery.py).
+// Filter by class or show only the images the model gets wrong (all are classified once, in idle time). The
+// grid is one Tab stop: the arrow keys move between the images, Enter or Space picks one (js/roving.js).
 
 import { paintMap } from '../render.js';
 import { el, selectOf } from '../dom.js';
+import { rovingFocus } from '../roving.js';
 
 export const meta = {
   id: 'gallery',
   title: 'Test images',
-  description: 'Unseen images from the test set, 30 per class. Pick one to analyse it.',
+  description: 'Unseen images from the test set: 30 per class, then some the model gets wrong or nearly so. Pick one to analyse it.',
   needsImage: false,
 };
+
+/** The line that replaces an empty grid, or null while the grid shows images (or is still being filled). */
+export function emptyMessage(filter, shown, classified) {
+  if (shown > 0 || (filter === 'wrong' && !classified)) return null;
+  return filter === 'wrong' ? 'The model reads every image here right.' : 'No image of this class here.';
+}
 
 export function createPanel(root, app) {
   const gallery = app.gallery;
@@ -22,7 +31,8 @@ export function createPanel(root, app) {
   const random = el('button', { type: 'button', className: 'button random', textContent: 'Random' });
   const count = el('span', { className: 'muted gallery-count', attrs: { 'aria-live': 'polite' } });
   const grid = el('div', { className: 'gallery-grid', attrs: { role: 'group', 'aria-label': app.spec.galleryName } });
-  root.replaceChildren(el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Show ', filter), random, count), grid);
+  const empty = el('p', { className: 'muted gallery-empty', hidden: true });
+  root.replaceChildren(el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Show ', filter), random, count), grid, empty);
   const buttons = [];
   for (let i = 0; i < gallery.count; i++) {
     const button = document.createElement('button');
@@ -44,6 +54,10 @@ export function createPanel(root, app) {
     buttons.push(button);
   }
   grid.append(...buttons);
+  const roving = rovingFocus(grid, buttons);
+  let pressed = -1; // the button shown as picked
+  for (const button of buttons) button.setAttribute('aria-pressed', 'false');
+  const currentIndex = () => (app.source?.kind === 'gallery' ? app.source.index : -1);
 
   function select(i) {
     app.setImage(gallery.image(i), { kind: 'gallery', index: i, label: gallery.labels[i] });
@@ -89,6 +103,10 @@ export function createPanel(root, app) {
       if (keep) shown++;
     });
     count.textContent = value === 'wrong' && !wrong ? 'classifying…' : `${shown} shown${wrong ? ` · ${wrong.size} misclassified` : ''}`;
+    empty.textContent = emptyMessage(value, shown, Boolean(wrong)) ?? '';
+    empty.hidden = !empty.textContent;
+    random.disabled = shown === 0;
+    roving.update(buttons[currentIndex()]);
   }
   filter.addEventListener('change', applyFilter);
   random.addEventListener('click', () => {
@@ -102,8 +120,13 @@ export function createPanel(root, app) {
       destroyed = true;
     },
     render() {
-      const current = app.source?.kind === 'gallery' ? app.source.index : -1;
-      buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === current)));
+      // Only the previous and the new pick change: touching all 340 buttons on every pen stroke restyles the grid.
+      const current = currentIndex();
+      if (current === pressed) return;
+      buttons[pressed]?.setAttribute('aria-pressed', 'false');
+      buttons[current]?.setAttribute('aria-pressed', 'true');
+      pressed = current;
+      roving.update(buttons[current]);
     },
   };
 }

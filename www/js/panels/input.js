@@ -5,14 +5,14 @@
 
 import { SIZES } from '../visual.js';
 import { el } from '../dom.js';
-import { paintMap, mapCanvas } from '../render.js';
+import { paintMap, mapCanvas, composeSnapshot } from '../render.js';
 import { createDrawing } from './drawing.js';
 import { createStagesStrip } from './stages.js';
 
 export const meta = {
   id: 'input',
   title: 'Input',
-  description: 'Draw with mouse, finger or pen, or upload an image. Right: the 28×28 input the network sees.',
+  description: 'Draw with mouse, finger or pen, or upload an image. The small square is the 28×28 input the network sees.',
   needsImage: false,
 };
 
@@ -31,9 +31,23 @@ function describe(app, source) {
   }
 }
 
+/** The predicted class and its probability, in the small block beside the canvas (empty without an input). */
+function showMini(mini, app) {
+  const prediction = app.prediction();
+  if (!prediction) return mini.replaceChildren();
+  const { label, probs } = prediction;
+  mini.replaceChildren(
+    el('span', { className: `mini-label${app.label(label).length > 3 ? ' is-long' : ''}`, textContent: app.label(label) }),
+    el('span', { className: 'mini-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
+  );
+}
+
 export function createPanel(root, app) {
   const { height, width } = app.info.input;
   const brush = el('input', { type: 'range', className: 'brush', min: SIZES.brushMin, max: SIZES.brushMax, value: SIZES.brushDefault });
+  const speakBrush = () => brush.setAttribute('aria-valuetext', `${brush.value} pixels wide`);
+  speakBrush();
+  brush.addEventListener('input', speakBrush);
   const message = el('p', { className: 'input-message', attrs: { role: 'status' } });
   const sourceText = el('span', { className: 'preview-source' });
   const preview = mapCanvas(`The ${height}×${width} network input`);
@@ -41,6 +55,9 @@ export function createPanel(root, app) {
   const accept = 'image/png,image/jpeg,image/x-portable-graymap,.pgm,image/*';
   const fileInput = el('input', { type: 'file', accept, dataset: { testid: 'upload' } });
   const strip = createStagesStrip();
+  // Phones: the prediction panel sits below the first screen, so a small copy of its answer sits beside the
+  // canvas (css/panels.css shows it on narrow screens only; the prediction panel speaks it, this one is silent).
+  const mini = el('p', { className: 'mini-prediction', dataset: { testid: 'mini-prediction' }, attrs: { 'aria-hidden': 'true' } });
 
   // Uploads (the button, or a file dropped onto the drawing) and drawings are preprocessed by the module.
   async function useFile(file) {
@@ -58,7 +75,9 @@ export function createPanel(root, app) {
     try {
       const image = app.preprocessRgba(drawing.rgba(), SIZES.drawCanvas, SIZES.drawCanvas);
       message.textContent = '';
-      app.setImage(image, { kind: 'drawn' });
+      // The drawing as a PNG file, for the CLI command that reproduces the view (js/export.js).
+      const canvasBlob = () => new Promise((resolve) => drawing.canvas.toBlob(resolve, 'image/png'));
+      app.setImage(image, { kind: 'drawn', canvasBlob });
     } catch {
       app.setImage(null, null); // an empty canvas has no ink to centre: the empty state, not an analysis
     }
@@ -69,7 +88,7 @@ export function createPanel(root, app) {
     el(
       'div',
       { className: 'input-layout' },
-      el('div', { className: 'draw-wrap' }, drawing.canvas),
+      el('div', { className: 'draw-wrap' }, drawing.canvas, mini),
       el(
         'div',
         { className: 'input-side' },
@@ -100,10 +119,12 @@ export function createPanel(root, app) {
     destroy: () => drawing.stop(), // the model is about to be freed
     render() {
       sourceText.textContent = describe(app, app.source);
+      showMini(mini, app);
       preview.classList.toggle('is-blank', !app.image);
       // Only the first channel: LeNet-5's inputs are grayscale.
       paintMap(preview, app.image ?? new Float32Array(height * width), { height, width, colormap: 'gray', range: [0, 1] });
     },
-    snapshot: () => (app.image ? preview : null),
+    snapshot: (scale) =>
+      app.image && composeSnapshot({ title: `Network input ${height}×${width}`, subtitle: describe(app, app.source), rows: [{ tiles: [{ canvas: preview }] }], cell: SIZES.drawCanvas, scale }),
   };
 }

@@ -133,11 +133,11 @@ export function createPanel(root, app) {
         caption.textContent = `${data.length} units, row by row · largest: unit ${best}${data.length === app.labels.length ? ` (class ${app.label(best)})` : ''} = ${formatValue(data[best])}`;
       }
     },
-    snapshot() {
+    snapshot(scale) {
       const layer = currentLayer();
       const colormap = app.view.cmap;
       const range = displayRange(colormap, valueRange(app.activation(layer.index).data));
-      return composeSnapshot({
+      return composeSnapshot({ scale, 
         title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`,
         subtitle: summary.textContent,
         rows: [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }],

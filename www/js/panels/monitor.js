@@ -77,8 +77,8 @@ export function createPanel(root, app) {
       });
       nearestCaption.textContent = check.nearest.length ? `Nearest training pattern of class ${app.label(check.label)}` : `No training pattern of class ${app.label(check.label)}`;
     },
-    snapshot() {
-      return composeSnapshot({
+    snapshot(scale) {
+      return composeSnapshot({ scale, 
         title: 'Runtime monitor',
         subtitle: status.textContent,
         rows: [{ tiles: canvases.map((canvas, i) => ({ canvas, caption: ['input', 'nearest', 'differing'][i] })) }],

@@ -3,16 +3,22 @@
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { el } from '../dom.js';
 import { formatValue, describeDistance } from '../render.js';
+import { cliCommand, f32 } from '../export.js';
 
 export const meta = {
   id: 'prediction',
   title: 'Prediction',
-  description: 'Softmax probability per class; hover a bar for its logit.',
+  description: 'Softmax probability per class, and its logit (the score before softmax) on the right.',
   explainedBy: 'prediction',
 };
 
+const ANNOUNCE_MS = 700;
+
 export function createPanel(root, app) {
-  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' }, attrs: { 'aria-live': 'polite' } });
+  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' } });
+  // Screen readers hear the prediction once the input rests for ANNOUNCE_MS, not on every frame of a stroke.
+  const spoken = el('p', { className: 'visually-hidden', attrs: { 'aria-live': 'polite' } });
+  let announce = 0;
   const truth = el('p', { className: 'prediction-truth muted' });
   const badge = el('p', { className: 'monitor-badge', hidden: true, dataset: { testid: 'monitor-badge' } });
   const rows = app.labels.map((label) =>
@@ -22,9 +28,11 @@ export function createPanel(root, app) {
       el('span', { className: 'bar-label', textContent: label }),
       el('span', { className: 'bar-track' }, el('span', { className: 'bar-fill' })),
       el('span', { className: 'bar-value' }),
+      el('span', { className: 'bar-logit', attrs: { 'aria-hidden': 'true' } }),
     ),
   );
-  root.replaceChildren(main, truth, badge, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
+  const noMonitor = el('p', { className: 'muted prediction-truth', hidden: Boolean(app.monitor), textContent: 'No runtime monitor ships with this model, so the monitor panel is not shown.' });
+  root.replaceChildren(main, spoken, truth, badge, noMonitor, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
 
   return {
     render() {
@@ -34,6 +42,8 @@ export function createPanel(root, app) {
         ' ',
         el('span', { className: 'prediction-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
       );
+      clearTimeout(announce);
+      announce = setTimeout(() => (spoken.textContent = `Prediction ${app.label(label)}, ${(probs[label] * 100).toFixed(0)} percent`), ANNOUNCE_MS);
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
       truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
       truth.classList.toggle('is-wrong', known !== null && known !== label);
@@ -50,21 +60,31 @@ export function createPanel(root, app) {
         row.classList.toggle('is-true', k === known);
         row.querySelector('.bar-fill').style.width = `${percent.toFixed(2)}%`;
         row.querySelector('.bar-value').textContent = percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%';
+        row.querySelector('.bar-logit').textContent = formatValue(logits[k]);
         row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}`;
         row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
       });
     },
-    snapshot() {
+    destroy: () => clearTimeout(announce),
+    /** As the CLI's `predict --json` prints it for one image. */
+    data() {
+      const { label, logits, probs } = app.prediction();
+      return { index: app.source?.kind === 'gallery' ? app.source.index : 0, label, logits: Array.from(logits, f32), probs: Array.from(probs, f32) };
+    },
+    command: () => cliCommand(app, app.techniques('prediction')[0], {}),
+    snapshot(scale = 1) {
       const { label, probs } = app.prediction();
       const pad = SIZES.snapshotPadding;
       const rowHeight = 26;
       const width = 420;
       const canvas = document.createElement('canvas');
-      canvas.width = width;
-      canvas.height = pad * 2 + 40 + rowHeight * probs.length;
+      const height = pad * 2 + 40 + rowHeight * probs.length;
+      canvas.width = width * scale;
+      canvas.height = height * scale;
       const ctx = canvas.getContext('2d');
+      ctx.scale(scale, scale);
       ctx.fillStyle = COLORS.background;
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillRect(0, 0, width, height);
       ctx.textBaseline = 'middle';
       ctx.fillStyle = COLORS.text;
       ctx.font = '600 20px system-ui, sans-serif';

@@ -102,12 +102,12 @@ fn texture(filter: &str, root: &Path) -> Result<(), Box<dyn std::error::Error>> 
     options.steps = convscope::explain::featureviz::render::MAX_STEPS;
     let mut synthesis = Synthesis::texture(Backbone::Random(&random), &style, options)?;
     time(name, filter, || {
-        black_box(synthesis.step(1).ok());
+        black_box(synthesis.step(Backbone::Random(&random), 1).ok());
     });
     if std::env::args().any(|a| a == "--bench") {
         let start = Instant::now();
         let done = Synthesis::texture(Backbone::Random(&random), &style, SynthesisOptions::new(1))?
-            .run()?;
+            .run(Backbone::Random(&random))?;
         println!(
             "{:<40} {:>10}   (style loss {:.3e} -> {:.3e})",
             "texture 128x128 RGB: 200 steps, once",

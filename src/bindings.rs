@@ -2,7 +2,7 @@
 //! and `JsError`s.
 //!
 //! JS sees the class `Model` and the free functions of [`catalogue`] (`catalogue()`, `colormaps()`,
-//! `decodeIdx()`, `manifestFiles()`); `docs/js-api.md` is the contract, and the generated `convscope.d.ts`
+//! `decodeIdx()`, `manifestFiles()`) and `decodeImage()` ([`texture`]); `docs/js-api.md` is the contract, and the generated `convscope.d.ts`
 //! carries the types declared here. Images cross the boundary as `Float32Array`s of `C·H·W` raw pixels in
 //! `[0, 1]` (CHW, ink = 1); maps come back as `{ shape, data: Float32Array }` objects with the core's
 //! row-major layout unchanged, so nothing is reshaped here. Arguments are checked before anything is copied
@@ -27,11 +27,13 @@ mod featureviz;
 mod job;
 mod monitor;
 mod nrm;
+mod texture;
 
 pub use catalogue::{catalogue, colormaps, decode_idx, manifest_files};
 pub use dataset::{class_colors, Dataset, MAX_PAGE_IMAGES};
 pub use job::Job;
 pub use nrm::{ResponseMap, ResponseMapTraining};
+pub use texture::decode_image;
 
 /// Routes Rust panics to `console.error` with a stack trace (a panic would be a bug: bad input gives errors).
 #[cfg(feature = "console_error_panic_hook")]

@@ -2,6 +2,10 @@
 //! finite differences, the random network pinned bit for bit, Gram matrices against float64 PyTorch, and the
 //! acceptance figures of the syntheses.
 
+#[path = "common/fnv.rs"]
+mod fnv;
+
+use convscope::explain::job::{Job, Output};
 use convscope::explain::texture::{
     Backbone, ContentTarget, FeatureNet, RandomNet, StartFrom, StyleTarget, Synthesis,
     SynthesisOptions,
@@ -10,6 +14,7 @@ use convscope::io::idx;
 use convscope::model::network::Network;
 use convscope::rng::Rng;
 use convscope::Tensor;
+use fnv::fnv;
 use std::path::{Path, PathBuf};
 
 fn repo(path: &str) -> PathBuf {
@@ -242,12 +247,7 @@ fn style_and_content_gradients_match_finite_differences() {
 
 /// FNV-1a over the bits of every weight.
 fn weights_hash(net: &RandomNet) -> u64 {
-    net.weights().fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
-        w.to_bits()
-            .to_le_bytes()
-            .iter()
-            .fold(h, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-    })
+    fnv(net.weights())
 }
 
 #[test]
@@ -355,9 +355,12 @@ fn mosaic(digits: &[Tensor]) -> Tensor {
     Tensor::from_vec(&[1, 56, 56], data).expect("mosaic")
 }
 
-fn style_ratio(synthesis: Synthesis) -> (f64, convscope::explain::texture::Synthesized) {
-    let start = synthesis.losses().expect("start").style;
-    let done = synthesis.run().expect("run");
+fn style_ratio(
+    backbone: Backbone,
+    synthesis: Synthesis,
+) -> (f64, convscope::explain::texture::Synthesized) {
+    let start = synthesis.losses(backbone).expect("start").style;
+    let done = synthesis.run(backbone).expect("run");
     (start / done.losses.style, done)
 }
 
@@ -370,7 +373,7 @@ fn a_digit_texture_through_the_model_lowers_the_style_loss_100_fold() {
         options.size = size;
         let synthesis =
             Synthesis::texture(Backbone::Model(&net), &digit(d), options.clone()).expect("texture");
-        let (ratio, done) = style_ratio(synthesis);
+        let (ratio, done) = style_ratio(Backbone::Model(&net), synthesis);
         assert_eq!(done.history.len(), 200);
         assert!(
             ratio >= 100.0,
@@ -388,7 +391,7 @@ fn a_colour_texture_through_the_random_network_lowers_the_style_loss_100_fold() 
     options.size = Some((32, 32));
     let synthesis =
         Synthesis::texture(Backbone::Random(&net), &colour_texture(40), options).expect("texture");
-    let (ratio, done) = style_ratio(synthesis);
+    let (ratio, done) = style_ratio(Backbone::Random(&net), synthesis);
     assert_eq!(done.image.shape(), [3, 32, 32]);
     assert!(ratio >= 100.0, "style loss down {ratio}×");
 }
@@ -402,20 +405,20 @@ fn a_step_wise_synthesis_equals_the_one_shot_run_and_the_seed_decides() {
     let style = colour_texture(16);
     let one_shot = Synthesis::texture(Backbone::Random(&net), &style, options.clone())
         .expect("texture")
-        .run()
+        .run(Backbone::Random(&net))
         .expect("run");
     let mut stepped =
         Synthesis::texture(Backbone::Random(&net), &style, options.clone()).expect("texture");
-    let first = stepped.step(3).expect("step");
+    let first = stepped.step(Backbone::Random(&net), 3).expect("step");
     assert_eq!((first.step, first.steps, first.done()), (3, 7, false));
-    let last = stepped.step(100).expect("step");
+    let last = stepped.step(Backbone::Random(&net), 100).expect("step");
     assert!(last.done());
     assert_eq!(last.image, one_shot.image);
     assert_eq!(stepped.history(), one_shot.history);
     options.seed = 4;
     let other = Synthesis::texture(Backbone::Random(&net), &style, options)
         .expect("texture")
-        .run()
+        .run(Backbone::Random(&net))
         .expect("run");
     assert_ne!(other.image, one_shot.image);
 }
@@ -457,7 +460,7 @@ fn a_style_transfer_through_the_model_lowers_the_style_loss_20_fold_and_keeps_th
     let synthesis =
         Synthesis::transfer(Backbone::Model(&net), &digit(3), &digit(0), options.clone())
             .expect("transfer");
-    let (ratio, done) = style_ratio(synthesis);
+    let (ratio, done) = style_ratio(Backbone::Model(&net), synthesis);
     let content_error = done.losses.content.expect("content").sqrt();
     assert!(ratio >= 20.0, "style loss down {ratio}×");
     assert!(
@@ -468,7 +471,7 @@ fn a_style_transfer_through_the_model_lowers_the_style_loss_20_fold_and_keeps_th
     options.start = StartFrom::Noise;
     let synthesis = Synthesis::transfer(Backbone::Model(&net), &digit(3), &digit(0), options)
         .expect("transfer");
-    let done = synthesis.run().expect("run");
+    let done = synthesis.run(Backbone::Model(&net)).expect("run");
     assert!(done.losses.content.expect("content").sqrt() <= 0.3);
 }
 
@@ -522,4 +525,56 @@ fn list_options_read_from_json_and_flags_alike() {
         );
     }
     assert!(Values::from_flags(TEXTURE.id, TEXTURE.options, [("layers", "relu1,,pool1")]).is_err());
+}
+
+/// The image of `technique`'s job (options `json`) run to its end, and its style loss.
+fn job_image(
+    net: &Network,
+    id: &str,
+    content: Option<&Tensor>,
+    style: &Tensor,
+    json: serde_json::Value,
+) -> (Tensor, f64) {
+    let technique = convscope::catalogue::find(id).expect("technique");
+    let values = technique.values_from_json(&json).expect("options");
+    let job = Job::start_styled(net, technique, content, style, &values).expect("job");
+    match job.run(net).expect("run") {
+        Output::Synthesis {
+            image,
+            losses: Some(losses),
+            ..
+        } => (image, losses.style),
+        other => panic!("not a synthesis: {other:?}"),
+    }
+}
+
+/// A short texture of the bundled fur.png through the random network and a short transfer through the model
+/// (gallery digit 3 in the style of digit 0), hashed bit for bit: `tests/web.rs` pins the same hashes for
+/// the wasm build, whose page and Node runs `tests/e2e/texture.test.mjs` compares.
+#[test]
+fn short_syntheses_are_pinned_for_the_wasm_build() {
+    let net = mnist();
+    let fur = convscope::io::image::read_rgb(repo("www/data/textures/fur.png")).expect("fur");
+    let options = serde_json::json!({ "size": [16, 16], "steps": 10 });
+    let (image, style_loss) = job_image(&net, "texture", None, &fur, options);
+    assert_eq!(image.shape(), [3, 16, 16]);
+    let gallery = idx::read_images(repo("www/data/mnist-gallery-images.idx3.gz")).expect("gallery");
+    let (content, style) = (gallery.image(3).expect("3"), gallery.image(0).expect("0"));
+    let options = serde_json::json!({ "net": "model", "steps": 10 });
+    let (transfer, transfer_loss) =
+        job_image(&net, "style-transfer", Some(&content), &style, options);
+    let hashes = (
+        fnv(image.data().iter().copied()),
+        fnv(transfer.data().iter().copied()),
+    );
+    // The same values are pinned in tests/web.rs for wasm (rewrite both if the optimizer changes on purpose).
+    assert_eq!(
+        hashes,
+        (0x1922_e492_77a5_3e2f, 0x3814_2ee4_fa63_12c7),
+        "{hashes:#018x?}"
+    );
+    assert_eq!(
+        (style_loss, transfer_loss),
+        (0.07945232850235223, 0.08429495740857512)
+    );
 }

@@ -8,6 +8,8 @@
 #![cfg(target_arch = "wasm32")]
 
 // The photo generator of tests/photos.rs (which uses all of it; this file only a part).
+#[path = "common/fnv.rs"]
+mod fnv;
 #[allow(dead_code)]
 #[path = "common/photos.rs"]
 mod photos;
@@ -18,7 +20,8 @@ use convscope::io::image::{self, GrayImage};
 use convscope::io::preprocess::preprocess_stages;
 use convscope::model::network::Network;
 use convscope::render::encode_png;
-use js_sys::{Array, Float32Array, Function, Object, Reflect};
+use fnv::fnv;
+use js_sys::{Array, Float32Array, Float64Array, Function, Object, Reflect};
 use photos::{photo_set, Condition, HELD_OUT_SEED};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -703,7 +706,12 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
         .attribute(js_f32(&image), "integrated-gradients", options(), None)
         .unwrap();
     let mut job = m
-        .start("integrated-gradients", js_f32(&image), options())
+        .start(
+            "integrated-gradients",
+            js_f32(&image),
+            options(),
+            JsValue::UNDEFINED,
+        )
         .unwrap();
     let mut progress = Vec::new();
     let result = loop {
@@ -729,11 +737,22 @@ fn jobs_run_step_by_step_to_the_one_shot_result() {
         "grad-cam",
         js_f32(&image),
         js_sys::JSON::parse(r#"{"steps": 2}"#).unwrap(),
+        JsValue::UNDEFINED,
     );
     assert!(error_message(e.err().unwrap()).contains("grad-cam has no such option"));
-    let e = m.start("occlusion", JsValue::NULL, JsValue::UNDEFINED);
+    let e = m.start(
+        "occlusion",
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
     assert!(error_message(e.err().unwrap()).contains("occlusion works on an input image"));
-    let e = m.start("deconv", js_f32(&image), JsValue::UNDEFINED);
+    let e = m.start(
+        "deconv",
+        js_f32(&image),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
     assert!(error_message(e.err().unwrap()).contains("deconv does not run step by step"));
 }
 
@@ -902,7 +921,12 @@ fn dataset_views_equal_the_core() {
     assert_eq!(floats(get(&crops, "crops")).len(), 3 * 256);
     assert!(patches.place(js_f32(&gallery_image(0))).is_err());
     assert!(pca.crops(0.0).is_err());
-    let e = model.start("umap", JsValue::NULL, JsValue::UNDEFINED);
+    let e = model.start(
+        "umap",
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
     assert!(error_message(e.err().unwrap()).contains("umap works on a data set"));
 }
 
@@ -1007,7 +1031,9 @@ fn featureviz_jobs_preview_every_step_and_end_at_the_one_shot_result() {
     let m = mnist();
     // The default class image of class 3 (256 Fourier steps with every prior), step by step.
     let o = r#"{"objective": "class:3", "seed": 4}"#;
-    let mut job = m.start("visualize", JsValue::NULL, options(o)).unwrap();
+    let mut job = m
+        .start("visualize", JsValue::NULL, options(o), JsValue::UNDEFINED)
+        .unwrap();
     let (mut previews, mut last) = (0, 0.0);
     let result = loop {
         let step = job.step(40.0).unwrap();
@@ -1037,6 +1063,7 @@ fn featureviz_jobs_preview_every_step_and_end_at_the_one_shot_result() {
             "atlas",
             JsValue::NULL,
             options(r#"{"layer": "relu1", "steps": 4}"#),
+            JsValue::UNDEFINED,
         )
         .unwrap();
     let mut cells = Vec::new();
@@ -1122,6 +1149,7 @@ fn dream_and_invert_work_on_the_input_and_check_their_arguments() {
         "visualize",
         js_f32(&digit),
         options(r#"{"objective": "class:1"}"#),
+        JsValue::UNDEFINED,
     );
     assert!(error_message(e.err().unwrap()).contains("visualize starts from seeded noise"));
 }
@@ -1253,4 +1281,143 @@ fn response_maps_orderings_and_weight_gradients_equal_the_core_and_native() {
             .unwrap_err()
     )
     .contains("conv2d"));
+}
+
+#[wasm_bindgen_test]
+fn the_random_network_is_the_native_one_bit_for_bit() {
+    let net = convscope::explain::texture::RandomNet::default();
+    // The hash tests/texture.rs pins natively.
+    assert_eq!(fnv(net.weights()), 0x009c_0ed0_ad67_c1f1);
+}
+
+const FUR_PNG: &[u8] = include_bytes!("../www/data/textures/fur.png");
+
+/// A `Tensor` object `{ shape, data }`.
+fn js_tensor(shape: &[usize], data: &[f32]) -> JsValue {
+    let object = Object::new();
+    let dims: Array = shape.iter().map(|&d| JsValue::from(d as f64)).collect();
+    Reflect::set(&object, &"shape".into(), &dims).unwrap();
+    Reflect::set(&object, &"data".into(), &js_f32(data)).unwrap();
+    object.into()
+}
+
+/// The image (bits hashed) and style loss of a synthesis result.
+fn synthesized(result: &JsValue) -> (u64, f64) {
+    let data = floats(get(result, "data"));
+    (
+        fnv(data.into_iter()),
+        get(result, "styleLoss").as_f64().unwrap(),
+    )
+}
+
+#[wasm_bindgen_test]
+fn short_syntheses_in_wasm_are_the_native_ones_bit_for_bit() {
+    let m = mnist();
+    let fur = convscope::bindings::decode_image(js_u8(FUR_PNG), 3.0).unwrap();
+    assert_eq!(numbers(get(&fur, "shape")), vec![3.0, 128.0, 128.0]);
+    let o = r#"{"size": [16, 16], "steps": 10}"#;
+    let texture = m.texture(fur.clone(), options(o)).unwrap();
+    assert_eq!(numbers(get(&texture, "shape")), vec![3.0, 16.0, 16.0]);
+    // The values tests/texture.rs pins natively.
+    assert_eq!(
+        synthesized(&texture),
+        (0x1922_e492_77a5_3e2f, 0.07945232850235223)
+    );
+    let (content, style) = (gallery_image(3), gallery_image(0));
+    let o = r#"{"net": "model", "steps": 10}"#;
+    let transfer = m
+        .style_transfer(
+            js_f32(&content),
+            js_tensor(&[1, 28, 28], &style),
+            options(o),
+        )
+        .unwrap();
+    assert_eq!(
+        synthesized(&transfer),
+        (0x3814_2ee4_fa63_12c7, 0.08429495740857512)
+    );
+    assert!(get(&transfer, "contentLoss").as_f64().unwrap() > 0.0);
+    assert_eq!(Float64Array::from(get(&transfer, "history")).length(), 10);
+}
+
+#[wasm_bindgen_test]
+fn a_texture_job_previews_every_step_and_ends_at_the_one_shot_result() {
+    let m = mnist();
+    let fur = convscope::bindings::decode_image(js_u8(FUR_PNG), 3.0).unwrap();
+    let o = r#"{"size": [12, 12], "steps": 7, "seed": 3}"#;
+    let mut job = m
+        .start("texture", JsValue::NULL, options(o), fur.clone())
+        .unwrap();
+    let mut passes = Vec::new();
+    let result = loop {
+        let step = job.step(3.0).unwrap();
+        assert_eq!(get(&step, "kind").as_string().as_deref(), Some("volume"));
+        passes.push(get(&step, "passes").as_f64().unwrap());
+        if get(&step, "done").as_bool() == Some(true) {
+            break get(&step, "result");
+        }
+        let preview = get(&step, "preview");
+        assert_eq!(floats(get(&preview, "data")).len(), 3 * 12 * 12);
+        assert!(get(&preview, "styleLoss").is_undefined());
+    };
+    assert_eq!(passes, [3.0, 6.0, 7.0]);
+    let whole = m.texture(fur.clone(), options(o)).unwrap();
+    assert_eq!(floats(get(&result, "data")), floats(get(&whole, "data")));
+    assert_eq!(get(&result, "loss").as_f64(), get(&whole, "loss").as_f64());
+    // The Gram matrix of a layer, and the style distance between two digits.
+    let g = m
+        .gram(
+            js_f32(&gallery_image(0)),
+            options(r#"{"layer": "relu1"}"#),
+            js_f32(&gallery_image(1)),
+        )
+        .unwrap();
+    assert_eq!(numbers(get(&g, "shape")), vec![6.0, 6.0]);
+    assert!(get(&g, "styleDistance").as_f64().unwrap() > 0.0);
+    for (e, needle) in [
+        (
+            m.start("texture", JsValue::NULL, options("{}"), JsValue::UNDEFINED)
+                .err()
+                .unwrap(),
+            "texture needs a style image",
+        ),
+        (
+            m.start("texture", fur.clone(), options("{}"), fur.clone())
+                .err()
+                .unwrap(),
+            "give no image",
+        ),
+        (
+            m.texture(js_tensor(&[3, 2, 2], &[0.5; 3]), JsValue::UNDEFINED)
+                .unwrap_err(),
+            "style",
+        ),
+        (
+            m.texture(js_tensor(&[2, 2, 2], &[0.5; 8]), JsValue::UNDEFINED)
+                .unwrap_err(),
+            "1 (grayscale) or 3 (RGB)",
+        ),
+        (
+            m.texture(js_tensor(&[3, 2, 2], &[f32::NAN; 12]), JsValue::UNDEFINED)
+                .unwrap_err(),
+            "finite",
+        ),
+        (
+            m.texture(JsValue::from(3.0), JsValue::UNDEFINED)
+                .unwrap_err(),
+            "must be a Tensor",
+        ),
+        (
+            m.gram(
+                js_f32(&gallery_image(0)),
+                options(r#"{"layer": "fc1"}"#),
+                JsValue::UNDEFINED,
+            )
+            .unwrap_err(),
+            "conv prefix",
+        ),
+    ] {
+        let e = error_message(e);
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
 }

@@ -78,7 +78,7 @@ impl Model {
         let output = Job::start(&self.net, technique, image, &values)?.run(&self.net)?;
         match &output {
             Output::Pictures(pictures) => Ok(pictures_object(pictures)?.into()),
-            _ => Err(crate::Error::internal("a feature visualization gave a map").into()),
+            _ => Err(crate::Error::internal("a feature visualization gave another output").into()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `Model.start` and the `Job` class: any technique that runs step by step ([`crate::explain::job`]) —
-//! the attribution methods, the feature visualizations, ... — started from its catalogue id (`model.start`;
-//! a dataset view from its data set, `dataset.start`) and advanced by `job.step(budget)`, which
+//! the attribution methods, the feature visualizations, texture synthesis and style transfer, ... — started
+//! from its catalogue id (`model.start`; a dataset view from its data set, `dataset.start`) and advanced by
+//! `job.step(budget)`, which
 //! reports `{ done, progress, passes, total, kind, preview?, result? }`: `kind` is the output kind of the
 //! catalogue (how to draw `preview` and `result`), `preview` the technique's current state when it has one.
 //! A Web Worker posts the progress and the preview and stops at once between steps.
@@ -8,6 +9,7 @@
 use super::attribution::attribution_object;
 use super::dataset::{map_object, patches_object};
 use super::featureviz::pictures_object;
+use super::texture::synthesis_object;
 use super::{args, JsObject, Model};
 use crate::catalogue;
 use crate::explain::job::{self, Output};
@@ -18,7 +20,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const JOB_TYPES: &'static str = r#"
 /** What a job's `preview` and `result` hold, by the output `kind` of its technique. */
-export type JobOutput = Attribution | Pictures | EmbeddingMap | PatchRanking;
+export type JobOutput = Attribution | Pictures | EmbeddingMap | PatchRanking | Synthesized;
 /**
  * `progress` = passes / total in [0, 1] (`passes`: units of work done: forward/backward passes, optimizer
  * steps, ...); `result` once `done`; `preview` the current state, for the techniques that have one.
@@ -41,22 +43,30 @@ pub struct Job {
 impl Model {
     /// Starts technique `technique` (an id of `catalogue()` that runs step by step) with `options` (its keys
     /// only) on `image` (`null` for the techniques that start from noise); the work is done by
-    /// `job.step(budget)`.
+    /// `job.step(budget)`. Texture synthesis and style transfer also take `style`, the style image (a
+    /// `Tensor` of any size, like a transfer's content `image`; a `Float32Array` is an image of the model's
+    /// input size).
     pub fn start(
         &self,
         #[wasm_bindgen(unchecked_param_type = "TechniqueId")] technique: &str,
-        #[wasm_bindgen(unchecked_param_type = "Float32Array | null")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | Tensor | null")] image: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "TechniqueOptions[TechniqueId]")]
         options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Tensor")] style: JsValue,
     ) -> Result<Job, JsError> {
         let technique = catalogue::find(technique)?;
         let values = technique.values_from_json(&args::options(&options)?)?;
-        let image = if image.is_null() || image.is_undefined() {
-            None
+        let absent = |v: &JsValue| v.is_null() || v.is_undefined();
+        let job = if absent(&style) {
+            let image = (!absent(&image)).then(|| self.image(&image)).transpose()?;
+            job::Job::start(&self.net, technique, image.as_ref(), &values)?
         } else {
-            Some(self.image(&image)?)
+            let image = (!absent(&image))
+                .then(|| self.sized_image("content", &image))
+                .transpose()?;
+            let style = self.sized_image("style", &style)?;
+            job::Job::start_styled(&self.net, technique, image.as_ref(), &style, &values)?
         };
-        let job = job::Job::start(&self.net, technique, image.as_ref(), &values)?;
         Ok(Job {
             net: self.net.clone(),
             job,
@@ -97,6 +107,7 @@ impl Job {
             Output::Pictures(pictures) => pictures_object(pictures),
             Output::Patches(units) => patches_object(self, units),
             Output::Map(map) => map_object(map),
+            Output::Synthesis { .. } => synthesis_object(output),
         }
     }
 }

@@ -9,10 +9,11 @@
 //!
 //! Both are products of the blocked kernel of the convolution (`layers::conv2d::product`, four output
 //! values per vector): the forward pass multiplies `F` by `Fᵀ` in chunks of [`CHUNK`] positions, each summed
-//! in `f32` and the chunks added in `f64`, so a 128-map Gram matrix at 128 × 128 (268 M multiply-adds) runs
-//! at the kernel's speed and still matches a float64 reference to about 1e-6 relative; the result is exactly
-//! symmetric (the upper triangle is mirrored). Feature visualization's diversity term compares the Gram
-//! matrices of a batch of images ([`cosine`]); texture synthesis and style transfer
+//! in `f32` and the chunks added in `f64`, so a 128-map Gram matrix at 128 × 128 (268 M multiply-adds, of
+//! which only the tiles that reach the upper triangle, about half, are computed) runs at the kernel's speed
+//! and still matches a float64 reference to about 1e-6 relative; the result is exactly symmetric (the upper
+//! triangle is mirrored). Feature visualization's diversity term compares the Gram matrices of a batch of
+//! images ([`cosine`]); texture synthesis and style transfer
 //! (`crate::explain::texture`) match them to a style image's.
 
 use crate::error::{Error, Result};
@@ -45,9 +46,20 @@ pub fn gram(features: &Tensor) -> Result<Tensor> {
             kernels.extend_from_slice(&row[p0..p1]);
         }
         let offsets: Vec<usize> = (p0..p1).map(|p| p * pitch).collect();
-        product(&kernels, &zeros, &transposed, &offsets, c, &mut partial)?;
-        for (s, &v) in sums.iter_mut().zip(&partial) {
-            *s += v as f64;
+        // The upper triangle only (j ≥ i): the lower one is its mirror.
+        product(
+            &kernels,
+            &zeros,
+            &transposed,
+            &offsets,
+            c,
+            true,
+            &mut partial,
+        )?;
+        for i in 0..c {
+            for j in i..c {
+                sums[i * c + j] += partial[i * c + j] as f64;
+            }
         }
     }
     let mut g = vec![0.0f32; c * c];
@@ -86,7 +98,15 @@ pub fn gram_backward(features: &Tensor, grad: &Tensor) -> Result<Tensor> {
     source.resize(c * plane + 4, 0.0);
     let offsets: Vec<usize> = (0..c).map(|j| j * plane).collect();
     let mut out = vec![0.0f32; c * plane];
-    product(&weights, &vec![0.0; c], &source, &offsets, plane, &mut out)?;
+    product(
+        &weights,
+        &vec![0.0; c],
+        &source,
+        &offsets,
+        plane,
+        false,
+        &mut out,
+    )?;
     Tensor::from_vec(features.shape(), out)
 }
 

@@ -19,6 +19,7 @@ use crate::explain::attribution::{self, Attribution, Method, Options};
 use crate::explain::dataset::job::{DatasetJob, MapState};
 use crate::explain::dataset::patches::Patch;
 use crate::explain::featureviz::{self, Picture};
+use crate::explain::texture::{self, Losses};
 use crate::model::network::Network;
 use crate::tensor::Tensor;
 
@@ -27,6 +28,7 @@ use crate::tensor::Tensor;
 pub enum Job {
     Attribution(attribution::Job),
     FeatureViz(featureviz::job::Job),
+    Texture(texture::job::Job),
     /// A patch search or a map over a data set (started by [`DatasetJob::start`]).
     Dataset(Box<DatasetJob>),
 }
@@ -37,6 +39,13 @@ pub enum Output {
     Attribution(Attribution),
     /// Titled images in the input's pixel range (feature visualization).
     Pictures(Vec<Picture>),
+    /// A synthesized image `[C, H, W]` in `[0, 1]` (texture synthesis, style transfer), the total loss at
+    /// every step so far and, in a result, its losses.
+    Synthesis {
+        image: Tensor,
+        history: Vec<f64>,
+        losses: Option<Losses>,
+    },
     /// Per unit of a layer, its top images of a data set, best first.
     Patches(Vec<Vec<Patch>>),
     /// A 2-D map of a data set.
@@ -53,6 +62,23 @@ pub struct Step {
     pub preview: Option<Output>,
     /// The result, once the last unit is done.
     pub result: Option<Output>,
+}
+
+impl Step {
+    /// `output` as the preview while the job runs, as the result once it is `finished`.
+    fn of(done: usize, total: usize, output: Output, finished: bool) -> Step {
+        let (preview, result) = if finished {
+            (None, Some(output))
+        } else {
+            (Some(output), None)
+        };
+        Step {
+            done,
+            total,
+            preview,
+            result,
+        }
+    }
 }
 
 impl Job {
@@ -78,6 +104,10 @@ impl Job {
             Family::FeatureVisualization => Ok(Job::FeatureViz(featureviz::job::Job::start(
                 net, technique, image, values,
             )?)),
+            Family::Texture if technique.long_running => Err(Error::option(
+                "style",
+                format!("{} needs a style image: start it with one", technique.id),
+            )),
             Family::Dataset => Err(Error::option(
                 "technique",
                 format!(
@@ -95,12 +125,33 @@ impl Job {
         }
     }
 
+    /// Starts `technique` (texture synthesis or style transfer) like [`Job::start`], with the style image
+    /// `style` (`[C, H, W]`, any size) besides `image` (a transfer's content; none for a texture).
+    pub fn start_styled(
+        net: &Network,
+        technique: &'static Technique,
+        image: Option<&Tensor>,
+        style: &Tensor,
+        values: &Values,
+    ) -> Result<Job> {
+        if technique.family != Family::Texture || !technique.long_running {
+            return Err(Error::option(
+                "style",
+                format!("{} takes no style image", technique.id),
+            ));
+        }
+        Ok(Job::Texture(texture::job::Job::start(
+            net, technique, image, style, values,
+        )?))
+    }
+
     /// The kind of output the job gives (its preview's and its result's).
     pub fn kind(&self) -> OutputKind {
         match self {
             Job::Attribution(job) if job.signed() => OutputKind::SignedMap,
             Job::Attribution(_) => OutputKind::UnsignedMap,
             Job::FeatureViz(_) => OutputKind::Images,
+            Job::Texture(_) => OutputKind::Volume,
             Job::Dataset(job) => job.kind(),
         }
     }
@@ -110,6 +161,7 @@ impl Job {
         match self {
             Job::Attribution(job) => job.progress(),
             Job::FeatureViz(job) => job.progress(),
+            Job::Texture(job) => job.progress(),
             Job::Dataset(job) => job.progress(),
         }
     }
@@ -132,18 +184,18 @@ impl Job {
             }
             Job::FeatureViz(job) => {
                 let step = job.step(net, budget)?;
-                let output = Some(Output::Pictures(step.pictures));
-                let (preview, result) = if step.finished {
-                    (None, output)
-                } else {
-                    (output, None)
+                let output = Output::Pictures(step.pictures);
+                Ok(Step::of(step.done, step.total, output, step.finished))
+            }
+            Job::Texture(job) => {
+                let step = job.step(net, budget)?;
+                let finished = step.losses.is_some();
+                let output = Output::Synthesis {
+                    image: step.image,
+                    history: step.history,
+                    losses: step.losses,
                 };
-                Ok(Step {
-                    done: step.done,
-                    total: step.total,
-                    preview,
-                    result,
-                })
+                Ok(Step::of(step.done, step.total, output, finished))
             }
             Job::Dataset(job) => job.step(net, budget),
         }

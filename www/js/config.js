@@ -32,3 +32,7 @@ export const DEFAULT_MODEL = 'mnist';
 /** The wasm glue module and its binary, next to the page. */
 export const WASM_MODULE = here('pkg/convscope.js');
 export const WASM_BINARY = here('pkg/convscope_bg.wasm');
+
+/** The bundled textures and photos (www/data/textures, credited in its CREDITS.md), 128 × 128 PNGs. */
+export const TEXTURES = ['fur', 'brick', 'grass', 'gravel', 'wood', 'cat', 'coffee', 'flag', 'astronaut'];
+export const textureUrl = (name) => here(`data/textures/${name}.png`);

@@ -4,7 +4,8 @@
 // name. An option `common` to a family is one view key shared by its techniques (`target`); the others are
 // qualified by the technique (`<technique id>.<key>`). An option whose default is null (the predicted class, the
 // technique's own layer, a weight the technique picks) is '' in the view; such a float is kept as its text.
-// A `flag` option is a checkbox and a boolean view value.
+// A `flag` option is a checkbox and a boolean view value. A `list` option (layers, numbers) is its items typed
+// with commas ('relu1, pool1'; '' for the technique's default) and goes to the module as an array.
 
 import { el, selectOf } from './dom.js';
 
@@ -31,6 +32,8 @@ function validator(option, app) {
       return nullable((v) => /^\d+$/.test(v) && Number(v) < app.labels.length);
     case 'layer':
       return nullable((v) => layerChoices(option, app).some(([name]) => name === v));
+    case 'list':
+      return nullable((v) => typeof v === 'string' && listItems(option, v) !== null);
     default:
       return (v) => typeof v === 'string';
   }
@@ -47,13 +50,24 @@ export function optionFields(techniques, app) {
   return fields;
 }
 
+/** The items of a `list` option typed as text ('16, 16'), or null when one is not valid (a number out of range). */
+function listItems(option, text) {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '') || (option.len !== null && items.length !== option.len)) return null;
+  if (option.item !== 'number') return items.every((item) => /^[\w.-]+$/.test(item)) ? items : null;
+  const numbers = items.map(Number);
+  const fits = (n) => Number.isFinite(n) && n >= option.min && n <= option.max && (!option.whole || Number.isInteger(n));
+  return numbers.every(fits) ? numbers : null;
+}
+
 /** The options object of `technique` for the module, read from the view ('' leaves an option to its default). */
 export function techniqueOptions(technique, view) {
   const options = {};
   for (const option of technique.options) {
     const value = view[optionKey(technique, option)];
     if (value === '' || value === undefined) continue;
-    options[option.key] = option.type === 'class' || option.type === 'float' ? Number(value) : value;
+    if (option.type === 'list') options[option.key] = listItems(option, value);
+    else options[option.key] = option.type === 'class' || option.type === 'float' ? Number(value) : value;
   }
   return options;
 }
@@ -87,6 +101,8 @@ function input(option, value, app) {
       return selectOf([['', 'predicted class'], ...app.labels.map((label, k) => [String(k), `class ${label}`])], value);
     case 'layer':
       return selectOf([['', 'default'], ...layerChoices(option, app)], value);
+    case 'list':
+      return el('input', { type: 'text', value, placeholder: 'default', attrs: { inputmode: option.item === 'number' ? 'decimal' : 'text' } });
     default:
       return el('input', { type: 'text', value });
   }

@@ -3,7 +3,8 @@
 // (`model.start(id, image, options)` → `job.step(k)`), a few milliseconds at a time: between steps the worker
 // reports progress (and the job's live preview, when it has one) and reads its messages, so a newer request
 // stops the job at once (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
-// `{ id, type: 'run', image, technique, options }` (`image` null for the techniques that start from noise),
+// `{ id, type: 'run', image, technique, options, style? }` (`image` null for the techniques that start from noise;
+// `style`: the style image of texture synthesis and style transfer),
 // `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
 // them through the same job loop). Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
 // every 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
@@ -43,8 +44,8 @@ function progressOf(id) {
 }
 
 /** Runs a long technique step by step; null when cancelled. */
-function stepwise(id, image, technique, options) {
-  return runJob(id, model.start(technique, image, options));
+function stepwise(id, image, technique, options, style) {
+  return runJob(id, model.start(technique, image, options, style));
 }
 
 /**
@@ -77,10 +78,10 @@ const handlers = {
     longRunning = new Set(catalogue().filter((technique) => technique.longRunning).map((technique) => technique.id));
     return true;
   },
-  async run({ id, image, technique, options }) {
+  async run({ id, image, technique, options, style }) {
     if (!model) throw new Error('no model loaded in the worker');
     const started = performance.now();
-    const result = longRunning.has(technique) ? await stepwise(id, image, technique, options) : model.attribute(image, technique, options);
+    const result = longRunning.has(technique) ? await stepwise(id, image, technique, options, style) : model.attribute(image, technique, options);
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
   },

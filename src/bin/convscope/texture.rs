@@ -92,7 +92,7 @@ fn run(argv: &[String], technique: &convscope::catalogue::Technique, transfer: b
     } else {
         Synthesis::texture(backbone, &style, options)?
     };
-    let done = synthesis.run()?;
+    let done = synthesis.run(backbone)?;
     match (args.get("out"), args.flag("json")) {
         (Some(path), false) => render::write_png(path, &render::picture(&done.image)?),
         (None, true) => print_json(&done),

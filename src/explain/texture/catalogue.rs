@@ -1,6 +1,8 @@
 //! The catalogue entries of the Gram matrix view, texture synthesis and style transfer, and the reading of
 //! their checked options into [`SynthesisOptions`] (the CLI and the bindings share it).
 
+use super::features::FeatureNet;
+use super::loss::StyleTarget;
 use super::synthesis::{StartFrom, SynthesisOptions, MAX_SIDE};
 use crate::catalogue::options::{Choice, Item, Kind, OptionSpec, Values};
 use crate::catalogue::{Family, OutputKind, Paper, Technique};
@@ -340,4 +342,22 @@ pub fn gram_of(net: &Network, image: &Tensor, layer: &str) -> Result<Tensor> {
     }
     let trace = net.forward_prefix(image, index)?;
     gram(&trace.outputs()[index])
+}
+
+/// The relative style distance `‖G − Ĝ‖²_F / ‖Ĝ‖²_F` at `layer` between `image` and `reference` (either
+/// size the prefix accepts; `Ĝ` is the reference's Gram matrix).
+pub fn style_distance(
+    net: &Network,
+    image: &Tensor,
+    reference: &Tensor,
+    layer: &str,
+) -> Result<f64> {
+    let features = FeatureNet::model(net, &[layer.to_string()])?;
+    let names = [layer.to_string()];
+    let target = StyleTarget::new(&features.forward(reference)?.maps, &[1.0], &names)?;
+    let distances = target.distances(&features.forward(image)?.maps)?;
+    distances
+        .first()
+        .copied()
+        .ok_or_else(|| Error::internal("no style distance"))
 }

@@ -14,11 +14,14 @@
 
 pub mod catalogue;
 pub mod features;
+pub mod job;
 pub mod loss;
 pub mod random_net;
 pub mod synthesis;
 
-pub use catalogue::{gram_of, net_from, options_from, Net, GRAM, GRAM_LAYER, STYLE, TEXTURE};
+pub use catalogue::{
+    gram_of, net_from, options_from, style_distance, Net, GRAM, GRAM_LAYER, STYLE, TEXTURE,
+};
 pub use features::{FeatureNet, RANDOM_LAYER};
 pub use loss::{ContentTarget, StyleTarget};
 pub use random_net::RandomNet;

@@ -9,8 +9,9 @@
 //!
 //! with the relative losses of [`super::loss`], by Adam (β = 0.9, 0.999) on the pixels, clipped to `[0, 1]`
 //! after every step. A [`Synthesis`] is step-wise like `featureviz::Render`: [`Synthesis::step`] runs k steps
-//! and returns the progress and the current image; [`Synthesis::run`] is the same run to its end. The noise
-//! comes from one seeded [`Rng`]: the same options give the same image bit for bit.
+//! and returns the progress and the current image; [`Synthesis::run`] is the same run to its end. Like a
+//! render it owns its targets, image and options, not the network: every call takes the [`Backbone`] it was
+//! built on. The noise comes from one seeded [`Rng`]: the same options give the same image bit for bit.
 //!
 //! Shapes: images `[C, H, W]` raw pixels in `[0, 1]` (C = 1 through the model, 3 through the random
 //! network); the style image may have another size than the synthesized one (Gram matrices do not depend
@@ -91,7 +92,8 @@ impl<'n> Backbone<'n> {
         }
     }
 
-    fn features(&self, names: &[String]) -> Result<FeatureNet<'n>> {
+    /// The feature space of `names` on this network.
+    pub fn features(&self, names: &[String]) -> Result<FeatureNet<'n>> {
         match *self {
             Backbone::Model(net) => FeatureNet::model(net, names),
             Backbone::Random(net) => FeatureNet::random(net, names),
@@ -208,9 +210,9 @@ pub struct Synthesized {
 
 /// A step-wise texture synthesis or style transfer (see the module documentation).
 #[derive(Debug, Clone)]
-pub struct Synthesis<'n> {
+pub struct Synthesis {
     /// The style layers, then the content layer of a transfer.
-    net: FeatureNet<'n>,
+    layers: Vec<String>,
     style: StyleTarget,
     content: Option<ContentTarget>,
     options: SynthesisOptions,
@@ -221,13 +223,9 @@ pub struct Synthesis<'n> {
     history: Vec<f64>,
 }
 
-impl<'n> Synthesis<'n> {
+impl Synthesis {
     /// A texture: an image whose Gram matrices at the style layers match `style`'s.
-    pub fn texture(
-        backbone: Backbone<'n>,
-        style: &Tensor,
-        options: SynthesisOptions,
-    ) -> Result<Self> {
+    pub fn texture(backbone: Backbone, style: &Tensor, options: SynthesisOptions) -> Result<Self> {
         options.check()?;
         let (c, h, w) = style.chw()?;
         let (height, width) = options.size.unwrap_or((h, w));
@@ -238,12 +236,12 @@ impl<'n> Synthesis<'n> {
         let net = backbone.features(&layers)?;
         let style_target = style_target(&net, style, &layers, &options)?;
         let start = Tensor::from_vec(&[c, height, width], noise(options.seed, c * height * width))?;
-        Synthesis::begin(net, (style_target, None), options, start)
+        Synthesis::begin(backbone, layers, (style_target, None), options, start)
     }
 
     /// A style transfer: `content`'s features at the content layer and `style`'s Gram matrices.
     pub fn transfer(
-        backbone: Backbone<'n>,
+        backbone: Backbone,
         content: &Tensor,
         style: &Tensor,
         options: SynthesisOptions,
@@ -271,12 +269,19 @@ impl<'n> Synthesis<'n> {
             StartFrom::Noise => Tensor::from_vec(&[c, h, w], noise(options.seed, c * h * w))?,
             StartFrom::Content => content.clone(),
         };
-        Synthesis::begin(net, (style_target, Some(target)), options, start)
+        Synthesis::begin(
+            backbone,
+            layers,
+            (style_target, Some(target)),
+            options,
+            start,
+        )
     }
 
-    /// The synthesis of `net`'s targets from `start` (`[C, H, W]`).
+    /// The synthesis of the targets at `layers` from `start` (`[C, H, W]`).
     fn begin(
-        net: FeatureNet<'n>,
+        backbone: Backbone,
+        layers: Vec<String>,
         (style, content): (StyleTarget, Option<ContentTarget>),
         options: SynthesisOptions,
         start: Tensor,
@@ -288,14 +293,14 @@ impl<'n> Synthesis<'n> {
             history: Vec::with_capacity(options.steps),
             image: start.into_data(),
             shape,
-            net,
+            layers,
             style,
             content,
             options,
             step: 0,
         };
         // The start image must go through the network (a size its layers accept).
-        synthesis.losses()?;
+        synthesis.losses(backbone)?;
         Ok(synthesis)
     }
 
@@ -309,9 +314,14 @@ impl<'n> Synthesis<'n> {
         &self.history
     }
 
-    /// The losses of the current image.
-    pub fn losses(&self) -> Result<Losses> {
-        let features = self.net.forward(&self.image()?)?;
+    /// Steps run, of all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.step, self.options.steps)
+    }
+
+    /// The losses of the current image through `backbone` (the network the synthesis was built on).
+    pub fn losses(&self, backbone: Backbone) -> Result<Losses> {
+        let features = backbone.features(&self.layers)?.forward(&self.image()?)?;
         Ok(self.evaluate(&features, false)?.0)
     }
 
@@ -349,11 +359,13 @@ impl<'n> Synthesis<'n> {
         ))
     }
 
-    /// Runs up to `k` more steps (fewer at the end) and reports where the synthesis stands.
-    pub fn step(&mut self, k: usize) -> Result<Progress> {
+    /// Runs up to `k` more steps (fewer at the end) through `backbone` (the network the synthesis was
+    /// built on) and reports where the synthesis stands.
+    pub fn step(&mut self, backbone: Backbone, k: usize) -> Result<Progress> {
+        let net = backbone.features(&self.layers)?;
         let end = self.step.saturating_add(k).min(self.options.steps);
         while self.step < end {
-            self.one_step()?;
+            self.one_step(&net)?;
         }
         Ok(Progress {
             step: self.step,
@@ -363,22 +375,25 @@ impl<'n> Synthesis<'n> {
         })
     }
 
-    /// Runs the remaining steps.
-    pub fn run(mut self) -> Result<Synthesized> {
-        while self.step < self.options.steps {
-            self.one_step()?;
-        }
+    /// The current image with its losses and history: the result, once every step has run.
+    pub fn finish(&self, backbone: Backbone) -> Result<Synthesized> {
         Ok(Synthesized {
-            losses: self.losses()?,
+            losses: self.losses(backbone)?,
             image: self.image()?,
-            history: self.history,
+            history: self.history.clone(),
         })
     }
 
-    fn one_step(&mut self) -> Result<()> {
-        let features = self.net.forward(&self.image()?)?;
+    /// Runs the remaining steps: the result.
+    pub fn run(mut self, backbone: Backbone) -> Result<Synthesized> {
+        self.step(backbone, usize::MAX)?;
+        self.finish(backbone)
+    }
+
+    fn one_step(&mut self, net: &FeatureNet) -> Result<()> {
+        let features = net.forward(&self.image()?)?;
         let (losses, signals) = self.evaluate(&features, true)?;
-        let grad = self.net.backward(&features, signals)?;
+        let grad = net.backward(&features, signals)?;
         if !losses.total.is_finite() || grad.data().iter().any(|v| !v.is_finite()) {
             return Err(Error::non_finite(format!(
                 "the loss or its gradient at step {} (try a smaller learning rate)",

@@ -129,6 +129,7 @@ fn forward_with(
         source: &source,
         offsets: &offsets,
         positions: oh * ow,
+        upper: false,
     }
     .run(y.data_mut());
     Ok(y)
@@ -137,13 +138,16 @@ fn forward_with(
 /// `y[o, p] = bias[o] + Σ_t kernels[o, t] · source[offsets[t] + p]` for `p` in `0..positions`, `y` shaped
 /// `[bias.len(), positions]`: the blocked product behind [`forward`], for other products of that form (the
 /// Gram matrices of `crate::explain::gram`). An error when the shapes disagree or a read would pass the end
-/// of `source` (every tap reads `4·⌈positions/4⌉` values from its offset).
+/// of `source` (every tap reads `4·⌈positions/4⌉` values from its offset). With `upper`, the tiles whose
+/// positions all lie below their planes' indices (`p < o`: the lower triangle of a square product such as a
+/// Gram matrix) are skipped and those outputs left as they were; every other output is the same bits.
 pub(crate) fn product(
     kernels: &[f32],
     bias: &[f32],
     source: &[f32],
     offsets: &[usize],
     positions: usize,
+    upper: bool,
     y: &mut [f32],
 ) -> Result<()> {
     let reach = offsets
@@ -164,6 +168,7 @@ pub(crate) fn product(
         source,
         offsets,
         positions,
+        upper,
     }
     .run(y);
     Ok(())
@@ -185,13 +190,15 @@ fn plane_block(out_channels: usize) -> usize {
 ///
 /// Register-blocked: a tile of a block of planes × [`V`] vectors of positions is accumulated over every
 /// tap in registers and stored once, so the inner loop does `V` vector loads and one broadcast per plane
-/// for its multiply-adds; no bounds are checked inside it (they are checked once per tile).
+/// for its multiply-adds; no bounds are checked inside it (they are checked once per tile). With `upper`,
+/// tiles of positions all below the block's first plane are skipped (see [`product`]).
 struct Product<'a> {
     kernels: &'a [f32],
     bias: &'a [f32],
     source: &'a [f32],
     offsets: &'a [usize],
     positions: usize,
+    upper: bool,
 }
 
 impl Product<'_> {
@@ -222,7 +229,8 @@ impl Product<'_> {
 
     fn planes<const B: usize>(&self, o0: usize, y: &mut [f32]) {
         let vectors = self.positions.div_ceil(4);
-        let mut v = 0;
+        // The first tile that reaches position o0 (tiles keep their alignment: the same outputs, bit for bit).
+        let mut v = if self.upper { o0 / (4 * V) * V } else { 0 };
         while v + V <= vectors {
             self.tile::<B, V>(o0, 4 * v, y);
             v += V;

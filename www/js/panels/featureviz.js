@@ -37,7 +37,7 @@ export function createPanel(root, app) {
   const mode = selectOf(techniques.map((t) => [t.id, t.label]), app.view.fv, { className: 'fv-mode' });
   const classes = el('div', { className: 'toolbar fv-classes' }, 'Class:', ...app.labels.map((label, k) => el('button', { type: 'button', className: 'chip', textContent: label, onclick: () => visualize(`class:${k}`) })));
   const follow = el('input', { type: 'checkbox', className: 'fv-follow', checked: app.view.fvfollow, onchange: () => app.setView({ fvfollow: follow.checked }) });
-  const stop = el('button', { type: 'button', textContent: 'Stop', dataset: { testid: 'featureviz-stop' }, onclick: () => halt() });
+  const stop = el('button', { type: 'button', className: 'button', textContent: 'Stop', dataset: { testid: 'featureviz-stop' }, onclick: () => halt() });
   const params = el('div', { className: 'toolbar fv-params' });
   const help = techniqueHelp();
   const main = mapCanvas('optimized image');

@@ -50,8 +50,8 @@ export function createPanel(root, app) {
   const file = (testid) => el('input', { type: 'file', accept: 'image/*', className: 'tx-upload', dataset: { testid } });
   const [styleFile, contentFile] = [file('texture-style-upload'), file('texture-content-upload')];
   const contentField = el('label', { className: 'field' }, 'Content (else the input)', contentFile);
-  const go = el('button', { type: 'button', textContent: 'Synthesize', dataset: { testid: 'texture-run' } });
-  const stop = el('button', { type: 'button', textContent: 'Stop', dataset: { testid: 'texture-stop' } });
+  const go = el('button', { type: 'button', className: 'button', textContent: 'Synthesize', dataset: { testid: 'texture-run' } });
+  const stop = el('button', { type: 'button', className: 'button', textContent: 'Stop', dataset: { testid: 'texture-stop' } });
   const [params, help] = [el('div', { className: 'toolbar tx-params' }), techniqueHelp()];
   const bar = el('progress', { max: 1, value: 0, hidden: true, className: 'tx-progress' });
   const status = el('span', { className: 'muted', dataset: { testid: 'texture-status' }, attrs: { 'aria-live': 'polite' } });

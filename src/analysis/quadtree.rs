@@ -45,14 +45,7 @@ pub(crate) struct QuadTree {
 impl QuadTree {
     /// Builds the tree of `points` (finite).
     pub(crate) fn new(points: &[[f32; 2]]) -> QuadTree {
-        let mut lo = [f32::INFINITY; 2];
-        let mut hi = [f32::NEG_INFINITY; 2];
-        for p in points {
-            for a in 0..2 {
-                lo[a] = lo[a].min(p[a]);
-                hi[a] = hi[a].max(p[a]);
-            }
-        }
+        let (lo, hi) = bounds(points);
         let width = [(hi[0] - lo[0]).max(1e-6), (hi[1] - lo[1]).max(1e-6)];
         let cells_per_axis = (1u32 << DEPTH) as f32;
         let quantise = |v: f32, a: usize| {

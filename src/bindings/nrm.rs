@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::explain::nrm::generate::{GenerateOptions, SizeOrder};
 use crate::explain::nrm::{self, train};
 use crate::explain::volume::order::{self as ordering, By, Over};
-use crate::explain::volume::weight_gradient::{self as wg, compare, confused_classes, conv_layer};
+use crate::explain::volume::weight_gradient::{self as wg, compare, conv_layer, pick_classes};
 use crate::io::idx;
 use crate::model::network::Network;
 use crate::tensor::Tensor;
@@ -254,24 +254,7 @@ impl Model {
         let data = Dataset::new(set, labels)?;
         let net = &self.net;
         let (index, _) = conv_layer(net, required(&values, t, &wg::LAYER)?)?;
-        let given: Vec<usize> = values
-            .floats(&wg::COMPARE)
-            .unwrap_or(&[])
-            .iter()
-            .map(|&c| c as usize)
-            .collect();
-        let classes = match *given.as_slice() {
-            [a, b, c] => [a, b, c],
-            [a] => {
-                let (b, c) = confused_classes(&crate::train::evaluate(net, &data)?.confusion, a)?;
-                [a, b, c]
-            }
-            _ => {
-                return Err(
-                    Error::option("compare", "give [ref] or [ref, similar, dissimilar]").into(),
-                )
-            }
-        };
+        let classes = pick_classes(net, &data, values.floats(&wg::COMPARE).unwrap_or(&[]))?;
         let target = values
             .int(&wg::TARGET)
             .and_then(|t| usize::try_from(t).ok());

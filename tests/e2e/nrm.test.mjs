@@ -1,20 +1,26 @@
-// End-to-end test of the 3D volume panel (issue 18) on the canvas-2D path: headless Chromium here runs with
-// --disable-gpu, so there is no WebGL2. Opens the page, picks the relu2 stack, rotates the volume with the
-// keyboard and by dragging, picks a slice with the keyboard and by clicking it, reorders the maps by k-means,
-// and screenshots the panel (tests/e2e/screenshots/volume-*.png) at desktop and phone width. The order shown
-// must be the wasm module's (run in Node on the same input) and the view must live in the URL hash.
+// End-to-end tests of the 3D volume panel and the neural response map (issue 18). The volume on the canvas-2D
+// path (the Renderer menu set to canvas 2D: the path of a browser without a GPU): picks the relu2 stack,
+// rotates the volume with the keyboard and by dragging, picks a slice with the keyboard and by clicking it,
+// reorders the maps by k-means, and screenshots the panel (tests/e2e/screenshots/volume-*.png) at desktop and
+// phone width; the order shown must be the wasm module's (run in Node on the same input) and the view must
+// live in the URL hash. Then the WebGL2 path, when this Chromium has WebGL2 (its headless build does, through
+// SwiftShader, even with --disable-gpu): rotated and a slice picked by a click, it must pick the slice the
+// canvas path picks at the same point of the same view and draw nearly the same picture.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { setup, teardown, openPage, ready, settle, screenshots, distinctColours, draw, wasm, modelFiles } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { setup, teardown, openPage, ready, settle, screenshots, distinctColours, draw, wasm, modelFiles, www } from './harness.mjs';
 
 before(setup);
 after(teardown);
 
+const CANVAS = '[data-testid="volume-canvas"][data-renderer="canvas"]';
+
 /** The pixels of the volume canvas, as a string to compare two drawings. */
 async function pixels(page) {
-  return page.$eval('[data-testid="volume-canvas"]', (canvas) => canvas.toDataURL());
+  return page.$eval(CANVAS, (canvas) => canvas.toDataURL());
 }
 
 test('the volume view rotates, picks a slice, reorders the maps and keeps its view in the URL', async () => {
@@ -23,10 +29,11 @@ test('the volume view rotates, picks a slice, reorders the maps and keeps its vi
   const panel = page.locator('#panel-volume');
   await panel.scrollIntoViewIfNeeded();
   await settle(page);
+  await panel.locator('select[aria-label="renderer"]').selectOption('canvas');
   await panel.locator('select[aria-label="layer"]').selectOption('5'); // relu2, 16 × 10 × 10
   await settle(page);
-  const canvas = panel.locator('[data-testid="volume-canvas"]');
-  assert.ok((await distinctColours(page, '#panel-volume [data-testid="volume-canvas"]')) > 8, 'the volume is drawn');
+  const canvas = panel.locator(CANVAS);
+  assert.ok((await distinctColours(page, `#panel-volume ${CANVAS}`)) > 8, 'the volume is drawn');
   const before = await pixels(page);
   await canvas.focus();
   await page.keyboard.press('ArrowRight');
@@ -79,13 +86,111 @@ test('the volume view rotates, picks a slice, reorders the maps and keeps its vi
   assert.ok(wasm);
 });
 
-test('the response map trains once, follows the drawing live and shows the class averages and layers', async () => {
+/** The RGB pixels of a canvas of either kind (a WebGL one keeps its drawing buffer), drawn onto a 2D canvas. */
+async function rgb(page, selector) {
+  return page.$eval(selector, (canvas) => {
+    const copy = new OffscreenCanvas(canvas.width, canvas.height);
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(canvas, 0, 0);
+    return Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data);
+  });
+}
+
+test('the WebGL2 volume turns, picks the slice the canvas path picks and draws the same picture', async (t) => {
+  const view = 'vlayer=5&yaw=50&pitch=-10&vzoom=1&vopacity=0.6&vslice=0';
+  const { page, problems } = await openPage(`index.html#${view}&vrender=webgl2`);
+  await ready(page);
+  if (!(await page.evaluate(() => Boolean(document.createElement('canvas').getContext('webgl2'))))) return t.skip('no WebGL2 in this browser');
+  const panel = page.locator('#panel-volume');
+  await panel.scrollIntoViewIfNeeded();
+  await settle(page);
+  const gl = panel.locator('[data-testid="volume-canvas"][data-renderer="webgl2"]');
+  assert.ok(await gl.isVisible(), 'WebGL2 is the default where it works');
+  assert.ok(!(await panel.locator(CANVAS).isVisible()));
+  const before = await rgb(page, '#panel-volume [data-renderer="webgl2"]');
+  await gl.focus();
+  await page.keyboard.press('ArrowLeft');
+  await settle(page);
+  assert.notDeepEqual(await rgb(page, '#panel-volume [data-renderer="webgl2"]'), before, 'the arrow keys turn it');
+  await page.keyboard.press('ArrowRight');
+  await settle(page);
+  // A click a little left of the middle picks a slice; the canvas path picks the same one at the same point.
+  const box = await gl.boundingBox();
+  const at = [box.x + box.width * 0.45, box.y + box.height * 0.5];
+  await page.mouse.click(...at);
+  await settle(page);
+  const picked = await panel.locator('.volume-caption').textContent();
+  assert.match(picked, /^Slice \d+ of 16/);
+  await page.screenshot({ path: path.join(screenshots, 'volume-webgl2-desktop.png'), clip: await panel.boundingBox() });
+  const drawnGl = await rgb(page, '#panel-volume [data-renderer="webgl2"]');
+  await panel.locator('select[aria-label="renderer"]').selectOption('canvas');
+  await settle(page);
+  assert.equal(await panel.locator('.volume-caption').textContent(), picked, 'the view (and the slice) carry over');
+  const drawn2d = await rgb(page, `#panel-volume ${CANVAS}`);
+  // Move the pick away with the keyboard, then click the same point on the canvas path: the same slice.
+  await panel.locator(CANVAS).focus();
+  await page.keyboard.press(']');
+  await page.keyboard.press(']');
+  await settle(page);
+  assert.notEqual(await panel.locator('.volume-caption').textContent(), picked);
+  await page.mouse.click(...at);
+  await settle(page);
+  assert.equal(await panel.locator('.volume-caption').textContent(), picked, 'both paths pick the same slice');
+  // The two pictures: the same geometry, colours and transfer function (edges rasterize a little differently).
+  let [sum, far] = [0, 0];
+  for (let i = 0; i < drawnGl.length; i += 4) {
+    const d = Math.max(...[0, 1, 2].map((k) => Math.abs(drawnGl[i + k] - drawn2d[i + k])));
+    sum += d;
+    if (d > 48) far++;
+  }
+  const pixelsCount = drawnGl.length / 4;
+  assert.ok(sum / pixelsCount < 6, `mean difference ${sum / pixelsCount}`);
+  assert.ok(far / pixelsCount < 0.03, `${far} pixels differ by more than 48`);
+  await page.waitForFunction(() => location.hash.includes('vrender=canvas'));
+  assert.deepEqual(problems.errors, []);
+});
+
+test('the response map trains over 1,000 t10k images in a worker with progress and Stop, then follows the drawing', async () => {
   const { page, problems } = await openPage('index.html');
   await ready(page);
   const panel = page.locator('#panel-responsemap');
   await panel.scrollIntoViewIfNeeded();
-  await page.waitForFunction(() => document.querySelector('[data-testid="nrm-status"]')?.textContent === '', null, { timeout: 90000 });
+  const status = panel.locator('[data-testid="nrm-status"]');
+  await page.waitForFunction(() => /^Training the map over 1,000 test images: \d+%$/.test(document.querySelector('[data-testid="nrm-status"]')?.textContent), null, { timeout: 60000 });
+  // Stop stops it (no more progress), Train starts it again.
+  await panel.locator('[data-testid="nrm-train"]').click();
+  assert.match(await status.textContent(), /^Stopped training the map over 1,000 test images: .*; Train starts again\.$/);
+  const stopped = await status.textContent();
+  await page.waitForTimeout(600);
+  assert.equal(await status.textContent(), stopped);
+  assert.equal(await panel.locator('[data-testid="nrm-train"]').textContent(), 'Train');
+  // The page's thread keeps drawing frames while the worker trains (the longest gap between two frames).
+  await page.evaluate(() => {
+    window.nrmGap = 0;
+    let last = performance.now();
+    const frame = (now) => {
+      window.nrmGap = Math.max(window.nrmGap, now - last);
+      last = now;
+      if (document.querySelector('[data-testid="nrm-status"]').textContent !== '') requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  await panel.locator('[data-testid="nrm-train"]').click();
+  assert.match(await status.textContent(), /^Training the map/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="nrm-status"]')?.textContent === '', null, { timeout: 180000 });
+  const gap = await page.evaluate(() => window.nrmGap);
+  assert.ok(gap < 500, `the longest frame while training took ${gap} ms`);
   await page.waitForFunction(() => document.querySelectorAll('#panel-responsemap .nrm-class-map').length === 10);
+  // The worker's map is the one the wasm module trains over the first 1,000 t10k images with the defaults.
+  const shown = JSON.parse(await page.evaluate(async () => (await import('./js/main.js')).viewer.app.modelCache.get('nrm-map')));
+  const training = new wasm.ResponseMapTraining(modelFiles, readFileSync(path.join(www, 'data/mnist-t10k-images.idx3.gz')), {});
+  while (!training.step(1e6).done);
+  const map = training.finish();
+  const want = JSON.parse(map.toJson());
+  [map, training].forEach((object) => object.free());
+  assert.equal(shown.settings.count, 1000);
+  assert.deepEqual(shown.neurons, want.neurons);
+  assert.deepEqual(shown.layout, want.layout);
   assert.ok((await distinctColours(page, '[data-testid="nrm-live"]')) > 8, 'the live map is drawn');
   assert.equal(await panel.locator('.nrm-layer').count(), 5, 'conv1, conv2, fc1, fc2, fc3');
   const shot = () => page.$eval('[data-testid="nrm-live"]', (canvas) => canvas.toDataURL());
@@ -100,5 +205,9 @@ test('the response map trains once, follows the drawing live and shows the class
   await settle(page);
   await page.waitForFunction(() => location.hash.includes('nrmShape=circle'));
   await page.screenshot({ path: path.join(screenshots, 'responsemap-desktop.png'), clip: await panel.boundingBox() });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await settle(page);
+  await panel.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(screenshots, 'responsemap-phone.png'), fullPage: false });
   assert.deepEqual(problems.errors, []);
 });

@@ -193,7 +193,8 @@ export class App extends EventTarget {
    * the techniques that start from noise), cached like `computed`; `onProgress(fraction, preview)`
    * (`preview`: the job's current state, when it has one). A task with the same `key` on the same `image` (null
    * for a task that does not read it; default the current one) as the one running or waiting is not started
-   * again: its promise is returned. `stop()` cancels the lane's task. `long: true` puts the lane on a second
+   * again: its promise is returned. `task(run, send)` also gets `send(message, onProgress)`, which posts any
+   * other worker request (a handler of js/worker.js) as the lane's. `stop()` cancels the lane's task. `long: true` puts the lane on a second
    * worker, for tasks of seconds (atlases, textures), so they never delay the interactive lanes of the first.
    */
   lane(name, { long = false } = {}) {
@@ -214,7 +215,7 @@ export class App extends EventTarget {
     let current = null; // { key, image, promise } of the task last submitted, until it settles
     const submit = (task, { key = null, image = this.image } = {}) => {
       if (key !== null && current?.key === key && current.image === image) return current.promise;
-      const promise = lane.latest(() => task(run)).catch((error) => {
+      const promise = lane.latest(() => task(run, (message, onProgress) => lane.request(message, onProgress))).catch((error) => {
         if (!isCancelled(error)) throw error;
         return null;
       });

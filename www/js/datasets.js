@@ -41,6 +41,21 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+const fetched = new Map(); // url → Promise of its bytes (a failed fetch is forgotten, to be tried again)
+
+/**
+ * The model's t10k set (`spec`: the app's), `{ images, labels }` as gzip IDX bytes, fetched once per page for
+ * every view that reads it: the dataset views, the response map, the weight gradients (js/panels/).
+ */
+export async function t10kFiles(spec) {
+  const once = (url) => {
+    if (!fetched.has(url)) fetched.set(url, fetchBytes(url).catch((error) => (fetched.delete(url), Promise.reject(error))));
+    return fetched.get(url);
+  };
+  const [images, labels] = await Promise.all([once(`${spec.dataset}-images.idx3.gz`), once(`${spec.dataset}-labels.idx1.gz`)]);
+  return { images, labels };
+}
+
 export class DatasetViews {
   constructor(app) {
     this.app = app;
@@ -87,7 +102,7 @@ export class DatasetViews {
     this.summary = null;
     this.opened = (async () => {
       const spec = this.app.spec;
-      const bytes = files ?? { images: await fetchBytes(`${spec.dataset}-images.idx3.gz`), labels: await fetchBytes(`${spec.dataset}-labels.idx1.gz`) };
+      const bytes = files ?? (await t10kFiles(spec));
       const set = await this.request({ type: 'datasetOpen', images: bytes.images, labels: bytes.labels ?? null }).promise;
       this.images = this.app.engine.call((model, glue) => pixelsOf(glue.decodeIdx(bytes.images)));
       const logits = this.app.layers.filter((layer) => layer.type === 'linear').pop().name;

@@ -137,10 +137,18 @@ export class Lane {
    * preview)` for long-running techniques (`preview`: the job's current state, when it has one). Rejects as
    * cancelled when a newer task of this lane is waiting (before it starts, or between its steps).
    */
-  async run(image, technique, options, onProgress) {
+  run(image, technique, options, onProgress) {
+    return this.request({ type: 'run', image, technique, options }, onProgress);
+  }
+
+  /**
+   * Posts any worker request `message` (a handler of js/worker.js, e.g. the response map's `nrmTrain`) as this
+   * lane's, cancelled like `run`; `onProgress(fraction, preview)`.
+   */
+  async request(message, onProgress) {
     await this.remote.loaded;
     if (this.queued) throw cancelled();
-    return this.remote.call({ type: 'run', image, technique, options }, onProgress, this);
+    return this.remote.call(message, onProgress, this);
   }
 
   /**

@@ -6,13 +6,15 @@
 // `{ id, type: 'run', image, technique, options, style? }` (`image` null for the techniques that start from noise;
 // `style`: the style image of texture synthesis and style transfer),
 // `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
-// them through the same job loop). Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
+// them through the same job loop) and of the response-map and weight-gradient panels (js/nrm-tasks.js).
+// Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
 // every 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
 // `{ id, type: 'error', message, trap }` (`trap`: this worker's instance is dead; js/remote.js replaces it).
 
 import init, { Model, catalogue } from '../pkg/convscope.js';
 import { isTrap } from './trap.js';
 import { datasetHandlers } from './dataset-tasks.js';
+import { nrmHandlers } from './nrm-tasks.js';
 
 /** Time one batch of steps should take before the worker looks at its messages again. */
 const SLICE_MS = 25;
@@ -86,6 +88,7 @@ const handlers = {
     return result;
   },
   ...datasetHandlers(() => model, runJob),
+  ...nrmHandlers(() => model, runJob),
 };
 
 self.onmessage = async ({ data: message }) => {

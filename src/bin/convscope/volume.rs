@@ -16,9 +16,8 @@ use convscope::catalogue::options::{OptionSpec, Values};
 use convscope::catalogue::Technique;
 use convscope::explain::volume::order::{self as ordering, By, Over};
 use convscope::explain::volume::weight_gradient::{
-    self as wg, compare, confused_classes, conv_layer, weight_gradient,
+    self as wg, compare, conv_layer, pick_classes, weight_gradient,
 };
-use convscope::model::network::Network;
 use convscope::render::colormap::{Colormap, Scale};
 use convscope::render::grid::{map_grid, GridOptions, Legend, Panel};
 use convscope::render::volumes::kernels_side_by_side;
@@ -157,31 +156,6 @@ fn target(values: &Values, spec: &OptionSpec) -> Option<usize> {
     values.int(spec).and_then(|v| usize::try_from(v).ok())
 }
 
-/// The three classes: as given, or the reference and the classes most and least confused with it.
-fn classes(net: &Network, data: &convscope::train::Dataset, given: &[f32]) -> Result<[usize; 3]> {
-    let n = net.labels().len();
-    let list: Vec<usize> = given.iter().map(|&c| c as usize).collect();
-    if let Some(&bad) = list.iter().find(|&&c| c >= n) {
-        return Err(Error::out_of_range(
-            "--compare class",
-            bad,
-            format!("0 to {}", n - 1),
-        ));
-    }
-    match *list.as_slice() {
-        [a, b, c] => Ok([a, b, c]),
-        [a] => {
-            let evaluation = convscope::train::evaluate(net, data)?;
-            let (similar, dissimilar) = confused_classes(&evaluation.confusion, a)?;
-            Ok([a, similar, dissimilar])
-        }
-        _ => Err(Error::option(
-            "compare",
-            "give REF or REF,SIMILAR,DISSIMILAR",
-        )),
-    }
-}
-
 fn comparison(argv: &[String]) -> Result<()> {
     let t = &wg::COMPARISON;
     let mut valued = vec!["model", "out"];
@@ -193,7 +167,7 @@ fn comparison(argv: &[String]) -> Result<()> {
     let values = Values::from_flags(t.id, t.options, args.given(&flags(t)))?;
     let (index, _) = conv_layer(&net, required_text(&values, &wg::LAYER)?)?;
     let given = values.floats(&wg::COMPARE).unwrap_or(&[]);
-    let classes = classes(&net, &data, given)?;
+    let classes = pick_classes(&net, &data, given)?;
     let per_class = values.usize_or_default(&wg::PER_CLASS);
     let result = compare(
         &net,

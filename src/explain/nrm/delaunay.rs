@@ -15,6 +15,38 @@ pub fn orientation(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
     (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 }
 
+/// The convex hull of `points`, counter-clockwise, without collinear points (Andrew's monotone chain).
+pub fn convex_hull(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let mut p = points.to_vec();
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    let mut hull: Vec<[f64; 2]> = Vec::new();
+    for pass in 0..2 {
+        let start = hull.len();
+        let chain: Box<dyn Iterator<Item = &[f64; 2]>> = if pass == 0 {
+            Box::new(p.iter())
+        } else {
+            Box::new(p.iter().rev())
+        };
+        for &q in chain {
+            while hull.len() >= start + 2
+                && orientation(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
+            {
+                hull.pop();
+            }
+            hull.push(q);
+        }
+        hull.pop();
+    }
+    hull
+}
+
+/// Whether `p` lies in the counter-clockwise convex polygon `hull` (edges included, to `1e-12`); a hull of
+/// fewer than three points holds nothing.
+pub fn in_hull(hull: &[[f64; 2]], p: [f64; 2]) -> bool {
+    let n = hull.len();
+    n >= 3 && (0..n).all(|i| orientation(hull[i], hull[(i + 1) % n], p) >= -1e-12)
+}
+
 /// Whether `p` lies strictly inside the circumcircle of the counter-clockwise triangle `a b c`.
 fn in_circumcircle(a: [f64; 2], b: [f64; 2], c: [f64; 2], p: [f64; 2]) -> bool {
     let (ax, ay) = (a[0] - p[0], a[1] - p[1]);
@@ -122,28 +154,28 @@ mod tests {
         );
     }
 
-    /// Area of the convex hull (Andrew's monotone chain).
+    #[test]
+    fn the_hull_holds_its_points_and_nothing_beyond() {
+        let points = [
+            [0.0, 0.0],
+            [1.0, 0.0],
+            [0.5, 0.5],
+            [1.0, 1.0],
+            [0.0, 1.0],
+            [0.5, 0.0],
+        ];
+        let hull = convex_hull(&points);
+        // The square's corners, counter-clockwise; the collinear (0.5, 0) and the inner point left out.
+        assert_eq!(hull, vec![[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]);
+        assert!(points.iter().all(|&p| in_hull(&hull, p)));
+        assert!(!in_hull(&hull, [1.0 + 1e-9, 0.5]) && !in_hull(&hull, [0.5, -1e-9]));
+        assert!(!in_hull(&hull[..2], [0.5, 0.0]), "a segment holds nothing");
+        assert!((hull_area(&points) - 1.0).abs() < 1e-12);
+    }
+
+    /// Area of the convex hull.
     fn hull_area(points: &[[f64; 2]]) -> f64 {
-        let mut p = points.to_vec();
-        p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-        let mut hull: Vec<[f64; 2]> = Vec::new();
-        for pass in 0..2 {
-            let start = hull.len();
-            let iter: Box<dyn Iterator<Item = &[f64; 2]>> = if pass == 0 {
-                Box::new(p.iter())
-            } else {
-                Box::new(p.iter().rev())
-            };
-            for &q in iter {
-                while hull.len() >= start + 2
-                    && orientation(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
-                {
-                    hull.pop();
-                }
-                hull.push(q);
-            }
-            hull.pop();
-        }
+        let hull = convex_hull(points);
         let n = hull.len();
         (0..n)
             .map(|i| {

@@ -3,8 +3,10 @@
 //!
 //! - nearest: each pixel takes the value of the nearest neuron (ties to the lower index);
 //! - linear: inside a Delaunay triangle of the layout ([`super::delaunay`]) the barycentric mix of its three
-//!   neurons' values (what `scipy.interpolate.griddata(method="linear")` does), the nearest neuron's value
-//!   outside every triangle;
+//!   neurons' values (what `scipy.interpolate.griddata(method="linear")` does); NaN (not drawn) outside the
+//!   layout's convex hull, as griddata's default `fill_value`, so no flat wedges of the hull's outer
+//!   neurons fill the corners; the nearest neuron's value inside the hull where no triangle covers the
+//!   pixel (a thin one the triangulation missed, [`super::delaunay`]);
 //! - circle projection: the layout, a square, is first pushed into the inscribed disc by the elliptical grid
 //!   mapping `(u, v) = (x √(1 − y²/2), y √(1 − x²/2))` on `[−1, 1]²` (Fong 2015), which keeps the square's
 //!   centre lines and sends its edges to the circle; pixels outside the disc are NaN (not drawn).
@@ -12,7 +14,7 @@
 //! A [`Surface`] holds the per-pixel weights of one layout, size and method, so painting a new input (the
 //! page, live while drawing) is one weighted sum per pixel.
 
-use super::delaunay::{orientation, triangulate};
+use super::delaunay::{convex_hull, in_hull, orientation, triangulate};
 use super::{ResponseMap, CIRCLE, DEFAULT_SIDE, METHOD, SIZE};
 use crate::catalogue::options::Values;
 use crate::error::{Error, Result};
@@ -115,42 +117,31 @@ impl Surface {
             .map(|&p| if options.circle { circle(p) } else { p })
             .map(|p| [f64::from(p[0]), f64::from(p[1])])
             .collect();
-        let centre =
-            |y: usize, x: usize| [(x as f64 + 0.5) / w as f64, (y as f64 + 0.5) / h as f64];
-        let inside =
-            |c: [f64; 2]| !options.circle || (c[0] - 0.5).powi(2) + (c[1] - 0.5).powi(2) <= 0.25;
-        let mut nearest = vec![None; h * w];
-        for y in 0..h {
-            for x in 0..w {
-                let c = centre(y, x);
-                if inside(c) {
-                    nearest[y * w + x] = Some(closest(&points, c));
-                }
-            }
-        }
+        let linear = options.method == Interpolation::Linear;
+        // Linear interpolation, as scipy's griddata, draws nothing outside the layout's convex hull.
+        let hull = if linear {
+            convex_hull(&points)
+        } else {
+            Vec::new()
+        };
+        let grid = Grid { h, w };
+        let inside = |c: [f64; 2]| {
+            (!options.circle || (c[0] - 0.5).powi(2) + (c[1] - 0.5).powi(2) <= 0.25)
+                && (!linear || hull.len() < 3 || in_hull(&hull, c))
+        };
+        let nearest: Vec<Option<usize>> = (0..h * w)
+            .map(|i| {
+                let c = grid.centre(i / w, i % w);
+                inside(c).then(|| closest(&points, c))
+            })
+            .collect();
         let mut mix: Vec<Vec<(usize, f32)>> = nearest
             .iter()
             .map(|n| n.map_or_else(Vec::new, |i| vec![(i, 1.0)]))
             .collect();
-        if options.method == Interpolation::Linear {
+        if linear {
             for t in triangulate(&points) {
-                let corners = t.map(|i| points[i]);
-                let (lo, hi) = corners.iter().fold(([1f64; 2], [0f64; 2]), |(lo, hi), p| {
-                    (
-                        [lo[0].min(p[0]), lo[1].min(p[1])],
-                        [hi[0].max(p[0]), hi[1].max(p[1])],
-                    )
-                });
-                let rows = pixel_range(lo[1], hi[1], h);
-                let columns = pixel_range(lo[0], hi[0], w);
-                for y in rows {
-                    for x in columns.clone() {
-                        let c = centre(y, x);
-                        if let (Some(b), true) = (barycentric(corners, c), inside(c)) {
-                            mix[y * w + x] = (0..3).map(|k| (t[k], b[k] as f32)).collect();
-                        }
-                    }
-                }
+                fill_triangle(&points, t, grid, &inside, &mut mix);
             }
         }
         Ok(Surface {
@@ -161,7 +152,8 @@ impl Surface {
         })
     }
 
-    /// The map of `values` (one per neuron of the layout): `height × width`, row-major, NaN outside the disc.
+    /// The map of `values` (one per neuron of the layout): `height × width`, row-major, NaN outside the disc
+    /// (and, linear, outside the layout's hull).
     pub fn paint(&self, values: &[f32]) -> Result<Vec<f32>> {
         let n = self
             .mix
@@ -194,6 +186,48 @@ impl Surface {
             .iter()
             .map(|n| n.and_then(|i| region.get(i).copied()))
             .collect()
+    }
+}
+
+/// A grid of `h × w` pixels over the unit square.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    h: usize,
+    w: usize,
+}
+
+impl Grid {
+    /// The centre of pixel `(y, x)` in the unit square, `[x, y]`.
+    fn centre(self, y: usize, x: usize) -> [f64; 2] {
+        [
+            (x as f64 + 0.5) / self.w as f64,
+            (y as f64 + 0.5) / self.h as f64,
+        ]
+    }
+}
+
+/// Sets the pixels of `mix` whose centres lie in triangle `t` (and `inside`) to its barycentric mix.
+fn fill_triangle(
+    points: &[[f64; 2]],
+    t: [usize; 3],
+    grid: Grid,
+    inside: &impl Fn([f64; 2]) -> bool,
+    mix: &mut [Vec<(usize, f32)>],
+) {
+    let corners = t.map(|i| points[i]);
+    let (lo, hi) = corners.iter().fold(([1f64; 2], [0f64; 2]), |(lo, hi), p| {
+        (
+            [lo[0].min(p[0]), lo[1].min(p[1])],
+            [hi[0].max(p[0]), hi[1].max(p[1])],
+        )
+    });
+    for y in pixel_range(lo[1], hi[1], grid.h) {
+        for x in pixel_range(lo[0], hi[0], grid.w) {
+            let c = grid.centre(y, x);
+            if let (Some(b), true) = (barycentric(corners, c), inside(c)) {
+                mix[y * grid.w + x] = (0..3).map(|k| (t[k], b[k] as f32)).collect();
+            }
+        }
     }
 }
 
@@ -235,7 +269,8 @@ fn barycentric(t: [[f64; 2]; 3], p: [f64; 2]) -> Option<[f64; 3]> {
 pub struct Generated {
     pub height: usize,
     pub width: usize,
-    /// `height × width`, row-major; NaN outside the disc of a circle projection.
+    /// `height × width`, row-major; NaN outside the disc of a circle projection and outside the layout's
+    /// convex hull when linear.
     pub values: Vec<f32>,
     pub regions: Vec<Option<usize>>,
 }
@@ -334,7 +369,8 @@ mod tests {
         assert!((q[0] - (0.5 + 0.5 / 2f32.sqrt())).abs() < 1e-6, "{q:?}");
         assert_eq!(circle([0.5, 0.5]), [0.5, 0.5]);
         assert_eq!(circle([1.0, 0.5]), [1.0, 0.5]);
-        let o = options(Interpolation::Linear, true);
+        // Nearest fills the whole disc (linear stops at the projected layout's hull, tested below).
+        let o = options(Interpolation::Nearest, true);
         let map = Surface::new(&scattered(40), &o)
             .unwrap()
             .paint(&[1.0; 44])
@@ -351,6 +387,41 @@ mod tests {
                 .filter(|v| !v.is_nan())
                 .all(|&v| (v - 1.0).abs() < 1e-5))
         );
+    }
+
+    /// Linear: pixels outside the layout's convex hull are NaN and belong to no region; inside it they are
+    /// drawn; nearest draws every pixel.
+    #[test]
+    fn linear_maps_are_masked_outside_the_hull() {
+        // A right triangle in the lower-left quarter of the square, with points inside it.
+        let mut layout = vec![[0.1, 0.1], [0.5, 0.1], [0.1, 0.5]];
+        layout.extend([[0.2, 0.2], [0.3, 0.15], [0.15, 0.3]]);
+        let values = vec![1.0; layout.len()];
+        let o = options(Interpolation::Linear, false);
+        let surface = Surface::new(&layout, &o).unwrap();
+        let map = surface.paint(&values).unwrap();
+        let regions = surface.regions(&[0; 6]);
+        let at = |x: f64, y: f64| ((y * 40.0) as usize) * 50 + (x * 50.0) as usize;
+        for (x, y, drawn) in [
+            (0.2, 0.2, true),
+            (0.29, 0.19, true),
+            (0.4, 0.4, false), // beyond the hypotenuse x + y = 0.6
+            (0.05, 0.05, false),
+            (0.9, 0.9, false),
+        ] {
+            let i = at(x, y);
+            assert_eq!(!map[i].is_nan(), drawn, "({x}, {y}): {}", map[i]);
+            assert_eq!(regions[i].is_some(), drawn, "({x}, {y})");
+        }
+        // The drawn part is the triangle's area, 0.08 of the square, to a pixel row's worth.
+        let drawn = map.iter().filter(|v| !v.is_nan()).count() as f64 / 2000.0;
+        assert!((drawn - 0.08).abs() < 0.015, "{drawn}");
+        assert!(map
+            .iter()
+            .filter(|v| !v.is_nan())
+            .all(|&v| (v - 1.0).abs() < 1e-5));
+        let nearest = Surface::new(&layout, &options(Interpolation::Nearest, false)).unwrap();
+        assert!(nearest.paint(&values).unwrap().iter().all(|v| *v == 1.0));
     }
 
     #[test]

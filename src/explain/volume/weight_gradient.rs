@@ -183,6 +183,32 @@ pub fn confused_classes(confusion: &[Vec<usize>], reference: usize) -> Result<(u
     Ok((similar, dissimilar))
 }
 
+/// The three classes of a comparison from the `compare` option: `[ref, similar, dissimilar]` as given, or
+/// `[ref]` and the classes most and least confused with it in `net`'s confusion matrix over `data`.
+pub fn pick_classes(net: &Network, data: &Dataset, given: &[f32]) -> Result<[usize; 3]> {
+    let n = net.labels().len();
+    let list: Vec<usize> = given.iter().map(|&c| c as usize).collect();
+    if let Some(&bad) = list.iter().find(|&&c| c >= n) {
+        return Err(Error::out_of_range(
+            "a compared class (compare)",
+            bad,
+            format!("0 to {}", n.saturating_sub(1)),
+        ));
+    }
+    match *list.as_slice() {
+        [a, b, c] => Ok([a, b, c]),
+        [a] => {
+            let evaluation = crate::train::evaluate(net, data)?;
+            let (similar, dissimilar) = confused_classes(&evaluation.confusion, a)?;
+            Ok([a, similar, dissimilar])
+        }
+        _ => Err(Error::option(
+            "compare",
+            "give REF or REF,SIMILAR,DISSIMILAR",
+        )),
+    }
+}
+
 /// The weight gradients of three classes (see the module header).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {

@@ -22,9 +22,10 @@ import * as neighbours from './neighbours.js';
 import * as patches from './patches.js';
 import * as volume from './volume.js';
 import * as responsemap from './responsemap.js';
+import * as weightgrad from './weightgrad.js';
 import * as texture from './texture.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume];
+export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume, weightgrad];
 
 /** A panel module by its id. */
 export function panelById(id) {

@@ -1,10 +1,13 @@
 // The neural response map (issue 18): the neurons of every conv2d and linear layer laid out by t-SNE on one
-// minus their correlation over the gallery's digits (trained once per model, a few steps per frame), then the
-// current input's standardised activations painted over the layout, live while drawing; beside it the mean
-// map of each class of the gallery, and beneath which layer each region holds.
+// minus their correlation over the first 1,000 images of the model's t10k set (js/datasets.js fetches it once),
+// trained once per model in the panel's lane on the second worker (js/nrm-tasks.js) with progress, the layout
+// so far drawn as it forms, and Stop; then the current input's standardised activations painted over the
+// layout on the page's thread, live while drawing (one forward pass and a weighted sum per pixel); beside it
+// the mean map of each class of the gallery, and beneath which layer each region holds.
 
 import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
+import { t10kFiles } from '../datasets.js';
 
 const METHODS = [['nearest', 'nearest neuron'], ['linear', 'linear']];
 const SIDE = 128;
@@ -23,14 +26,14 @@ export const meta = {
   }),
 };
 
-/** The gallery's images as an IDX file (what `ResponseMapTraining` reads). */
-function idxBytes(gallery) {
-  const header = new DataView(new ArrayBuffer(16));
-  [0x00000803, gallery.count, gallery.height, gallery.width].forEach((v, i) => header.setUint32(i * 4, v));
-  const bytes = new Uint8Array(16 + gallery.pixels.length);
-  bytes.set(new Uint8Array(header.buffer));
-  bytes.set(gallery.pixels, 16);
-  return bytes;
+/** The training's layout so far (neurons × 2 in [0, 1]²) as dots. */
+function dots(canvas, layout) {
+  [canvas.width, canvas.height] = [SIDE, SIDE];
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#111';
+  ctx.fillRect(0, 0, SIDE, SIDE);
+  ctx.fillStyle = '#fde725';
+  for (let i = 0; i + 1 < layout.length; i += 2) ctx.fillRect(layout[i] * (SIDE - 2), layout[i + 1] * (SIDE - 2), 2, 2);
 }
 
 /** Paints a generated map: NaN (outside the disc) transparent; one range for the maps painted together. */
@@ -52,16 +55,50 @@ function paint(canvas, map, range, colors = null) {
 
 const rangeOf = (maps) => maps.flatMap((m) => Array.from(m.values).filter((v) => !Number.isNaN(v))).reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
 
+/** Per class of the gallery its images, concatenated (what `map.generate` averages over). */
+const byClass = (app) => app.labels.map((_, c) => {
+  const { gallery } = app;
+  const members = Array.from({ length: gallery.count }, (_, i) => i).filter((i) => gallery.labels[i] === c);
+  const images = new Float32Array(members.length * gallery.height * gallery.width);
+  members.forEach((i, k) => images.set(gallery.image(i), k * gallery.height * gallery.width));
+  return { c, images, n: members.length };
+}).filter(({ n }) => n > 0);
+
+/** The gallery's class-average maps of `map` side by side, on one range. */
+function drawAverages(app, map, options, root) {
+  const averages = byClass(app).map(({ c, images, n }) => ({ c, n, drawn: app.engine.call((model) => map.generate(model, images, options)) }));
+  const range = rangeOf(averages.map((a) => a.drawn));
+  root.replaceChildren(...averages.map(({ c, n, drawn }) => {
+    const canvas = el('canvas', { className: 'map nrm-class-map' });
+    paint(canvas, drawn, range);
+    return el('figure', {}, canvas, el('figcaption', { textContent: `${app.label(c)} (${n})` }));
+  }));
+}
+
+/** Which layer each region of the map holds, and the key of its colours. */
+function drawRegions(app, drawn, canvas, key) {
+  const colors = app.engine.call((_, glue) => glue.classColors());
+  paint(canvas, drawn, [0, 1], colors);
+  key.replaceChildren(...drawn.layers.map((name, i) => {
+    const swatch = el('span', { className: 'nrm-swatch' });
+    swatch.style.background = `rgb(${colors[i * 3]}, ${colors[i * 3 + 1]}, ${colors[i * 3 + 2]})`;
+    return el('span', { className: 'nrm-layer' }, swatch, name);
+  }));
+}
+
+const MAP = 'nrm-map'; // the trained map file's text, in the app's model cache
+
 export function createPanel(root, app) {
   const method = selectOf(METHODS, app.view.nrmMethod, { attrs: { 'aria-label': 'interpolation' } });
   const circle = el('input', { type: 'checkbox', attrs: { 'aria-label': 'circle projection' } });
-  const status = el('p', { className: 'muted nrm-status', dataset: { testid: 'nrm-status' } });
+  const button = el('button', { type: 'button', className: 'button', textContent: 'Stop', dataset: { testid: 'nrm-train' } });
+  const status = el('p', { className: 'muted nrm-status', dataset: { testid: 'nrm-status' }, attrs: { role: 'status' } });
   const live = el('canvas', { className: 'map nrm-map', dataset: { testid: 'nrm-live' } });
   const regions = el('canvas', { className: 'map nrm-map' });
   const key = el('span', { className: 'nrm-key' });
   const classes = el('div', { className: 'nrm-classes', dataset: { testid: 'nrm-classes' } });
   root.replaceChildren(
-    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Interpolation ', method), el('label', { className: 'field' }, circle, ' circle projection')),
+    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Interpolation ', method), el('label', { className: 'field' }, circle, ' circle projection'), button),
     status,
     el('div', { className: 'nrm-row' }, el('figure', {}, live, el('figcaption', { textContent: 'this input' })), el('figure', {}, regions, el('figcaption', {}, 'layers: ', key))),
     el('h3', { className: 'neighbour-title', textContent: 'Class averages of the gallery' }),
@@ -69,56 +106,64 @@ export function createPanel(root, app) {
   );
   method.addEventListener('change', () => app.setView({ nrmMethod: method.value }));
   circle.addEventListener('change', () => app.setView({ nrmShape: circle.checked ? 'circle' : 'square' }));
-  let map = null;
+  const lane = app.lane('responsemap', { long: true });
+  let map = null; // the ResponseMap of the page's wasm instance (made again after a restart)
+  let training = 0; // the training running (its number), or 0
+  let trainings = 0;
   let averagesFor = '';
-  let training = app.engine.call((model, glue) => new glue.ResponseMapTraining(model, idxBytes(app.gallery), { count: app.gallery.count }));
+  const mapOf = () => (map ??= app.modelCache.has(MAP) ? app.engine.call((_, glue) => glue.ResponseMap.fromJson(app.modelCache.get(MAP))) : null);
   const train = () => {
-    if (!training) return;
-    const step = app.engine.call(() => training.step(150));
-    status.textContent = step.done ? '' : `Training the map: ${Math.round(step.progress * 100)}%`;
-    if (!step.done) return requestAnimationFrame(train);
-    map = training.finish();
-    training.free();
-    training = null;
-    app.dispatchEvent(new Event('view'));
+    const mine = (training = ++trainings);
+    button.textContent = 'Stop';
+    status.textContent = 'Training the map over 1,000 test images: loading them';
+    const progress = (fraction, layout) => {
+      if (training !== mine) return;
+      status.textContent = `Training the map over 1,000 test images: ${Math.round(fraction * 100)}%`;
+      if (layout) dots(live, layout);
+    };
+    const task = async (run, send) => send({ type: 'nrmTrain', images: (await t10kFiles(app.spec)).images, options: {} }, progress);
+    lane.submit(task, { key: 'nrm-train', image: null }).then((result) => {
+      if (!result || training !== mine) return;
+      training = 0;
+      app.modelCache.set(MAP, result.json);
+      status.textContent = '';
+      button.hidden = true;
+      app.dispatchEvent(new Event('view'));
+    }, (error) => {
+      if (training !== mine) return;
+      [training, button.textContent] = [0, 'Train'];
+      status.textContent = `The map could not be trained: ${error.message}`;
+    });
   };
-  requestAnimationFrame(train);
+  button.addEventListener('click', () => {
+    if (!training) return train();
+    lane.stop();
+    [training, button.textContent] = [0, 'Train'];
+    status.textContent = `${status.textContent.replace('Training', 'Stopped training')}; Train starts again.`;
+  });
+  const restarted = () => ((map = null), (averagesFor = ''));
+  app.addEventListener('restart', restarted);
+  if (app.modelCache.has(MAP)) button.hidden = true;
+  else train();
   const options = () => ({ method: app.view.nrmMethod, size: [SIDE, SIDE], circle: app.view.nrmShape === 'circle' });
-  const byClass = () => app.labels.map((_, c) => {
-    const members = Array.from({ length: app.gallery.count }, (_, i) => i).filter((i) => app.gallery.labels[i] === c);
-    const images = new Float32Array(members.length * app.gallery.height * app.gallery.width);
-    members.forEach((i, k) => images.set(app.gallery.image(i), k * app.gallery.height * app.gallery.width));
-    return { c, images, n: members.length };
-  }).filter(({ n }) => n > 0);
-
   return {
     render() {
       [method.value, circle.checked] = [app.view.nrmMethod, app.view.nrmShape === 'circle'];
-      if (!map || !app.image) return;
-      const current = app.engine.call((model) => map.generate(model, app.image, options()));
+      const trained = mapOf();
+      if (!trained || !app.image) return;
+      const current = app.engine.call((model) => trained.generate(model, app.image, options()));
       const signature = JSON.stringify(options());
       if (signature !== averagesFor) {
-        const averages = byClass().map(({ c, images, n }) => ({ c, n, map: app.engine.call((model) => map.generate(model, images, options())) }));
-        const range = rangeOf(averages.map((a) => a.map));
-        classes.replaceChildren(...averages.map(({ c, n, map: m }) => {
-          const canvas = el('canvas', { className: 'map nrm-class-map' });
-          paint(canvas, m, range);
-          return el('figure', {}, canvas, el('figcaption', { textContent: `${app.label(c)} (${n})` }));
-        }));
+        drawAverages(app, trained, options(), classes);
+        drawRegions(app, current, regions, key);
         averagesFor = signature;
-        const colors = app.engine.call((_, glue) => glue.classColors());
-        paint(regions, current, [0, 1], colors);
-        key.replaceChildren(...current.layers.map((name, i) => {
-          const swatch = el('span', { className: 'nrm-swatch' });
-          swatch.style.background = `rgb(${colors[i * 3]}, ${colors[i * 3 + 1]}, ${colors[i * 3 + 2]})`;
-          return el('span', { className: 'nrm-layer' }, swatch, name);
-        }));
       }
       paint(live, current, rangeOf([current]));
-      live.setAttribute('aria-label', `Response map of ${map.neurons().length} neurons for this input`);
+      live.setAttribute('aria-label', `Response map of ${trained.neurons().length} neurons for this input`);
     },
     destroy() {
-      training?.free();
+      app.removeEventListener('restart', restarted);
+      if (training) lane.stop();
       map?.free();
     },
   };

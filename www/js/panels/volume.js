@@ -1,15 +1,19 @@
 // The 3-D volume view (issue 18, after CNN-VIS): a conv layer's output stack for the current input, channels as
 // slices, rotated with the mouse or the arrow keys, zoomed with the wheel or +/-, made see-through by an
 // opacity transfer function, a slice picked by clicking it or with [ and ]; optionally with the channels
-// reordered by k-means or PCA (`model.order`), the order shown beside. Drawn on a canvas 2D context
-// (js/volume3d.js), so it works without a GPU.
+// reordered by k-means or PCA (`model.order`), the order shown beside. Drawn with WebGL2 where the browser has
+// it (js/volume3d-gl.js), else on a canvas 2D context (js/volume3d.js), which works without a GPU; the
+// Renderer menu picks either (a canvas keeps the one context it was given, so each renderer has its own).
 
 import { el, selectOf } from '../dom.js';
 import { paintChannel, valueRange } from '../render.js';
 import { drawVolume, pickSlice } from '../volume3d.js';
+import { drawVolumeGl, glVolume } from '../volume3d-gl.js';
 
 const ORDERS = [['none', 'channel order'], ['kmeans', 'k-means (k = 4)'], ['pca', 'first principal component']];
 const stacks = (app) => app.layers.filter((layer) => layer.shape.length === 3);
+const hasGl = () => typeof document !== 'undefined' && glVolume();
+const renderers = () => [...(hasGl() ? [['webgl2', 'WebGL2']] : []), ['canvas', 'canvas 2D']];
 const angle = (v) => Number.isInteger(v) && v >= -180 && v <= 180;
 
 export const meta = {
@@ -27,6 +31,7 @@ export const meta = {
     vopacity: { default: 0.6, valid: (v) => typeof v === 'number' && v >= 0 && v <= 1 },
     vslice: { default: 0, valid: (v) => Number.isInteger(v) && v >= 0 },
     vorder: { default: 'none', valid: (v) => ORDERS.some(([value]) => value === v) },
+    vrender: { default: renderers()[0][0], valid: (v) => renderers().some(([value]) => value === v) },
   }),
   consistent(view, app) {
     const shape = app.layers[view.vlayer - 1]?.shape ?? [1];
@@ -40,49 +45,53 @@ export function createPanel(root, app) {
   const layer = selectOf(stacks(app).map((l) => [l.index, `${l.index} ${l.name}`]), app.view.vlayer, { attrs: { 'aria-label': 'layer' } });
   const order = selectOf(ORDERS, app.view.vorder, { attrs: { 'aria-label': 'order' } });
   const opacity = el('input', { type: 'range', min: 0, max: 1, step: 0.05, attrs: { 'aria-label': 'opacity' } });
-  const canvas = el('canvas', { className: 'volume-canvas', width: 480, height: 360, tabIndex: 0, dataset: { testid: 'volume-canvas' } });
+  const renderer = selectOf(renderers(), app.view.vrender, { attrs: { 'aria-label': 'renderer' } });
+  const canvases = Object.fromEntries(renderers().map(([kind]) => [kind, el('canvas', { className: 'volume-canvas', width: 480, height: 360, tabIndex: 0, dataset: { testid: 'volume-canvas', renderer: kind } })]));
   const slice = el('canvas', { className: 'map volume-slice' });
   const caption = el('p', { className: 'muted volume-caption' });
   root.replaceChildren(
-    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Layer ', layer), el('label', { className: 'field' }, 'Order ', order), el('label', { className: 'field' }, 'Opacity ', opacity)),
-    el('div', { className: 'volume-row' }, canvas, el('figure', { className: 'volume-picked' }, slice, caption)),
+    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Layer ', layer), el('label', { className: 'field' }, 'Order ', order), el('label', { className: 'field' }, 'Opacity ', opacity), el('label', { className: 'field' }, 'Renderer ', renderer)),
+    el('div', { className: 'volume-row' }, ...Object.values(canvases), el('figure', { className: 'volume-picked' }, slice, caption)),
   );
   layer.addEventListener('change', () => app.setView({ vlayer: Number(layer.value), vslice: 0 }));
   order.addEventListener('change', () => app.setView({ vorder: order.value }));
   opacity.addEventListener('input', () => app.setView({ vopacity: Number(opacity.value) }));
+  renderer.addEventListener('change', () => app.setView({ vrender: renderer.value }));
   let volume = null;
   const channels = () => volume?.shape[0] ?? 1;
   const turn = (dyaw, dpitch) => app.setView({ yaw: clampAngle(app.view.yaw + dyaw), pitch: clampAngle(app.view.pitch + dpitch) });
   const zoom = (factor) => app.setView({ vzoom: Math.min(4, Math.max(0.3, Math.round(app.view.vzoom * factor * 100) / 100)) });
   const pickBy = (step) => app.setView({ vslice: (app.view.vslice + step + channels()) % channels() });
   const keys = { ArrowLeft: () => turn(-15, 0), ArrowRight: () => turn(15, 0), ArrowUp: () => turn(0, -15), ArrowDown: () => turn(0, 15), '+': () => zoom(1.25), '=': () => zoom(1.25), '-': () => zoom(0.8), '[': () => pickBy(-1), ']': () => pickBy(1), Home: () => app.setView({ yaw: 35, pitch: -25, vzoom: 1 }) };
-  canvas.addEventListener('keydown', (event) => {
-    if (!keys[event.key]) return;
-    event.preventDefault();
-    keys[event.key]();
-  });
-  let drag = null;
-  canvas.addEventListener('pointerdown', (event) => (drag = { x: event.clientX, y: event.clientY, moved: false }));
-  canvas.addEventListener('pointermove', (event) => {
-    if (!drag || (event.buttons & 1) === 0) return;
-    const [dx, dy] = [event.clientX - drag.x, event.clientY - drag.y];
-    if (Math.abs(dx) + Math.abs(dy) < 4) return;
-    Object.assign(drag, { x: event.clientX, y: event.clientY, moved: true });
-    turn(Math.round(dx / 2), Math.round(dy / 2));
-  });
-  canvas.addEventListener('pointerup', (event) => {
-    if (drag && !drag.moved && volume) {
-      const box = canvas.getBoundingClientRect();
-      const scale = canvas.width / box.width;
-      const hit = pickSlice(volume.shape, view3d(), canvas.width, canvas.height, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
-      if (hit !== null) app.setView({ vslice: hit });
-    }
-    drag = null;
-  });
-  canvas.addEventListener('wheel', (event) => {
-    event.preventDefault();
-    zoom(event.deltaY < 0 ? 1.1 : 0.9);
-  }, { passive: false });
+  for (const canvas of Object.values(canvases)) {
+    canvas.addEventListener('keydown', (event) => {
+      if (!keys[event.key]) return;
+      event.preventDefault();
+      keys[event.key]();
+    });
+    let drag = null;
+    canvas.addEventListener('pointerdown', (event) => (drag = { x: event.clientX, y: event.clientY, moved: false }));
+    canvas.addEventListener('pointermove', (event) => {
+      if (!drag || (event.buttons & 1) === 0) return;
+      const [dx, dy] = [event.clientX - drag.x, event.clientY - drag.y];
+      if (Math.abs(dx) + Math.abs(dy) < 4) return;
+      Object.assign(drag, { x: event.clientX, y: event.clientY, moved: true });
+      turn(Math.round(dx / 2), Math.round(dy / 2));
+    });
+    canvas.addEventListener('pointerup', (event) => {
+      if (drag && !drag.moved && volume) {
+        const box = event.currentTarget.getBoundingClientRect();
+        const scale = event.currentTarget.width / box.width;
+        const hit = pickSlice(volume.shape, view3d(), event.currentTarget.width, event.currentTarget.height, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
+        if (hit !== null) app.setView({ vslice: hit });
+      }
+      drag = null;
+    });
+    canvas.addEventListener('wheel', (event) => {
+      event.preventDefault();
+      zoom(event.deltaY < 0 ? 1.1 : 0.9);
+    }, { passive: false });
+  }
   const view3d = () => ({ yaw: (app.view.yaw * Math.PI) / 180, pitch: (app.view.pitch * Math.PI) / 180, zoom: app.view.vzoom, opacity: app.view.vopacity, gamma: 1.5, slice: app.view.vslice, colormap: 'viridis', range: valueRange(volume.data) });
 
   return {
@@ -92,8 +101,10 @@ export function createPanel(root, app) {
       if (!activation) return;
       const ordered = app.view.vorder === 'none' ? null : app.analysis('order', { layer: stack.name, by: app.view.vorder, k: Math.min(4, activation.shape[0]) });
       volume = ordered ? ordered.volume : activation;
-      [layer.value, order.value, opacity.value] = [String(app.view.vlayer), app.view.vorder, String(app.view.vopacity)];
-      drawVolume(canvas, volume, view3d());
+      [layer.value, order.value, opacity.value, renderer.value] = [String(app.view.vlayer), app.view.vorder, String(app.view.vopacity), app.view.vrender];
+      for (const [kind, canvas] of Object.entries(canvases)) canvas.hidden = kind !== app.view.vrender;
+      const canvas = canvases[app.view.vrender];
+      (app.view.vrender === 'webgl2' ? drawVolumeGl : drawVolume)(canvas, volume, view3d());
       paintChannel(slice, volume, app.view.vslice, 'viridis');
       const shown = ordered ? ordered.order[app.view.vslice] : app.view.vslice;
       const cluster = ordered?.clusters ? `, cluster ${ordered.clusters[shown]}` : '';

@@ -70,7 +70,7 @@ export function createPanel(root, app) {
   const first = el('li', { className: 'arch-stage is-input' }, el('span', { className: 'arch-op', textContent: 'input' }), el('span', { className: 'arch-head arch-static' }, el('span', { className: 'arch-name', textContent: 'input' }), el('span', { className: 'arch-shape', textContent: `${height}×${width}` })), el('div', { className: 'arch-thumbs' }, input));
   const stages = networkStages(app.layers, app.engine.files.manifest.layers ?? [], app.labels.length).map((stage) => stageView(app, stage));
   const strip = el('ol', { className: 'arch-strip', dataset: { testid: 'architecture' }, attrs: { 'aria-label': 'Layers of the network, input to output' } }, first, ...stages.map((stage) => stage.element));
-  root.replaceChildren(el('div', { className: 'arch-scroll' }, strip));
+  root.replaceChildren(el('div', { className: 'arch-scroll' }, strip), el('p', { className: 'arch-hint muted', textContent: 'Scroll sideways for the rest of the network, up to the output →' }));
   return {
     render() {
       const activations = app.analysis('activations');

@@ -24,8 +24,10 @@ import * as volume from './volume.js';
 import * as responsemap from './responsemap.js';
 import * as weightgrad from './weightgrad.js';
 import * as texture from './texture.js';
+import * as glossary from './glossary.js';
+import * as architecture from './architecture.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume, weightgrad];
+export const PANELS = [input, prediction, gallery, architecture, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume, weightgrad, glossary];
 
 /** A panel module by its id. */
 export function panelById(id) {

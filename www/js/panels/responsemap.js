@@ -144,11 +144,13 @@ export function createPanel(root, app) {
   const restarted = () => ((map = null), (averagesFor = ''));
   app.addEventListener('restart', restarted);
   if (app.modelCache.has(MAP)) button.hidden = true;
-  else train();
+  let started = app.modelCache.has(MAP); // trained once the panel first draws (on screen), not at page load
   const options = () => ({ method: app.view.nrmMethod, size: [SIDE, SIDE], circle: app.view.nrmShape === 'circle' });
   return {
     render() {
       [method.value, circle.checked] = [app.view.nrmMethod, app.view.nrmShape === 'circle'];
+      const box = root.getBoundingClientRect(); // the t10k set is fetched once the panel is on screen
+      if (!started && box.bottom > 0 && box.top < innerHeight) [started] = [true, train()];
       const trained = mapOf();
       if (!trained || !app.image) return;
       const current = app.engine.call((model) => trained.generate(model, app.image, options()));

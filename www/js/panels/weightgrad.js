@@ -128,7 +128,9 @@ export function createPanel(root, app) {
     render() {
       [layer.value, reference.value] = [app.view.wglayer, String(app.view.wgref)];
       const key = JSON.stringify(options()) + app.view.wgn;
-      if (shown?.key !== key && pending !== key) compute(key);
+      const box = root.getBoundingClientRect(); // the t10k set is fetched once the panel is on screen
+      const visible = box.bottom > 0 && box.top < innerHeight;
+      if (shown?.key !== key && pending !== key && visible) compute(key);
     },
     destroy: pause,
     /** As `convscope weight-gradient --compare REF --json` prints it. */

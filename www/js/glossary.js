@@ -115,7 +115,7 @@ let notes = 0;
 
 /** Opens (or closes) the definition of `entry` under the block that holds `button`. */
 function toggle(button, entry) {
-  const block = button.closest('p, figcaption') ?? button.parentElement;
+  const block = button.closest('p, figcaption, label') ?? button.parentElement;
   const note = noteOf(block);
   const open = note.hidden || note.dataset.term !== entry.id;
   for (const other of block.querySelectorAll('.term[aria-expanded="true"]')) other.setAttribute('aria-expanded', 'false');

@@ -55,7 +55,7 @@ export function createPanel(root, app) {
         'div',
         { className: 'monitor-side' },
         status,
-        el('label', { className: 'field' }, ...glossed('γ (allowed Hamming distance) '), gamma, gammaValue),
+        el('label', { className: 'field' }, el('span', {}, ...glossed('γ (allowed Hamming distance)')), gamma, gammaValue),
         el('p', { className: 'muted monitor-about' }, ...glossed(about)),
       ),
       el('div', { className: 'monitor-patterns' }, ...canvases.map((canvas, i) => el('figure', {}, el('div', { className: 'pattern-slot' }, canvas), captions[i]))),

@@ -198,6 +198,11 @@ test('an fc unit clicked or picked by keyboard in the layer explorer is visualiz
   await layers.screenshot({ path: path.join(screenshots, 'featureviz-fc-unit-desktop.png') });
   await page.keyboard.press('Enter');
   await visualized(page, 'fc1:36');
+  await page.setViewportSize({ width: 390, height: 900 });
+  await layers.scrollIntoViewIfNeeded();
+  await settle(page);
+  await layers.screenshot({ path: path.join(screenshots, 'featureviz-fc-unit-phone.png') });
+  assert.ok(await layers.evaluate((panel) => panel.scrollWidth <= panel.clientWidth + 1), 'nothing overflows the layer explorer at 390 px');
   assert.deepEqual(problems, { errors: [], foreign: [] });
   await page.close();
 });

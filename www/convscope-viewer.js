@@ -28,7 +28,7 @@ const VIEWS = {
   predict: ['input', 'prediction'],
 };
 
-const STYLES = ['./css/panels.css', './css/widget.css'].map((file) => new URL(file, import.meta.url).href);
+const STYLES = ['./css/panels.css', './css/teach.css', './css/widget.css'].map((file) => new URL(file, import.meta.url).href);
 
 class ConvscopeViewer extends HTMLElement {
   static observedAttributes = ['model', 'view', 'sample', 'theme'];

@@ -87,7 +87,8 @@ test('the dataset panels open the test set on demand and map it in the backgroun
   // Neighbours of the picked image, now the input: itself first in pixel space, at distance 0.
   const neighbours = page.locator('#panel-neighbours');
   await neighbours.scrollIntoViewIfNeeded();
-  await page.waitForFunction(() => document.querySelectorAll('#panel-neighbours [data-testid="pixel-neighbours"] figure').length === 10, null, { timeout: 30000, polling: 250 });
+  // (Wait for the picked image's own neighbours: the panel may still show those of an earlier input.)
+  await page.waitForFunction((first) => document.querySelectorAll('#panel-neighbours [data-testid="pixel-neighbours"] figure').length === 10 && document.querySelector('#panel-neighbours [data-testid="pixel-neighbours"] figcaption').textContent.startsWith(first), `#${picked} `, { timeout: 30000, polling: 250 });
   assert.match(await neighbours.locator('[data-testid="pixel-neighbours"] figcaption').first().textContent(), new RegExp(`^#${picked} 0\\.000$`));
   assert.equal(await neighbours.locator('[data-testid="feature-neighbours"] figure').count(), 10);
 

@@ -123,6 +123,7 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
     return canvas.toDataURL('image/png').split(',')[1];
   });
   const bytes = Buffer.from(upload, 'base64');
+  await page.locator('#panel-input').scrollIntoViewIfNeeded(); // panels off screen do not redraw
   await page.setInputFiles('[data-testid="upload"]', { name: 'seven.png', mimeType: 'image/png', buffer: bytes });
   await page.waitForFunction(() => document.querySelector('.preview-source')?.textContent === 'Uploaded seven.png');
   await settle(page);

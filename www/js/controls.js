@@ -8,6 +8,7 @@
 // with commas ('relu1, pool1'; '' for the technique's default) and goes to the module as an array.
 
 import { el, selectOf } from './dom.js';
+import { glossed } from './glossary.js';
 
 /** The view key of `option` of `technique`. */
 export function optionKey(technique, option) {
@@ -144,7 +145,7 @@ export function techniqueHelp() {
     element,
     show(technique) {
       summary.textContent = technique.summary;
-      explanation.textContent = technique.explanation;
+      explanation.replaceChildren(...glossed(technique.explanation)); // its jargon opens the glossary (js/glossary.js)
       const source = technique.paper;
       paper.hidden = !source;
       paper.replaceChildren(...(source ? [`${source.authors} (${source.year}): `, el('a', { href: source.url, textContent: source.title, target: '_blank', rel: 'noopener' })] : []));

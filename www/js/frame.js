@@ -1,4 +1,4 @@
-// The frame around every panel: title, description, "how to read this" from the catalogue (`meta.explainedBy`),
+// The frame around every panel: title, description (its jargon glossed, js/glossary.js), "how to read this" from the catalogue (`meta.explainedBy`),
 // "Download PNG", an empty state when there is no input, and the render loop. A panel's `createPanel(root, app)` returns `{ render(), snapshot?() }`; the frame calls
 // `render` once per animation frame after the app's 'image', 'view' or 'restart' events, and only while the
 // panel is on screen (a panel scrolled away catches up when it comes back).
@@ -6,6 +6,7 @@
 import { exportActions } from './export.js';
 import { techniqueHelp } from './controls.js';
 import { el } from './dom.js';
+import { glossed } from './glossary.js';
 
 /**
  * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
@@ -22,7 +23,7 @@ export function mountPanel(container, panel, app) {
     el(
       'header',
       { className: 'panel-header' },
-      el('div', {}, el('h2', { id: `panel-${meta.id}-title`, textContent: meta.title }), el('p', { className: 'panel-description', textContent: meta.description })),
+      el('div', {}, el('h2', { id: `panel-${meta.id}-title`, textContent: meta.title }), el('p', { className: 'panel-description' }, ...glossed(meta.description))),
       actions,
     ),
     body,

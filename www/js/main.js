@@ -11,6 +11,7 @@ import { el } from './dom.js';
 import { galleryUrls } from './data.js';
 import { scriptUrl } from './security.js';
 import { themeSwitch } from './theme.js';
+import { createTour } from './tour.js';
 
 themeSwitch(document.querySelector('#theme'));
 const statusLine = document.querySelector('#status');
@@ -28,6 +29,7 @@ function setStatus(text, isError = false) {
 }
 
 export const viewer = startApp(document.querySelector('#panels'), { onStatus: setStatus, onOpen: opened });
+export const tour = createTour(document.querySelector('#tour-start'), () => viewer.app); // js/tour.js
 
 /**
  * The input a link asks for: its image, else its test image, else the previous model's drawing or upload,

@@ -67,6 +67,11 @@ export function mapCanvas(label) {
   return canvas;
 }
 
+/** Sets `node`'s text only when it differs: rewriting the same text still makes the page lay it out again. */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 /** Short human format of a value: 3 significant digits, no exponent noise for zero. */
 export function formatValue(v) {
   if (v === 0 || !Number.isFinite(v)) return String(v);

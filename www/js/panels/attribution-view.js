@@ -3,6 +3,7 @@
 // signed, completenessGap?, camLayer?, micros }`).
 
 import { el } from '../dom.js';
+import { glossed } from '../glossary.js';
 import { paintMap, mapCanvas, valueRange, createLegend, formatValue } from '../render.js';
 import { optionKey } from '../controls.js';
 
@@ -71,7 +72,7 @@ export function createOverlay(app) {
         parts.push(`layer ${result.camLayer}`, ...(shape.length === 3 ? [`its ${shape[1]}×${shape[2]} map stretched to the input`] : []));
       }
       parts.push(result.micros >= 1000 ? `${(result.micros / 1000).toFixed(1)} ms` : `${Math.round(result.micros)} µs`);
-      caption.textContent = parts.join(' · ');
+      caption.replaceChildren(...glossed(parts.join(' · '))); // its jargon (completeness gap, relu2) opens the glossary
       top.setAttribute('aria-label', `${technique.label} attribution for class ${app.label(result.target)}`);
     },
     progress(technique, fraction) {

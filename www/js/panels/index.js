@@ -23,8 +23,10 @@ import * as patches from './patches.js';
 import * as volume from './volume.js';
 import * as responsemap from './responsemap.js';
 import * as texture from './texture.js';
+import * as glossary from './glossary.js';
+import * as architecture from './architecture.js';
 
-export const PANELS = [input, prediction, gallery, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume];
+export const PANELS = [input, prediction, gallery, architecture, deconv, attribution, featureviz, monitor, layers, filters, maps, neighbours, patches, texture, responsemap, volume, glossary];
 
 /** A panel module by its id. */
 export function panelById(id) {

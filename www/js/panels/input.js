@@ -5,7 +5,7 @@
 
 import { SIZES } from '../visual.js';
 import { el } from '../dom.js';
-import { paintMap, mapCanvas, composeSnapshot } from '../render.js';
+import { paintMap, mapCanvas, composeSnapshot, setText } from '../render.js';
 import { createDrawing } from './drawing.js';
 import { createStagesStrip } from './stages.js';
 
@@ -31,15 +31,22 @@ function describe(app, source) {
   }
 }
 
-/** The predicted class and its probability, in the small block beside the canvas (empty without an input). */
-function showMini(mini, app) {
-  const prediction = app.prediction();
-  if (!prediction) return mini.replaceChildren();
-  const { label, probs } = prediction;
-  mini.replaceChildren(
-    el('span', { className: `mini-label${app.label(label).length > 3 ? ' is-long' : ''}`, textContent: app.label(label) }),
-    el('span', { className: 'mini-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
-  );
+/**
+ * The small block beside the canvas with the predicted class and its probability (empty without an input):
+ * `{ element, show(app) }`, updated in place (it changes on every frame of a pen stroke).
+ */
+function miniPrediction() {
+  const [label, confidence] = [el('span', { className: 'mini-label' }), el('span', { className: 'mini-confidence' })];
+  const element = el('p', { className: 'mini-prediction', dataset: { testid: 'mini-prediction' }, attrs: { 'aria-hidden': 'true' } }, label, confidence);
+  const show = (app) => {
+    const prediction = app.image && app.prediction();
+    const text = prediction ? app.label(prediction.label) : '';
+    element.classList.toggle('is-blank', !prediction);
+    setText(label, text);
+    label.classList.toggle('is-long', text.length > 3);
+    setText(confidence, prediction ? `${(prediction.probs[prediction.label] * 100).toFixed(1)}%` : '');
+  };
+  return { element, show };
 }
 
 export function createPanel(root, app) {
@@ -57,7 +64,7 @@ export function createPanel(root, app) {
   const strip = createStagesStrip();
   // Phones: the prediction panel sits below the first screen, so a small copy of its answer sits beside the
   // canvas (css/panels.css shows it on narrow screens only; the prediction panel speaks it, this one is silent).
-  const mini = el('p', { className: 'mini-prediction', dataset: { testid: 'mini-prediction' }, attrs: { 'aria-hidden': 'true' } });
+  const mini = miniPrediction();
 
   // Uploads (the button, or a file dropped onto the drawing) and drawings are preprocessed by the module.
   async function useFile(file) {
@@ -88,7 +95,7 @@ export function createPanel(root, app) {
     el(
       'div',
       { className: 'input-layout' },
-      el('div', { className: 'draw-wrap' }, drawing.canvas, mini),
+      el('div', { className: 'draw-wrap' }, drawing.canvas, mini.element),
       el(
         'div',
         { className: 'input-side' },
@@ -118,8 +125,8 @@ export function createPanel(root, app) {
   return {
     destroy: () => drawing.stop(), // the model is about to be freed
     render() {
-      sourceText.textContent = describe(app, app.source);
-      showMini(mini, app);
+      setText(sourceText, describe(app, app.source));
+      mini.show(app);
       preview.classList.toggle('is-blank', !app.image);
       // Only the first channel: LeNet-5's inputs are grayscale.
       paintMap(preview, app.image ?? new Float32Array(height * width), { height, width, colormap: 'gray', range: [0, 1] });

@@ -5,6 +5,7 @@
 
 import { paintMap, mapCanvas, composeSnapshot, vectorGrid, describeDistance } from '../render.js';
 import { el } from '../dom.js';
+import { glossed } from '../glossary.js';
 
 export const meta = {
   id: 'monitor',
@@ -54,8 +55,8 @@ export function createPanel(root, app) {
         'div',
         { className: 'monitor-side' },
         status,
-        el('label', { className: 'field' }, 'γ (allowed Hamming distance) ', gamma, gammaValue),
-        el('p', { className: 'muted monitor-about', textContent: about }),
+        el('label', { className: 'field' }, ...glossed('γ (allowed Hamming distance) '), gamma, gammaValue),
+        el('p', { className: 'muted monitor-about' }, ...glossed(about)),
       ),
       el('div', { className: 'monitor-patterns' }, ...canvases.map((canvas, i) => el('figure', {}, el('div', { className: 'pattern-slot' }, canvas), captions[i]))),
     ),

@@ -381,43 +381,6 @@ fn activations_take_a_layer_name_or_its_number() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn activations_print_a_layer_as_json() {
-    // The arguments as one line (the test paths hold no spaces).
-    let run = |extra: &str| {
-        let line = format!("activations --model {MODEL} --idx {T10K} --index 0 {extra}");
-        convscope(&line.split(' ').collect::<Vec<_>>())
-    };
-    let json =
-        |extra: &str| serde_json::from_str::<serde_json::Value>(&stdout(&run(extra))).unwrap();
-    let pool1 = json("--layer pool1 --json");
-    assert_eq!(pool1["layer"], "pool1");
-    assert_eq!(pool1["index"], 3);
-    assert_eq!(pool1["shape"], serde_json::json!([6, 14, 14]));
-    let data = pool1["data"].as_array().unwrap();
-    assert_eq!(data.len(), 6 * 14 * 14);
-    // After a ReLU and a max-pool nothing is negative, and digit 0 (a 7) switches some unit on.
-    assert!(data.iter().all(|v| v.as_f64().unwrap() >= 0.0));
-    assert!(data.iter().any(|v| v.as_f64().unwrap() > 0.0));
-    // The output layer's ten logits, by its number; the largest is the 7 the CLI predicts.
-    let logits = json("--layer 12 --json");
-    assert_eq!(logits["layer"], "fc3");
-    let values: Vec<f64> = logits["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let best = (0..values.len())
-        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
-        .unwrap();
-    assert_eq!((values.len(), best), (10, 7));
-    assert_clean_error(
-        &run("--layer 1 --json --out x.png"),
-        "exactly one of --json or --out",
-    );
-}
-
 /// A copy of the shipped model in a fresh folder whose manifest names `weights`.
 fn model_in(dir: &Path, weights: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();

@@ -85,38 +85,34 @@ pub fn eval(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `convscope activations`: one layer's output for one image, as JSON (`{"layer", "index", "shape", "data"}`,
-/// what the page's layer explorer downloads) or as a PNG grid of its channels.
 pub fn activations(argv: &[String]) -> Result<()> {
     let mut valued = INPUT_OPTIONS.to_vec();
     valued.extend(["layer", "out", "colormap"]);
-    let args = Args::parse(argv, &valued, &["json"])?;
+    let args = Args::parse(argv, &valued, &[])?;
     let net = input::model(&args)?;
     let (_, image) = input::single_image(&args, &net)?;
     let technique = &inspect::ACTIVATIONS;
     let values = Values::from_flags(technique.id, technique.options, args.given(&["layer"]))?;
     let index = input::layer(&net, values.text(&inspect::ACTIVATIONS_LAYER))?;
+    let colormap = args
+        .get("colormap")
+        .unwrap_or("viridis")
+        .parse::<render::colormap::Colormap>()?;
+    let out = args.required("out")?;
     let trace = net.forward(&image)?;
     let maps = trace.output(index)?;
     let layer = &net.layers()[index]; // `input::layer` returned a valid index
-    match (args.flag("json"), args.get("out")) {
-        (true, None) => print_layer(&layer.name, Some(index + 1), maps),
-        (false, Some(out)) => {
-            let colormap = args
-                .get("colormap")
-                .unwrap_or("viridis")
-                .parse::<render::colormap::Colormap>()?;
-            let title = format!(
-                "layer {}: {} ({}) {:?}",
-                index + 1,
-                layer.name,
-                layer.layer.type_name(),
-                layer.output_shape
-            );
-            save_grid(out, &render::grid::feature_grid(maps, &title, colormap)?)
-        }
-        _ => Err(one_output()),
-    }
+    let title = format!(
+        "layer {}: {} ({}) {:?}",
+        index + 1,
+        layer.name,
+        layer.layer.type_name(),
+        layer.output_shape
+    );
+    let img = render::grid::feature_grid(maps, &title, colormap)?;
+    render::png::write_png(Path::new(out), &img)?;
+    eprintln!("wrote {out}");
+    Ok(())
 }
 
 /// `convscope filters`: a layer's weights as JSON (`{"layer", "shape", "data"}`) or a PNG grid (diverging
@@ -131,7 +127,21 @@ pub fn filters(argv: &[String]) -> Result<()> {
     })?;
     let weights = inspect::filters(&net, layer)?;
     match (args.flag("json"), args.get("out")) {
-        (true, None) => print_layer(layer, None, &weights),
+        (true, None) => {
+            #[derive(serde::Serialize)]
+            struct Json<'a> {
+                layer: &'a str,
+                shape: &'a [usize],
+                data: &'a [f32],
+            }
+            let json = Json {
+                layer,
+                shape: weights.shape(),
+                data: weights.data(),
+            };
+            println!("{}", to_json(&json)?);
+            Ok(())
+        }
         (false, Some(out)) => {
             let title = format!("{layer} weights {:?}", weights.shape());
             let img = render::grid::feature_grid(
@@ -139,47 +149,15 @@ pub fn filters(argv: &[String]) -> Result<()> {
                 &title,
                 render::colormap::Colormap::Diverging,
             )?;
-            save_grid(out, &img)
+            render::png::write_png(Path::new(out), &img)?;
+            eprintln!("wrote {out}");
+            Ok(())
         }
-        _ => Err(one_output()),
+        _ => Err(Error::option(
+            "out",
+            "give exactly one of --json or --out FILE.png",
+        )),
     }
-}
-
-/// Writes a PNG figure to `out` and says so on stderr.
-fn save_grid(out: &str, img: &render::RgbImage) -> Result<()> {
-    render::png::write_png(Path::new(out), img)?;
-    eprintln!("wrote {out}");
-    Ok(())
-}
-
-/// The error of a command that prints JSON or draws a PNG when given both or neither.
-fn one_output() -> Error {
-    Error::option("out", "give exactly one of --json or --out FILE.png")
-}
-
-/// Prints a layer's tensor as `--json` does: `{"layer", "index"? (1-based), "shape", "data"}`; the f32 values
-/// keep their shortest exact form.
-fn print_layer(
-    layer: &str,
-    index: Option<usize>,
-    tensor: &convscope::tensor::Tensor,
-) -> Result<()> {
-    #[derive(serde::Serialize)]
-    struct Json<'a> {
-        layer: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        index: Option<usize>,
-        shape: &'a [usize],
-        data: &'a [f32],
-    }
-    let json = Json {
-        layer,
-        index,
-        shape: tensor.shape(),
-        data: tensor.data(),
-    };
-    println!("{}", to_json(&json)?);
-    Ok(())
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String> {

@@ -12,7 +12,8 @@ import { writeCacheManifest } from '../../scripts/cache-manifest.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '../..');
-export const www = path.join(repo, 'www');
+// CONVSCOPE_WWW serves another copy of the page (bench/draw.mjs compares two builds in one run).
+export const www = process.env.CONVSCOPE_WWW ? path.resolve(process.env.CONVSCOPE_WWW) : path.join(repo, 'www');
 export const screenshots = path.join(here, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 

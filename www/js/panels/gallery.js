@@ -20,6 +20,49 @@ export function emptyMessage(filter, shown, classified) {
   return filter === 'wrong' ? 'The model reads every image here right.' : 'No image of this class here.';
 }
 
+/**
+ * The images of the grid painted into one canvas over its buttons (it lets the pointer through), each image
+ * in its button's content box, with a red dot on those the model gets wrong (`wrong()`, a Set or null): every
+ * canvas is a compositor layer, and 340 of them (each with the buttons that overlap it) made the compositor's
+ * work on every frame of a pen stroke grow with the grid (issue 14: 2.5 s of "Layerize" over one digit). On
+ * top, so the buttons below it need no layers of their own; their borders (picked, hover, focus) show around
+ * it. Drawn again when the grid's width or the filter changes. `{ draw(), stop() }`.
+ */
+function createSheet(grid, gallery, buttons, wrong) {
+  const { height, width, count } = gallery;
+  // Every image stacked in one native-resolution canvas (the gallery's pixels are image after image).
+  const source = paintMap(document.createElement('canvas'), gallery.pixels, { height: height * count, width, colormap: 'gray', range: [0, 255] });
+  const canvas = el('canvas', { className: 'gallery-sheet', attrs: { 'aria-hidden': 'true' } });
+  grid.prepend(canvas);
+  let frame = 0;
+  const paint = () => {
+    frame = 0;
+    const ratio = window.devicePixelRatio || 1;
+    const [w, h] = [grid.clientWidth, grid.scrollHeight];
+    // Read every box first, then write: one layout.
+    const boxes = buttons.map((b, i) => [i, b.hidden ? null : [b.offsetLeft + b.clientLeft, b.offsetTop + b.clientTop, b.clientWidth, b.clientHeight]]);
+    Object.assign(canvas.style, { width: `${w}px`, height: `${h}px` });
+    [canvas.width, canvas.height] = [Math.round(w * ratio), Math.round(h * ratio)];
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.fillStyle = '#ff5a4f'; // bright on the black images in both themes
+    for (const [i, box] of boxes) {
+      if (!box) continue;
+      ctx.drawImage(source, 0, i * height, width, height, ...box);
+      if (!wrong()?.has(i)) continue;
+      ctx.beginPath();
+      ctx.arc(box[0] + box[2] - 5, box[1] + 5, 3.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  };
+  const draw = () => (frame ||= requestAnimationFrame(paint));
+  let lastWidth = -1;
+  const resize = new ResizeObserver(() => grid.clientWidth !== lastWidth && ((lastWidth = grid.clientWidth), draw()));
+  resize.observe(grid);
+  return { draw, stop: () => (resize.disconnect(), cancelAnimationFrame(frame)) };
+}
+
 export function createPanel(root, app) {
   const gallery = app.gallery;
   if (!gallery) {
@@ -33,30 +76,14 @@ export function createPanel(root, app) {
   const grid = el('div', { className: 'gallery-grid', attrs: { role: 'group', 'aria-label': app.spec.galleryName } });
   const empty = el('p', { className: 'muted gallery-empty', hidden: true });
   root.replaceChildren(el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Show ', filter), random, count), grid, empty);
-  const buttons = [];
-  for (let i = 0; i < gallery.count; i++) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'thumb';
-    button.setAttribute('aria-label', `Test image ${i}, class ${app.label(gallery.labels[i])}`);
-    button.title = `#${i} · ${app.label(gallery.labels[i])}`;
-    const canvas = document.createElement('canvas');
-    canvas.className = 'map';
-    paintMap(canvas, gallery.pixels, {
-      offset: i * gallery.height * gallery.width,
-      height: gallery.height,
-      width: gallery.width,
-      colormap: 'gray',
-      range: [0, 255],
-    });
-    button.append(canvas);
-    button.addEventListener('click', () => select(i));
-    buttons.push(button);
-  }
+  const buttons = Array.from(gallery.labels, (label, i) => {
+    const name = `Test image ${i}, class ${app.label(label)}`;
+    return el('button', { type: 'button', className: 'thumb', title: `#${i} · ${app.label(label)}`, onclick: () => select(i), attrs: { 'aria-label': name, 'aria-pressed': 'false' } });
+  });
+  const sheet = createSheet(grid, gallery, buttons, () => wrong);
   grid.append(...buttons);
   const roving = rovingFocus(grid, buttons);
   let pressed = -1; // the button shown as picked
-  for (const button of buttons) button.setAttribute('aria-pressed', 'false');
   const currentIndex = () => (app.source?.kind === 'gallery' ? app.source.index : -1);
 
   function select(i) {
@@ -107,6 +134,7 @@ export function createPanel(root, app) {
     empty.hidden = !empty.textContent;
     random.disabled = shown === 0;
     roving.update(buttons[currentIndex()]);
+    sheet.draw();
   }
   filter.addEventListener('change', applyFilter);
   random.addEventListener('click', () => {
@@ -118,6 +146,7 @@ export function createPanel(root, app) {
   return {
     destroy() {
       destroyed = true;
+      sheet.stop();
     },
     render() {
       // Only the previous and the new pick change: touching all 340 buttons on every pen stroke restyles the grid.

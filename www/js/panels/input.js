@@ -5,15 +5,17 @@
 
 import { SIZES } from '../visual.js';
 import { el } from '../dom.js';
-import { paintMap, mapCanvas, composeSnapshot } from '../render.js';
+import { paintMap, mapCanvas, composeSnapshot, setText } from '../render.js';
 import { createDrawing } from './drawing.js';
 import { createStagesStrip } from './stages.js';
+import { f32 } from '../export.js';
 
 export const meta = {
   id: 'input',
   title: 'Input',
   description: 'Draw with mouse, finger or pen, or upload an image. The small square is the 28×28 input the network sees.',
   needsImage: false,
+  live: true, // drawn on every frame of a stroke (js/frame.js)
 };
 
 function describe(app, source) {
@@ -31,15 +33,22 @@ function describe(app, source) {
   }
 }
 
-/** The predicted class and its probability, in the small block beside the canvas (empty without an input). */
-function showMini(mini, app) {
-  const prediction = app.prediction();
-  if (!prediction) return mini.replaceChildren();
-  const { label, probs } = prediction;
-  mini.replaceChildren(
-    el('span', { className: `mini-label${app.label(label).length > 3 ? ' is-long' : ''}`, textContent: app.label(label) }),
-    el('span', { className: 'mini-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
-  );
+/**
+ * The small block beside the canvas with the predicted class and its probability (empty without an input):
+ * `{ element, show(app) }`, updated in place (it changes on every frame of a pen stroke).
+ */
+function miniPrediction() {
+  const [label, confidence] = [el('span', { className: 'mini-label' }), el('span', { className: 'mini-confidence' })];
+  const element = el('p', { className: 'mini-prediction', dataset: { testid: 'mini-prediction' }, attrs: { 'aria-hidden': 'true' } }, label, confidence);
+  const show = (app) => {
+    const prediction = app.image && app.prediction();
+    const text = prediction ? app.label(prediction.label) : '';
+    element.classList.toggle('is-blank', !prediction);
+    setText(label, text);
+    label.classList.toggle('is-long', text.length > 3);
+    setText(confidence, prediction ? `${(prediction.probs[prediction.label] * 100).toFixed(1)}%` : '');
+  };
+  return { element, show };
 }
 
 export function createPanel(root, app) {
@@ -57,7 +66,7 @@ export function createPanel(root, app) {
   const strip = createStagesStrip();
   // Phones: the prediction panel sits below the first screen, so a small copy of its answer sits beside the
   // canvas (css/panels.css shows it on narrow screens only; the prediction panel speaks it, this one is silent).
-  const mini = el('p', { className: 'mini-prediction', dataset: { testid: 'mini-prediction' }, attrs: { 'aria-hidden': 'true' } });
+  const mini = miniPrediction();
 
   // Uploads (the button, or a file dropped onto the drawing) and drawings are preprocessed by the module.
   async function useFile(file) {
@@ -71,13 +80,13 @@ export function createPanel(root, app) {
       message.textContent = `Could not use ${file.name}: ${error?.message ?? error}`;
     }
   }
-  function analyseDrawing() {
+  function analyseDrawing(stroking) {
     try {
       const image = app.preprocessRgba(drawing.rgba(), SIZES.drawCanvas, SIZES.drawCanvas);
       message.textContent = '';
       // The drawing as a PNG file, for the CLI command that reproduces the view (js/export.js).
       const canvasBlob = () => new Promise((resolve) => drawing.canvas.toBlob(resolve, 'image/png'));
-      app.setImage(image, { kind: 'drawn', canvasBlob });
+      app.setImage(image, { kind: 'drawn', canvasBlob, stroking });
     } catch {
       app.setImage(null, null); // an empty canvas has no ink to centre: the empty state, not an analysis
     }
@@ -88,7 +97,7 @@ export function createPanel(root, app) {
     el(
       'div',
       { className: 'input-layout' },
-      el('div', { className: 'draw-wrap' }, drawing.canvas, mini),
+      el('div', { className: 'draw-wrap' }, drawing.canvas, mini.element),
       el(
         'div',
         { className: 'input-side' },
@@ -118,13 +127,23 @@ export function createPanel(root, app) {
   return {
     destroy: () => drawing.stop(), // the model is about to be freed
     render() {
-      sourceText.textContent = describe(app, app.source);
-      showMini(mini, app);
+      setText(sourceText, describe(app, app.source));
+      mini.show(app);
       preview.classList.toggle('is-blank', !app.image);
       // Only the first channel: LeNet-5's inputs are grayscale.
       paintMap(preview, app.image ?? new Float32Array(height * width), { height, width, colormap: 'gray', range: [0, 1] });
     },
+    /** The network input: `{ source, shape, data }`, values in [0, 1] (what every other panel's command reads). */
+    data: () => app.image && { source: describe(app, app.source), shape: [1, height, width], data: Array.from(app.image, f32) },
     snapshot: (scale) =>
-      app.image && composeSnapshot({ title: `Network input ${height}×${width}`, subtitle: describe(app, app.source), rows: [{ tiles: [{ canvas: preview }] }], cell: SIZES.drawCanvas, scale }),
+      app.image &&
+      composeSnapshot({
+        scale,
+        title: `Network input ${height}×${width}, ${SIZES.drawCanvas / width}× without smoothing`,
+        subtitle: `${describe(app, app.source)} · black 0 … white 1, as the network reads it`,
+        rows: [{ tiles: [{ canvas: preview, caption: `${height}×${width} pixels, preprocessed as the CLI does` }] }],
+        cell: SIZES.drawCanvas,
+        legend: { colormap: 'gray', range: [0, 1], label: 'pixel value' },
+      }),
   };
 }

@@ -1,67 +1,78 @@
 // Prediction panel: the predicted class and the softmax probability of every class, updated on every stroke.
+// Each class's row names its class image's objective (data-objective, `class:k`): a click on the row, or Enter
+// on its label (the labels are one Tab stop, arrow keys between them), visualizes the class in the
+// feature-visualization panel when that panel follows clicks.
 
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { el } from '../dom.js';
-import { formatValue, describeDistance } from '../render.js';
+import { formatValue, describeDistance, setText } from '../render.js';
 import { cliCommand, f32 } from '../export.js';
+import { rovingFocus } from '../roving.js';
 
 export const meta = {
   id: 'prediction',
   title: 'Prediction',
   description: 'Softmax probability per class, and its logit (the score before softmax) on the right.',
   explainedBy: 'prediction',
+  live: true, // drawn on every frame of a stroke (js/frame.js)
 };
 
 const ANNOUNCE_MS = 700;
 
 export function createPanel(root, app) {
-  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' } });
+  // Updated in place, text only where it changed: a pen stroke renders this panel on every frame (issue 14).
+  const [labelText, confidence] = [el('span', { className: 'prediction-label' }), el('span', { className: 'prediction-confidence' })];
+  const main = el('p', { className: 'prediction-main', dataset: { testid: 'prediction' } }, labelText, ' ', confidence);
   // Screen readers hear the prediction once the input rests for ANNOUNCE_MS, not on every frame of a stroke.
   const spoken = el('p', { className: 'visually-hidden', attrs: { 'aria-live': 'polite' } });
   let announce = 0;
   const truth = el('p', { className: 'prediction-truth muted' });
   const badge = el('p', { className: 'monitor-badge', hidden: true, dataset: { testid: 'monitor-badge' } });
-  const rows = app.labels.map((label) =>
+  const visualizable = app.techniques('featureviz').length > 0;
+  const rows = app.labels.map((label, k) =>
     el(
       'li',
-      { className: 'bar-row' },
-      el('span', { className: 'bar-label', textContent: label }),
+      { className: 'bar-row', dataset: visualizable ? { objective: `class:${k}` } : {} },
+      el(visualizable ? 'button' : 'span', { className: 'bar-label', textContent: label, ...(visualizable && { type: 'button' }) }),
       el('span', { className: 'bar-track' }, el('span', { className: 'bar-fill' })),
       el('span', { className: 'bar-value' }),
       el('span', { className: 'bar-logit', attrs: { 'aria-hidden': 'true' } }),
     ),
   );
   const noMonitor = el('p', { className: 'muted prediction-truth', hidden: Boolean(app.monitor), textContent: 'No runtime monitor ships with this model, so the monitor panel is not shown.' });
-  root.replaceChildren(main, spoken, truth, badge, noMonitor, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
+  const bars = el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows);
+  root.replaceChildren(main, spoken, truth, badge, noMonitor, bars);
+  const labels = rows.map((row) => row.querySelector('button.bar-label')).filter(Boolean);
+  if (labels.length > 0) rovingFocus(bars, labels).update(labels[0]);
+  const hint = visualizable ? ' · click to visualize the class (Feature visualization, “Visualize what I click”)' : '';
 
   return {
     render() {
       const { label, probs, logits } = app.prediction();
-      main.replaceChildren(
-        el('span', { className: `prediction-label${app.label(label).length > 3 ? ' is-long' : ''}`, textContent: app.label(label) }),
-        ' ',
-        el('span', { className: 'prediction-confidence', textContent: `${(probs[label] * 100).toFixed(1)}%` }),
-      );
+      setText(labelText, app.label(label));
+      labelText.classList.toggle('is-long', app.label(label).length > 3);
+      setText(confidence, `${(probs[label] * 100).toFixed(1)}%`);
       clearTimeout(announce);
       announce = setTimeout(() => (spoken.textContent = `Prediction ${app.label(label)}, ${(probs[label] * 100).toFixed(0)} percent`), ANNOUNCE_MS);
       const known = app.source?.kind === 'gallery' ? app.source.label : null;
-      truth.textContent = known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`;
+      setText(truth, known === null ? '' : `True class ${app.label(known)} · ${known === label ? 'correct' : 'misclassified'}`);
       truth.classList.toggle('is-wrong', known !== null && known !== label);
       const check = app.monitorCheck();
       badge.hidden = !check;
       if (check) {
         badge.classList.toggle('is-warn', check.warn);
-        badge.textContent = `${check.warn ? 'Unfamiliar pattern' : 'Seen in training'} · ${describeDistance(check)}`;
+        setText(badge, `${check.warn ? 'Unfamiliar pattern' : 'Seen in training'} · ${describeDistance(check)}`);
         badge.title = `Runtime monitor (Cheng et al. 2019) on layer ${check.layer}: Hamming distance of the on/off pattern to the nearest pattern recorded in training`;
       }
       rows.forEach((row, k) => {
         const percent = probs[k] * 100;
         row.classList.toggle('is-top', k === label);
         row.classList.toggle('is-true', k === known);
-        row.querySelector('.bar-fill').style.width = `${percent.toFixed(2)}%`;
-        row.querySelector('.bar-value').textContent = percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%';
-        row.querySelector('.bar-logit').textContent = formatValue(logits[k]);
-        row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}`;
+        // A transform, not a width: the bar moves on the compositor, nothing is laid out again.
+        row.querySelector('.bar-fill').style.transform = `scaleX(${(percent / 100).toFixed(4)})`;
+        setText(row.querySelector('.bar-value'), percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%');
+        setText(row.querySelector('.bar-logit'), formatValue(logits[k]));
+        row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}${hint}`;
         row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
       });
     },

@@ -50,7 +50,9 @@ export class App extends EventTarget {
     this.schema = viewSchema(this.panels, this);
     this.view = completeView(this.schema, view);
     this.image = null;
-    this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
+    // { kind: 'gallery', index, label } | { kind: 'drawn', stroking } | { kind: 'upload', name } | { kind: 'link' }
+    // (`stroking`: the pen is still down, js/frame.js lets the panels that are not `meta.live` follow slower)
+    this.source = null;
     this.cache = new Map(); // analyses of the current image
     this.modelCache = new Map(); // what does not depend on the image (filters)
     this.timings = {}; // last duration in microseconds of each core call

@@ -179,13 +179,26 @@ export function createPanel(root, app) {
     snapshot(scale) {
       const layer = currentLayer();
       const colormap = app.view.cmap;
-      const range = displayRange(colormap, valueRange(app.activation(layer.index).data));
-      return composeSnapshot({ scale, 
-        title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`,
-        subtitle: summary.textContent,
-        rows: [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }],
-        legend: { colormap, range },
-      });
+      const activation = app.activation(layer.index);
+      const range = displayRange(colormap, valueRange(activation.data));
+      const rows = activation.shape.length === 3 ? [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }] : vectorRows(app, activation, colormap, range);
+      return composeSnapshot({ scale, title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`, subtitle: summary.textContent, rows, legend: { colormap, range, label: layer.name } });
     },
   };
+}
+
+/**
+ * The PNG rows of a vector layer: the output's units one labelled tile each (its class and value), any other
+ * layer's as one grid of 20 px cells read row by row, its rows' first units named.
+ */
+function vectorRows(app, { data }, colormap, range) {
+  const cell = (values, height, width) => paintMap(document.createElement('canvas'), values, { height, width, colormap, range });
+  if (data.length === app.labels.length) {
+    return [{ heading: 'one tile per class: its label and its value', tiles: Array.from(data, (v, k) => ({ canvas: cell([v], 1, 1), size: [56, 56], caption: `${app.label(k)}: ${formatValue(v)}` })) }];
+  }
+  const [rows, columns] = vectorGrid(data.length);
+  const padded = new Float32Array(rows * columns).fill(NaN);
+  padded.set(data);
+  const starts = Array.from({ length: rows }, (_, r) => r * columns).join(', ');
+  return [{ heading: `${data.length} units row by row, ${columns} a row (the rows start at units ${starts}); blank cells pad the grid`, tiles: [{ canvas: cell(padded, rows, columns), size: [columns * 20, rows * 20] }] }];
 }

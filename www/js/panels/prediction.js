@@ -14,6 +14,7 @@ export const meta = {
   title: 'Prediction',
   description: 'Softmax probability per class, and its logit (the score before softmax) on the right.',
   explainedBy: 'prediction',
+  live: true, // drawn on every frame of a stroke (js/frame.js)
 };
 
 const ANNOUNCE_MS = 700;

@@ -1,6 +1,10 @@
 //! The `convscope` binary end to end: `predict --json` against PyTorch's logits for the shipped weights,
 //! `eval`, `activations`, and one-line errors with exit code 2 on bad input.
 
+mod common {
+    pub mod pictures;
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -1099,4 +1103,94 @@ fn attribute_without_a_method_runs_the_declared_default() {
             .starts_with("integrated-gradients — "),
         "{help}"
     );
+}
+
+#[test]
+fn a_folder_or_list_of_png_files_is_the_same_data_set_as_its_idx_file() {
+    let images = convscope::io::idx::read_images(root().join(T10K)).unwrap();
+    let labels = convscope::io::idx::read_labels(root().join(LABELS)).unwrap();
+    let dir = std::env::temp_dir().join(format!("convscope-cli-pngs-{}", std::process::id()));
+    let n = 200;
+    let files = common::pictures::write_digit_pngs(&dir, &images, &labels, n);
+    let listed: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    // Several files, in the order given: the IDX set's first 200 images.
+    let query = "--idx $T --index 250 --layer fc2 --json";
+    let from_idx = run_json(&format!(
+        "neighbours --model $M --images $T --count {n} {query}"
+    ));
+    let from_files = run_json(&format!(
+        "neighbours --model $M --images {} {query}",
+        listed.join(" ")
+    ));
+    assert_eq!(from_files, from_idx);
+    // A folder, in name order, with `--count` and labels from the names; the PCA map equals the IDX set's
+    // in that order.
+    let order: Vec<usize> = {
+        let mut named: Vec<(String, usize)> = (0..n)
+            .map(|i| (format!("{}_{i:05}.png", labels[i]), i))
+            .collect();
+        named.sort();
+        named.into_iter().map(|(_, i)| i).collect()
+    };
+    let subset = images.subset(&order[..150]).unwrap();
+    let reordered = dir.join("reordered.idx");
+    std::fs::write(
+        &reordered,
+        convscope::io::idx::encode_images(&subset).unwrap(),
+    )
+    .unwrap();
+    let pca = |images: &str, labels: &str| {
+        run_json(&format!("embed --model $M --images {images} --count 150 {labels} --layer fc2 --method pca --json"))
+    };
+    let folder = dir.display().to_string();
+    assert_eq!(
+        pca(&folder, "--labels names"),
+        pca(&reordered.display().to_string(), "")
+    );
+    let img = figure(&format!(
+        "embed --model $M --images {folder} --labels names --layer pool2 --method pca"
+    ));
+    assert!(img.width > 720, "{}", img.width);
+    // Hostile sets: a label file too short, names without labels, an IDX set with --labels names, a
+    // truncated picture (named in the message), a folder without PNG files.
+    let short = dir.join("short.idx");
+    std::fs::write(
+        &short,
+        convscope::io::idx::encode_labels(&labels[..10]).unwrap(),
+    )
+    .unwrap();
+    let out = run(&format!(
+        "embed --model $M --images {folder} --labels {} --layer fc2 --method pca --json",
+        short.display()
+    ));
+    assert_clean_error(&out, "labels (one per image)");
+    let png = std::fs::read(&files[0]).unwrap();
+    std::fs::write(dir.join("zz.png"), &png).unwrap();
+    let out = run(&format!(
+        "embed --model $M --images {folder} --labels names --layer fc2 --method pca --json"
+    ));
+    assert_clean_error(
+        &out,
+        "\"zz.png\" does not start with a class number from 0 to 9",
+    );
+    std::fs::write(dir.join("zz.png"), &png[..60]).unwrap();
+    let out = run(&format!(
+        "embed --model $M --images {folder} --layer fc2 --method pca --json"
+    ));
+    assert_clean_error(&out, "zz.png: ");
+    let out = run(
+        "embed --model $M --images $T --count 50 --labels names --layer fc2 --method pca --json",
+    );
+    assert_clean_error(
+        &out,
+        "--labels names reads the labels from the names of PNG pictures",
+    );
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = run(&format!(
+        "patches --model $M --images {} --layer conv1 --json",
+        empty.display()
+    ));
+    assert_clean_error(&out, "no .png files");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

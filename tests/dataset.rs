@@ -6,11 +6,19 @@
 //! scores differ from ours (float32) in the last digits only: image indices, positions and boxes must be
 //! equal, scores within 1e-5 relative. Pixel-space distances come from the same float32 pixels summed in the
 //! same order on both sides, and agree to the last bit (1e-15, what a JSON round trip leaves).
+//!
+//! A user's own set of PNG pictures is the same data set: the t10k digits written as PNG files give back the
+//! IDX bytes, the same features and the same neighbours.
+
+mod common {
+    pub mod pictures;
+}
 
 use convscope::analysis::features::{source, FeaturePass};
 use convscope::explain::dataset::neighbours::{nearest, Metric};
 use convscope::explain::dataset::patches::PatchSearch;
 use convscope::io::idx::{self, IdxImages};
+use convscope::io::pictures::{labels_from_names, list_pngs, read_pictures, PictureSet};
 use convscope::model::network::Network;
 use serde_json::Value;
 use std::path::Path;
@@ -121,4 +129,70 @@ fn neighbours_equal_the_numpy_reference() {
             );
         }
     }
+}
+
+#[test]
+fn the_t10k_digits_as_png_files_are_the_idx_set() {
+    let (net, images, _) = setup();
+    let labels =
+        idx::read_labels(root().join("tests/data/mnist/t10k-labels-idx1-ubyte.gz")).unwrap();
+    let n = 300;
+    let dir = std::env::temp_dir().join(format!("convscope-png-set-{}", std::process::id()));
+    let written = common::pictures::write_digit_pngs(&dir, &images, &labels, n);
+    // Read in index order (the paths as written), the bytes and labels are the IDX set's.
+    let (set, names) = read_pictures(&written, 28, 28, n).unwrap();
+    let first = images.first(n).unwrap();
+    assert_eq!(set, first);
+    assert_eq!(labels_from_names(&names, 10).unwrap(), &labels[..n]);
+    // Read as a folder (name order: by label, then index), it is the IDX set's images in that order.
+    let listed = list_pngs(&dir).unwrap();
+    let (by_name, names) = read_pictures(&listed, 28, 28, n).unwrap();
+    let order: Vec<usize> = names
+        .iter()
+        .map(|name| name[name.len() - 9..name.len() - 4].parse().unwrap())
+        .collect();
+    assert_eq!(by_name, first.subset(&order).unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+    // The same features and neighbours, computed from either set.
+    let spaces = ["pixels", "pool2", "fc2"];
+    let features = |set: &IdxImages| {
+        let mut pass = FeaturePass::new(&net, set, &spaces, n).unwrap();
+        pass.step(&net, set, n).unwrap();
+        pass.finish().unwrap()
+    };
+    let (ours, theirs) = (features(&set), features(&first));
+    assert_eq!(ours, theirs);
+    let query = images.image(n + 1).unwrap();
+    let trace = net.forward(&query).unwrap();
+    let fc2 = trace
+        .output(source(&net, "fc2").unwrap().0.unwrap())
+        .unwrap();
+    let near = nearest(ours[2].view(), fc2.data(), Metric::Cosine, 10).unwrap();
+    assert_eq!(
+        near,
+        nearest(theirs[2].view(), fc2.data(), Metric::Cosine, 10).unwrap()
+    );
+    assert!(near[0].distance > 0.0 && near.windows(2).all(|w| w[0].distance <= w[1].distance));
+}
+
+#[test]
+fn a_picture_set_refuses_garbage_truncation_and_counts_it_cannot_hold() {
+    let (_, images, _) = setup();
+    let png = common::pictures::gray_png(28, 28, &images.pixels[..784]);
+    let mut set = PictureSet::new(3, 28, 28, 10).unwrap();
+    set.push("one.png", &png).unwrap();
+    for (name, bytes) in [
+        ("cut.png", &png[..png.len() / 2]),
+        ("junk.png", &b"GIF89a..."[..]),
+        ("empty.png", &[][..]),
+    ] {
+        let e = set.push(name, bytes).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("bad image: {name}: ")), "{e}");
+    }
+    assert_eq!(set.finish().0.count, 1);
+    let e = PictureSet::new(1_000_001, 28, 28, 100_000)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1000001") && e.contains("1 to 100000"), "{e}");
+    assert!(PictureSet::new(0, 28, 28, 10).is_err());
 }

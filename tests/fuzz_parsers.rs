@@ -19,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use common::{crc32, fix_png_crcs, mutations, Mutator};
 use convscope::io::idx::{self, IdxImages};
 use convscope::io::image::{self, GrayImage, MAX_PIXELS};
+use convscope::io::pictures::PictureSet;
 use convscope::io::safetensors;
 use convscope::model::manifest::Manifest;
 use convscope::model::network::Network;
@@ -529,6 +530,28 @@ fn fuzz_png() {
         check,
     );
     fuzz("palette PNG", &indexed, 13, fix_every_other_png, check);
+    // The same damaged files as a user's picture set: an explained error or a 28×28 input, never a panic.
+    let check_set = |bytes: &[u8], input: &str| {
+        let mut set = PictureSet::new(1, 28, 28, 1).unwrap();
+        match set.push(input, bytes) {
+            Ok(()) => assert_eq!(set.finish().0.pixels.len(), 784, "{input}"),
+            Err(e) => assert_explained(&e, input),
+        }
+    };
+    fuzz(
+        "gray PNG in a set",
+        &gray,
+        14,
+        fix_every_other_png,
+        check_set,
+    );
+    fuzz(
+        "palette PNG in a set",
+        &indexed,
+        15,
+        fix_every_other_png,
+        check_set,
+    );
 }
 
 #[test]

@@ -13,6 +13,9 @@ mod fnv;
 #[allow(dead_code)]
 #[path = "common/photos.rs"]
 mod photos;
+#[allow(dead_code)]
+#[path = "common/pictures.rs"]
+mod pictures;
 
 use convscope::bindings::Model;
 use convscope::io::idx;
@@ -979,6 +982,82 @@ fn a_dataset_over_the_page_cap_or_of_another_shape_is_refused() {
     );
     assert!(e.contains("dataset.extract first"), "{e}");
     assert!(dataset.labels().is_none());
+}
+
+#[wasm_bindgen_test]
+fn a_users_png_pictures_are_the_idx_set_they_were_written_from() {
+    use convscope::bindings::{Dataset, MAX_PAGE_IMAGES};
+    let model = model();
+    let set = idx::parse_images(GALLERY_IMAGES).unwrap();
+    let labels = idx::parse_labels(GALLERY_LABELS).unwrap();
+    let n = 40;
+    let pngs: Vec<js_sys::Uint8Array> = (0..n)
+        .map(|i| {
+            js_sys::Uint8Array::from(
+                &pictures::gray_png(28, 28, &set.pixels[i * 784..(i + 1) * 784])[..],
+            )
+        })
+        .collect();
+    let names: Vec<String> = (0..n).map(|i| format!("{}_{i}.png", labels[i])).collect();
+    let dataset =
+        Dataset::from_pictures(&model, pngs.clone(), names.clone(), "names".into()).unwrap();
+    assert_eq!(dataset.count(), n as f64);
+    assert_eq!(dataset.size(), [28, 28]);
+    assert_eq!(dataset.pixels().to_vec(), &set.pixels[..n * 784]);
+    assert_eq!(dataset.labels().unwrap().to_vec(), &labels[..n]);
+    let with_idx = Dataset::from_pictures(
+        &model,
+        pngs.clone(),
+        names.clone(),
+        js_u8(&idx::encode_labels(&labels[..n]).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(with_idx.labels().unwrap().to_vec(), &labels[..n]);
+    assert!(
+        Dataset::from_pictures(&model, pngs.clone(), names.clone(), JsValue::NULL)
+            .unwrap()
+            .labels()
+            .is_none()
+    );
+    // Hostile: labels of another count, names of another count, a truncated picture, too many pictures.
+    let message = |r: Result<Dataset, wasm_bindgen::JsError>| error_message(r.err().unwrap());
+    let e = message(Dataset::from_pictures(
+        &model,
+        pngs.clone(),
+        names.clone(),
+        js_u8(&idx::encode_labels(&labels[..n - 1]).unwrap()),
+    ));
+    assert!(e.contains("labels (one per image)"), "{e}");
+    let e = message(Dataset::from_pictures(
+        &model,
+        pngs.clone(),
+        names[1..].to_vec(),
+        JsValue::NULL,
+    ));
+    assert!(e.contains("picture names"), "{e}");
+    let mut cut = pngs.clone();
+    cut[3] = pngs[3].subarray(0, 50);
+    let e = message(Dataset::from_pictures(
+        &model,
+        cut,
+        names.clone(),
+        JsValue::NULL,
+    ));
+    assert!(e.starts_with(&format!("bad image: {}: ", names[3])), "{e}");
+    let e = message(Dataset::from_pictures(
+        &model,
+        vec![js_sys::Uint8Array::new_with_length(0); MAX_PAGE_IMAGES + 1],
+        vec![String::new(); MAX_PAGE_IMAGES + 1],
+        JsValue::NULL,
+    ));
+    assert!(e.contains("10001") && e.contains("2 to 10000"), "{e}");
+    let e = message(Dataset::from_pictures(
+        &model,
+        Vec::new(),
+        Vec::new(),
+        JsValue::NULL,
+    ));
+    assert!(e.contains("1 to 10000"), "{e}");
 }
 
 const MNIST_MANIFEST: &str = include_str!("../www/models/lenet5-mnist.json");

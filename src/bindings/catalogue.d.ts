@@ -248,17 +248,17 @@ export interface TextureCommonOptions {
 export interface TextureOptions extends TextureCommonOptions {
   /** height and width of the texture (default: the style image's) */
   size?: number[];
-  /** the layers whose Gram matrices are matched (default: every ReLU and max-pool of the conv prefix; `random` for the random network) */
+  /** the layers whose Gram matrices are matched (default: every ReLU and max-pool of the conv prefix; through the random network its maps, `random`) */
   layers?: string[];
 }
 export interface StyleTransferOptions extends TextureCommonOptions {
-  /** the layer whose features keep the content (default: the last ReLU of the conv prefix; `random` for the random network) */
+  /** the layer whose features keep the content (default: the last ReLU of the conv prefix; through the random network `random-coarse`, its 7 and 11 px maps averaged over 8 × 8 blocks, coarser than the style's `random`) */
   contentLayer?: string | null;
-  /** the layers whose Gram matrices are matched (default: the style layers below the content layer) */
+  /** the layers whose Gram matrices are matched (default: the style layers below the content layer; through the random network its maps, `random`) */
   styleLayers?: string[];
   /** weight of the relative content loss */
   contentWeight?: number;
-  /** weight of the relative style loss */
+  /** weight of the relative style loss (default: 1 through the model, 3 through the random network) */
   styleWeight?: number;
   /** where the optimization starts */
   start?: "content" | "noise";

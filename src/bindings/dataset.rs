@@ -1,5 +1,5 @@
-//! The dataset views in JS ([`crate::explain::dataset`]): a `Dataset` (IDX bytes checked against a model,
-//! at most [`MAX_PAGE_IMAGES`] images), its features read step by step (`dataset.extract`), nearest
+//! The dataset views in JS ([`crate::explain::dataset`]): a `Dataset` (IDX bytes, or a user's PNG pictures,
+//! checked against a model, at most [`MAX_PAGE_IMAGES`] images), its features read step by step (`dataset.extract`), nearest
 //! neighbours, and the long views as `Job`s (`dataset.start`) stepped like any job (`job.step(budget)` →
 //! `{ done, progress, passes, total, kind, preview?, result? }`; a map's preview is its current points, so
 //! t-SNE animates; `job.place`, `job.crops` for a map and a patch search). The features stay inside the `Dataset`, so every map and neighbour list reuses them while
@@ -15,7 +15,9 @@ use crate::explain::dataset::neighbours::{self, nearest, Metric, Neighbour};
 use crate::explain::dataset::patches::Patch;
 use crate::explain::dataset::{image_count, DataSet, COUNT, FEATURES};
 use crate::explain::job;
+use crate::io::files::MAX_IMAGE_BYTES;
 use crate::io::idx::{self, IdxImages, MAX_DECOMPRESSED_BYTES};
+use crate::io::pictures::{self, PictureSet};
 use crate::model::network::Network;
 use js_sys::{Array, Float32Array, Uint8Array};
 use ndarray::Array2;
@@ -59,32 +61,60 @@ impl Dataset {
     ) -> Result<Dataset, JsError> {
         let images =
             idx::parse_images(&args::bytes("IDX images", &images, MAX_DECOMPRESSED_BYTES)?)?;
-        if images.count > MAX_PAGE_IMAGES {
-            return Err(Error::out_of_range(
-                "the number of images of a data set in the page",
-                images.count,
-                format!(
-                    "2 to {MAX_PAGE_IMAGES} (use the first {MAX_PAGE_IMAGES}, or the CLI for more)"
-                ),
+        check_page_count(images.count)?;
+        let labels = idx_labels(&labels)?;
+        Dataset::of(DataSet::new(&model.net, images, labels)?)
+    }
+
+    /// A user's own pictures (the bytes of PNG files, with their file `names`), each made an input of the
+    /// model's size as the CLI's `--images A.png B.png ...` makes it (`io::pictures`: as it is at the input
+    /// size, MNIST-style preprocessing otherwise), in the order given. `labels`: an IDX label file (one per
+    /// picture), `"names"` (from file names such as `7_0001.png`), or null. At most [`MAX_PAGE_IMAGES`]
+    /// pictures: more are refused before any is decoded.
+    #[wasm_bindgen(js_name = fromPictures)]
+    pub fn from_pictures(
+        model: &Model,
+        pictures: Vec<Uint8Array>,
+        names: Vec<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array | \"names\" | null")]
+        labels: JsValue,
+    ) -> Result<Dataset, JsError> {
+        if names.len() != pictures.len() {
+            return Err(Error::shape(
+                "picture names (one per picture)",
+                &[pictures.len()],
+                &[names.len()],
             )
             .into());
         }
-        let labels = if labels.is_null() || labels.is_undefined() {
-            None
-        } else {
-            Some(idx::parse_labels(&args::bytes(
-                "IDX labels",
-                &labels,
-                MAX_DECOMPRESSED_BYTES,
-            )?)?)
+        check_page_count(pictures.len())?;
+        let [_, height, width] = model.net.input_shape();
+        let mut set = PictureSet::new(pictures.len(), height, width, MAX_PAGE_IMAGES)?;
+        for (bytes, name) in pictures.iter().zip(&names) {
+            set.push(name, &args::bytes(name, bytes, MAX_IMAGE_BYTES)?)?;
+        }
+        let (images, names) = set.finish();
+        let labels = match labels.as_string().as_deref() {
+            Some("names") => Some(pictures::labels_from_names(
+                &names,
+                model.net.labels().len(),
+            )?),
+            _ => idx_labels(&labels)?,
         };
-        let set = DataSet::new(&model.net, images, labels)?;
-        Ok(Dataset {
-            data: Arc::new(set.images),
-            labels: set.labels,
-            features: BTreeMap::new(),
-            pass: None,
-        })
+        Dataset::of(DataSet::new(&model.net, images, labels)?)
+    }
+
+    /// Every image's bytes (`count × height × width`, 0 = background, 255 = ink), for thumbnails.
+    pub fn pixels(&self) -> Uint8Array {
+        Uint8Array::from(&self.data.pixels[..])
+    }
+
+    /// `[height, width]` of the images.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> Vec<u32> {
+        [self.data.height, self.data.width]
+            .map(|d| u32::try_from(d).unwrap_or(u32::MAX))
+            .to_vec()
     }
 
     #[wasm_bindgen(getter)]
@@ -216,7 +246,40 @@ impl Dataset {
     }
 }
 
+/// Errors when a page's data set holds more than [`MAX_PAGE_IMAGES`] images.
+fn check_page_count(count: usize) -> Result<(), JsError> {
+    if count > MAX_PAGE_IMAGES {
+        return Err(Error::out_of_range(
+            "the number of images of a data set in the page",
+            count,
+            format!(
+                "2 to {MAX_PAGE_IMAGES} (use the first {MAX_PAGE_IMAGES}, or the CLI for more)"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The labels of an IDX label file, or `None` for null or undefined.
+fn idx_labels(labels: &JsValue) -> Result<Option<Vec<u8>>, JsError> {
+    if labels.is_null() || labels.is_undefined() {
+        return Ok(None);
+    }
+    let bytes = args::bytes("IDX labels", labels, MAX_DECOMPRESSED_BYTES)?;
+    Ok(Some(idx::parse_labels(&bytes)?))
+}
+
 impl Dataset {
+    fn of(set: DataSet) -> Result<Dataset, JsError> {
+        Ok(Dataset {
+            data: Arc::new(set.images),
+            labels: set.labels,
+            features: BTreeMap::new(),
+            pass: None,
+        })
+    }
+
     fn advance(&mut self, net: &Network, budget: usize) -> Result<(usize, usize), JsError> {
         let Some((names, mut pass)) = self.pass.take() else {
             return Err(Error::internal("no feature pass under way").into());

@@ -28,7 +28,8 @@ pub use super::preprocess::{preprocess_mnist, BOX_THRESHOLD, MIN_CONTRAST};
 
 /// The largest image accepted, in pixels (50 megapixels).
 pub const MAX_PIXELS: usize = 50_000_000;
-const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+/// The first 8 bytes of every PNG file.
+pub const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 const JPEG_SIGNATURE: [u8; 3] = [0xFF, 0xD8, 0xFF];
 /// jpeg-decoder 0.3 computes `(block_row + 1) · 8` in 16 bits, which overflows (a panic where overflow checks
 /// are on) for images taller than 8191 blocks of 8 rows; such JPEGs are refused up front.

@@ -198,7 +198,7 @@ struct Ink {
 }
 
 /// Step 2: the border's median level.
-fn border_median(img: &GrayImage) -> f32 {
+pub(crate) fn border_median(img: &GrayImage) -> f32 {
     let mut border = Vec::new();
     for (y, row) in img.pixels.chunks_exact(img.width).enumerate() {
         if y == 0 || y + 1 == img.height {

@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { setup, teardown, wasm, modelFiles, www, screenshots, openPage, ready, settle, draw, predictionText, distinctColours } from './harness.mjs';
@@ -37,7 +38,9 @@ test('the dataset panels open the test set on demand and map it in the backgroun
   await maps.scrollIntoViewIfNeeded();
   await maps.locator('.dataset-open').click();
   await page.waitForFunction(() => !document.querySelector('#panel-maps .map-compute').disabled, null, { timeout: 120000, polling: 250 });
-  assert.match(await maps.locator('.dataset-status').textContent(), /^10,000 images of the 10,000 MNIST test digits/);
+  // One status line once loaded, the Load button gone.
+  assert.equal(await maps.locator('.dataset-status').textContent(), 'Loaded the 10,000 MNIST test digits (t10k); features are read once per model.');
+  assert.equal(await maps.locator('.dataset-open').isHidden(), true);
   // The PCA maps come first, by themselves, with the explained variance the core computes.
   await page.waitForFunction(() => /PC1 \+ PC2/.test(document.querySelectorAll('#panel-maps figcaption')[2].textContent), null, { timeout: 60000, polling: 250 });
   assert.equal(await maps.locator('figcaption').nth(2).textContent(), `fc2: PC1 + PC2 explain ${nodePcaShare()} % of the variance`);
@@ -104,5 +107,92 @@ test('the dataset panels open the test set on demand and map it in the backgroun
   await page.setViewportSize({ width: 390, height: 844 });
   await maps.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(screenshots, 'datasets-phone.png'), fullPage: false });
+  assert.deepEqual(problems, { errors: [], foreign: [] });
+});
+
+/** CRC-32 (the PNG chunk checksum). */
+function crc32(bytes) {
+  let c = ~0;
+  for (const byte of bytes) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/** An 8-bit grayscale PNG of `width × height` bytes. */
+function grayPng(width, height, data) {
+  const chunk = (type, body) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])));
+    return Buffer.concat([head, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8); // 8 bits, grayscale
+  const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.concat([Buffer.from([0]), Buffer.from(data.subarray(y * width, (y + 1) * width))])));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test("a user's own PNG pictures open as the data set, labelled by their names; a broken file is named", { timeout: 120000 }, async () => {
+  const { dims, data } = wasm.decodeIdx(readFileSync(`${T10K}-images.idx3.gz`));
+  const labels = wasm.decodeIdx(readFileSync(`${T10K}-labels.idx1.gz`)).data;
+  const size = dims[1] * dims[2];
+  const files = Array.from({ length: 40 }, (_, i) => ({ name: `${labels[i]}_${String(i).padStart(4, '0')}.png`, mimeType: 'image/png', buffer: grayPng(dims[2], dims[1], data.subarray(i * size, (i + 1) * size)) }));
+  const { page, problems } = await openPage('index.html');
+  await ready(page);
+  const maps = page.locator('#panel-maps');
+  await maps.scrollIntoViewIfNeeded();
+  // A truncated picture among them: refused with its name, and the gate stays usable.
+  const broken = { ...files[0], name: '9_broken.png', buffer: files[0].buffer.subarray(0, 60) };
+  await maps.locator('.dataset-upload').setInputFiles([...files, broken]);
+  await page.waitForFunction(() => /9_broken\.png/.test(document.querySelector('#panel-maps .dataset-status').textContent), null, { timeout: 30000, polling: 250 });
+  assert.match(await maps.locator('.dataset-status').textContent(), /^bad image: 9_broken\.png: /);
+  assert.equal(await maps.locator('.dataset-open').isEnabled(), true);
+  // The 40 pictures: the set the page maps is the one the wasm module makes of them in Node.
+  await maps.locator('.dataset-upload').setInputFiles(files);
+  await page.waitForFunction(() => !document.querySelector('#panel-maps .map-compute').disabled, null, { timeout: 60000, polling: 250 });
+  assert.equal(await maps.locator('.dataset-status').textContent(), `Loaded your 40 images (${files[0].name} and 39 more files; labels from the file names).`);
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const dataset = wasm.Dataset.fromPictures(modelFiles, sorted.map((f) => new Uint8Array(f.buffer)), sorted.map((f) => f.name), 'names');
+  assert.deepEqual(Array.from(dataset.labels()), sorted.map((f) => Number(f.name[0])));
+  while (dataset.extract(modelFiles, ['fc2'], 100).done < 40);
+  const task = dataset.start(modelFiles, 'pca', { layer: 'fc2' });
+  const { result } = task.step(1);
+  const share = ((result.explainedVarianceRatio[0] + result.explainedVarianceRatio[1]) * 100).toFixed(1);
+  task.free();
+  dataset.free();
+  await page.waitForFunction(() => /PC1 \+ PC2/.test(document.querySelectorAll('#panel-maps figcaption')[2].textContent), null, { timeout: 60000, polling: 250 });
+  assert.equal(await maps.locator('figcaption').nth(2).textContent(), `fc2: PC1 + PC2 explain ${share} % of the variance`);
+  // t-SNE with the options typed into the method's controls: the page's map is the job the wasm module runs
+  // in Node with those options (KL equal to the caption's 3 decimals), and the options are in the URL hash.
+  await maps.locator('.map-method').selectOption('tsne');
+  const setOption = (key, value) => maps.locator(`.map-params [data-key="${key}"]`).evaluate((field, v) => {
+    field.value = v;
+    field.dispatchEvent(new Event('change'));
+  }, value);
+  await setOption('tsne.perplexity', '5');
+  await setOption('tsne.iterations', '300');
+  // The hash is written 250 ms after the last change (js/hash.js).
+  await page.waitForFunction(() => /tsne\.perplexity=5(&|$)/.test(location.hash) && /tsne\.iterations=300(&|$)/.test(location.hash), null, { timeout: 10000, polling: 100 });
+  const nodeTsne = new Promise((resolve) => {
+    const set = wasm.Dataset.fromPictures(modelFiles, sorted.map((f) => new Uint8Array(f.buffer)), sorted.map((f) => f.name), 'names');
+    while (set.extract(modelFiles, ['fc2'], 100).done < 40);
+    const job = set.start(modelFiles, 'tsne', { layer: 'fc2', perplexity: 5, iterations: 300, count: 40 });
+    let state;
+    do state = job.step(1000);
+    while (!state.done);
+    job.free();
+    set.free();
+    resolve(state.result.klDivergence.toFixed(3));
+  });
+  await maps.locator('.map-compute').click();
+  await page.waitForFunction(() => /KL divergence/.test(document.querySelectorAll('#panel-maps figcaption')[2].textContent), null, { timeout: 60000, polling: 250 });
+  assert.equal(await maps.locator('figcaption').nth(2).textContent(), `fc2: KL divergence ${await nodeTsne}`);
+  await page.screenshot({ path: path.join(screenshots, 'datasets-own.png'), fullPage: false });
   assert.deepEqual(problems, { errors: [], foreign: [] });
 });

@@ -12,7 +12,7 @@ import { setup, teardown, openPage, ready, settle, screenshots } from './harness
 before(setup);
 after(teardown);
 
-const EXPECTED = ['input', 'prediction', 'architecture', 'layers', 'deconv', 'attribution', 'monitor', 'featureviz', 'glossary'];
+const EXPECTED = ['input', 'prediction', 'architecture', 'layers', 'deconv', 'attribution', 'monitor', 'featureviz', 'maps', 'texture', 'responsemap', 'glossary'];
 
 /** The tour's state: the step it shows, its counter, which panels are outlined, whether the step's panel is on screen. */
 const state = (page) =>

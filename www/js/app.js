@@ -50,7 +50,9 @@ export class App extends EventTarget {
     this.schema = viewSchema(this.panels, this);
     this.view = completeView(this.schema, view);
     this.image = null;
-    this.source = null; // { kind: 'gallery', index, label } | { kind: 'drawn' } | { kind: 'upload', name } | { kind: 'link' }
+    // { kind: 'gallery', index, label } | { kind: 'drawn', stroking } | { kind: 'upload', name } | { kind: 'link' }
+    // (`stroking`: the pen is still down, js/frame.js lets the panels that are not `meta.live` follow slower)
+    this.source = null;
     this.cache = new Map(); // analyses of the current image
     this.modelCache = new Map(); // what does not depend on the image (filters)
     this.timings = {}; // last duration in microseconds of each core call
@@ -189,9 +191,10 @@ export class App extends EventTarget {
    * Panel `name`'s lane on the background workers (js/remote.js), made on first use: `{ submit, stop }`.
    * `submit(task, { key, image })` runs `task(run)` latest first within the lane: a newer submit of the same
    * lane cancels the running task at once (its promise resolves null); another lane's tasks are never touched.
-   * `run(technique, options, onProgress, image = app.image)` computes one technique (`image` null: on none, for
-   * the techniques that start from noise), cached like `computed`; `onProgress(fraction, preview)`
-   * (`preview`: the job's current state, when it has one). A task with the same `key` on the same `image` (null
+   * `run(technique, options, onProgress, image = app.image, style)` computes one technique (`image` null: on
+   * none, for the techniques that start from noise; `style`: the style image of a texture synthesis or a style
+   * transfer), cached like `computed` unless it has a style image (the key would have to hold the image);
+   * `onProgress(fraction, preview)` (`preview`: the job's current state, when it has one). A task with the same `key` on the same `image` (null
    * for a task that does not read it; default the current one) as the one running or waiting is not started
    * again: its promise is returned. `task(run, send)` also gets `send(message, onProgress)`, which posts any
    * other worker request (a handler of js/worker.js) as the lane's. `stop()` cancels the lane's task. `long: true` puts the lane on a second
@@ -203,13 +206,13 @@ export class App extends EventTarget {
   }
 
   openLane(lane) {
-    const run = async (technique, options, onProgress, image = this.image) => {
-      const key = JSON.stringify(['worker', technique, options]);
+    const run = async (technique, options, onProgress, image = this.image, style = undefined) => {
+      const key = style ? null : JSON.stringify(['worker', technique, options]);
       const cache = image === null ? this.modelCache : this.cache; // a technique from noise outlives the image
-      if (cache.has(key)) return cache.get(key);
-      const result = await lane.run(image, technique, options, onProgress);
+      if (key !== null && cache.has(key)) return cache.get(key);
+      const result = await lane.run(image, technique, options, onProgress, style);
       this.timings[technique] = result.micros;
-      if (image === null || this.image === image) cache.set(key, result);
+      if (key !== null && (image === null || this.image === image)) cache.set(key, result);
       return result;
     };
     let current = null; // { key, image, promise } of the task last submitted, until it settles

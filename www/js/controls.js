@@ -127,7 +127,7 @@ export function optionControl(technique, option, app) {
     field.value = String(value);
     app.setView({ [key]: option.type === 'float' && option.default === null ? String(value) : value });
   });
-  const element = el('label', { className: 'field', title: option.help ?? '' }, option.label, field);
+  const element = el('label', { className: 'field', title: option.help ?? '' }, el('span', {}, ...glossed(option.label)), field); // jargon opens the glossary
   return { element, update: show };
 }
 

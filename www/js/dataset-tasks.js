@@ -2,11 +2,44 @@
 // waits behind an attribution and the page's pen never waits for either). One `Dataset` of the wasm module per
 // model holds the images and every layer's features read so far; maps and patch searches run as `Job`s
 // (`dataset.start(model, id, options)`) step by step through the worker's job loop (progress, a map's points as preview, cancellable between steps).
-// Requests: `datasetOpen { images, labels }`, `datasetFeatures { layers }`, `datasetMap { key, technique, options }`,
+// Requests: `datasetOpen { files: [{ name, bytes }], classes }` (→ `{ count, labels, size, pixels, labelsFrom }`),
+// `datasetFeatures { layers }`, `datasetMap { key, technique, options }`,
 // `datasetPlace { key, image }` → `{ at: [x, y] | null }` (on the finished map of that key), `datasetNeighbours { image, options }`,
 // `datasetPatches { options }` (with the crops and deconvnet projections of every unit).
 
-import { Dataset } from '../pkg/convscope.js';
+import { Dataset, decodeIdx } from '../pkg/convscope.js';
+
+const isPng = (bytes) => [0x89, 0x50, 0x4e, 0x47].every((byte, i) => bytes[i] === byte);
+/** The class number a file name starts with (`7_0001.png` → 7), or Infinity. */
+const classOf = (name) => Number(/^\d+/.exec(name)?.[0] ?? Infinity);
+const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The data set of the chosen files: PNG pictures (in name order; labelled by an IDX label file among them,
+ * else by their names when every name starts with a class number below `classes`), or an IDX images file
+ * with an optional IDX label file. `{ dataset, labelsFrom }` (`labelsFrom`: a file name, 'names' or null).
+ */
+function openFiles(model, files, classes) {
+  const idx = files.filter((f) => !isPng(f.bytes)).map((f) => {
+    try {
+      return { ...f, dims: decodeIdx(f.bytes).dims.length };
+    } catch (error) {
+      throw new Error(`${f.name}: not a PNG or IDX file (${error.message})`);
+    }
+  });
+  const labels = idx.filter((f) => f.dims === 1);
+  const images = idx.filter((f) => f.dims !== 1);
+  const pictures = files.filter((f) => isPng(f.bytes)).sort(byName);
+  if (labels.length > 1) throw new Error(`choose at most one IDX label file, not ${labels.map((f) => f.name).join(' and ')}`);
+  if (pictures.length && images.length) throw new Error('choose PNG files or an IDX images file, not both');
+  if (!pictures.length && images.length !== 1) throw new Error(images.length ? 'choose one IDX images file (and its labels)' : 'no images chosen: PNG files or an IDX images file');
+  const labelFile = labels[0] ?? null;
+  if (!pictures.length) return { dataset: Dataset.fromIdx(model, images[0].bytes, labelFile?.bytes ?? null), labelsFrom: labelFile?.name ?? null };
+  const named = !labelFile && pictures.every((f) => classOf(f.name) < classes);
+  const source = labelFile ? labelFile.bytes : named ? 'names' : null;
+  const dataset = Dataset.fromPictures(model, pictures.map((f) => f.bytes), pictures.map((f) => f.name), source);
+  return { dataset, labelsFrom: labelFile?.name ?? (named ? 'names' : null) };
+}
 
 /** The handlers, given `model()` (the worker's Model) and `runJob(id, job)` (its step loop; null if cancelled). */
 export function datasetHandlers(model, runJob) {
@@ -14,12 +47,14 @@ export function datasetHandlers(model, runJob) {
   const maps = new Map(); // the finished maps' tasks by the page's key, for `place`
   const loop = (id, step) => runJob(id, { step, free() {} });
   return {
-    datasetOpen({ images, labels }) {
+    datasetOpen({ files, classes }) {
       dataset?.free();
+      dataset = null;
       for (const task of maps.values()) task.free();
       maps.clear();
-      dataset = Dataset.fromIdx(model(), images, labels ?? null);
-      return { count: dataset.count, labels: dataset.labels() ?? null };
+      const opened = openFiles(model(), files, classes);
+      dataset = opened.dataset;
+      return { count: dataset.count, labels: dataset.labels() ?? null, size: dataset.size, pixels: dataset.pixels(), labelsFrom: opened.labelsFrom };
     },
     async datasetFeatures({ id, layers }) {
       const done = await loop(id, (budget) => {

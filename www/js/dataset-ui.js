@@ -1,41 +1,55 @@
 // The parts every dataset panel shares: the gate that opens the data set on demand (a button, then a progress
-// bar while the worker reads every image's features, with a cancel button and a user IDX set as the
-// alternative), and the thumbnail of one data-set image. Built from nodes only (js/dom.js).
+// bar while the worker reads every image's features, and a user's own PNG pictures or IDX pair as the
+// alternative; once open, one status line says what is loaded), and the thumbnail of one data-set image.
+// Built from nodes only (js/dom.js).
 
 import { el } from './dom.js';
 import { paintMap } from './render.js';
-import { MAX_USER_IMAGES_TEXT } from './datasets.js';
+import { MAX_USER_IMAGES, MAX_USER_IMAGES_TEXT } from './datasets.js';
 
 /** `{ element, ready() }`: `ready()` is the opened set's summary, or null while it is not open. */
 export function datasetGate(app, views) {
   const open = el('button', { type: 'button', className: 'button dataset-open', textContent: `Load ${app.spec.datasetName}` });
-  const upload = el('input', { type: 'file', className: 'dataset-upload', accept: '.gz,.idx3,.ubyte,application/octet-stream', attrs: { 'aria-label': 'Your own IDX image file' } });
+  const upload = el('input', { type: 'file', multiple: true, className: 'dataset-upload', accept: '.png,image/png,.gz,.idx3,.idx1,.ubyte,application/octet-stream', attrs: { 'aria-label': 'Your own images: PNG files, or an IDX images file and its labels' } });
+  const own = el('label', { className: 'dataset-own muted' }, `or your own images, at most ${MAX_USER_IMAGES_TEXT}: PNG files (labelled by names like 7_0001.png) or an IDX images file and its labels `, upload);
   const progress = el('progress', { className: 'dataset-progress', max: 1, value: 0, hidden: true });
-  const status = el('p', { className: 'dataset-status muted', attrs: { 'aria-live': 'polite' }, textContent: `or your own IDX images (at most ${MAX_USER_IMAGES_TEXT}): ` });
-  status.append(upload);
+  const status = el('p', { className: 'dataset-status muted', attrs: { 'aria-live': 'polite' } });
   const opened = (set) => {
-    open.disabled = true;
-    progress.hidden = true;
-    status.textContent = `${set.count.toLocaleString('en')} images of ${set.name}; features read once per model.`;
+    [open.hidden, own.hidden, progress.hidden] = [true, true, true];
+    status.textContent = describe(set);
   };
   const start = (files) => {
-    open.disabled = true;
-    progress.hidden = false;
+    [open.disabled, upload.disabled, progress.hidden] = [true, true, false];
+    status.textContent = files ? `Reading ${files.name}…` : '';
     views.open((fraction) => (progress.value = fraction), files).catch((error) => {
-      open.disabled = false;
-      progress.hidden = true;
+      [open.disabled, upload.disabled, progress.hidden] = [false, false, true];
       status.textContent = error.message;
     });
   };
   open.addEventListener('click', () => start(null));
   upload.addEventListener('change', async () => {
-    const file = upload.files?.[0];
-    if (file) start({ images: new Uint8Array(await file.arrayBuffer()), labels: null, name: file.name });
+    const chosen = [...(upload.files ?? [])];
+    upload.value = '';
+    if (!chosen.length) return;
+    // One label file may come with the pictures: more than the cap plus one is refused before reading any.
+    if (chosen.length > MAX_USER_IMAGES + 1) {
+      status.textContent = `You chose ${chosen.length.toLocaleString('en')} files: a data set in the page holds at most ${MAX_USER_IMAGES_TEXT}. Choose fewer, or use the CLI (convscope embed --images FOLDER) for more.`;
+      return;
+    }
+    const files = await Promise.all(chosen.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })));
+    start({ files, name: chosen.length === 1 ? chosen[0].name : `${chosen[0].name} and ${chosen.length - 1} more files` });
   });
   // Every gate hears when any of them opened the set (the panels share one data set).
   views.subscribe(() => views.summary && opened(views.summary));
   if (views.summary) opened(views.summary);
-  return { element: el('div', { className: 'dataset-gate' }, open, progress, status), ready: () => views.summary };
+  return { element: el('div', { className: 'dataset-gate' }, open, own, progress, status), ready: () => views.summary };
+}
+
+/** The one line that says which set is open. */
+function describe(set) {
+  if (!set.own) return `Loaded ${set.name}; features are read once per model.`;
+  const labels = set.labelsFrom === 'names' ? 'labels from the file names' : set.labelsFrom ? `labels from ${set.labelsFrom}` : 'no labels: coloured by prediction';
+  return `Loaded your ${set.count.toLocaleString('en')} images (${set.name}; ${labels}).`;
 }
 
 /** A canvas showing data-set image `index`, with `caption` under it. */

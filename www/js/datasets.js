@@ -1,4 +1,4 @@
-// The dataset views' model (no DOM): the current model's t10k set (or a user's IDX set), opened in a worker of
+// The dataset views' model (no DOM): the current model's t10k set (or a user's PNG pictures or IDX set), opened in a worker of
 // its own (js/dataset-tasks.js) when a dataset view first needs it, its features read once per model, and the
 // maps, neighbour lists and patch grids computed there, cached while the model is the same. Every pass over the
 // data set runs in that worker with progress and can be cancelled; the page's thread only draws.
@@ -14,7 +14,8 @@ export function datasetViews(app) {
 /** Phones get a 2,000-image subsample of the maps by default (t-SNE of 10,000 points is long there). */
 export const PHONE_POINTS = 2000;
 /** The page's cap on a user's own data set (the wasm `Dataset` refuses more, saying so). */
-export const MAX_USER_IMAGES_TEXT = '10,000 images';
+export const MAX_USER_IMAGES = 10000;
+export const MAX_USER_IMAGES_TEXT = `${MAX_USER_IMAGES.toLocaleString('en')} images`;
 /** The layers the maps and neighbours compare: the pixels, the last conv block's output, the last hidden layer. */
 export function featureLayers(app) {
   const blocks = app.info.convBlocks;
@@ -24,11 +25,11 @@ export function featureLayers(app) {
   return ['pixels', pooled, hidden].filter(Boolean);
 }
 
-/** Image `i` of a decoded IDX image file as a model input (`pixel / 255`). */
-function pixelsOf({ dims, data }) {
-  const size = dims[1] * dims[2];
+/** Image `i` of a data set's bytes (`count × height × width`) as a model input (`pixel / 255`). */
+function pixelsOf([height, width], data) {
+  const size = height * width;
   return {
-    size: [dims[1], dims[2]],
+    size: [height, width],
     image(i) {
       return Float32Array.from(data.subarray(i * size, (i + 1) * size), (v) => v / 255);
     },
@@ -96,18 +97,25 @@ export class DatasetViews {
     if (request.id !== null) this.remote?.worker?.postMessage({ type: 'cancel', id: request.id });
   }
 
-  /** Opens `{ images, labels? }` (IDX bytes; default: the model's t10k set) and reads every feature layer. */
-  open(onProgress, files = null) {
+  /**
+   * Opens `own` (`{ name, files: [{ name, bytes }] }`: PNG pictures, or IDX images and labels; default: the
+   * model's t10k set) in the worker and reads every feature layer.
+   */
+  open(onProgress, own = null) {
     this.results.clear();
     this.summary = null;
     this.opened = (async () => {
       const spec = this.app.spec;
-      const bytes = files ?? (await t10kFiles(spec));
-      const set = await this.request({ type: 'datasetOpen', images: bytes.images, labels: bytes.labels ?? null }).promise;
-      this.images = this.app.engine.call((model, glue) => pixelsOf(glue.decodeIdx(bytes.images)));
+      const t10k = own ? null : await t10kFiles(spec);
+      const files = own?.files ?? [
+        { name: 'images', bytes: t10k.images },
+        { name: 'labels', bytes: t10k.labels },
+      ];
+      const set = await this.request({ type: 'datasetOpen', files, classes: this.app.labels.length }).promise;
+      this.images = pixelsOf(set.size, set.pixels);
       const logits = this.app.layers.filter((layer) => layer.type === 'linear').pop().name;
       const { predictions } = await this.request({ type: 'datasetFeatures', layers: [...featureLayers(this.app), logits] }, onProgress).promise;
-      return { ...set, predictions, name: files ? files.name : spec.datasetName };
+      return { ...set, predictions, name: own ? own.name : spec.datasetName, own: Boolean(own) };
     })();
     this.opened.then((set) => {
       this.summary = set;

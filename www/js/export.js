@@ -69,11 +69,11 @@ function quote(word) {
 
 /**
  * The command of catalogue technique `technique` (its `command`, then `extra` words such as `--method ID`) with
- * `options` (the module's options object: catalogue keys are the CLI's flags) on the app's input, printing
- * JSON: `{ text, file }` (see `cliInput`).
+ * `options` (the module's options object: catalogue keys are the CLI's flags) on the app's input (none with
+ * `input: false`, for what does not depend on it: the filters), printing JSON: `{ text, file }` (see `cliInput`).
  */
-export function cliCommand(app, technique, options, extra = []) {
-  const input = cliInput(app);
+export function cliCommand(app, technique, options, extra = [], { input: withInput = true } = {}) {
+  const input = withInput ? cliInput(app) : { args: [], file: null };
   const flags = technique.options.flatMap((option) => {
     const value = options[option.key];
     if (value === undefined || value === false) return [];
@@ -81,6 +81,11 @@ export function cliCommand(app, technique, options, extra = []) {
   });
   const words = ['convscope', ...technique.command.split(' '), '--model', repoPath(app.spec.manifest), ...input.args, ...extra, ...flags, '--json'];
   return { text: words.map(quote).join(' '), file: input.file };
+}
+
+/** Several `cliCommand`s as one line run one after the other (each prints its JSON line). */
+export function commandSequence(commands) {
+  return { text: commands.map((command) => command.text).join(' && '), file: commands.find((command) => command.file)?.file ?? null };
 }
 
 /** Shows a `cliCommand` result in `box`: the command, Copy, and the input file to save when it needs one. */

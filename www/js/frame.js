@@ -9,6 +9,13 @@ import { el } from './dom.js';
 import { glossed } from './glossary.js';
 
 /**
+ * While the pen is down, a panel that is not `meta.live` (the input and the prediction are) draws at most this
+ * often: its analyses of every stroke frame would cost the pen its smoothness (issue 14: main-thread work per
+ * pointer event ≤ 8 ms); it catches up at once when the pen is lifted.
+ */
+const FOLLOW_MS = 250;
+
+/**
  * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
  * Returns `{ element, destroy() }`.
  */
@@ -49,10 +56,13 @@ export function mountPanel(container, panel, app) {
   let hadInput = false; // the app has had an input since the panel was mounted
   let visible = false;
   let frame = 0;
+  let follow = 0; // the timer of a panel following a stroke
+  let drawnAt = -Infinity;
 
   function draw() {
     frame = 0;
     if (!dirty) return;
+    drawnAt = performance.now();
     dirty = false;
     const empty = needsImage && !app.image;
     // After Clear a panel that has had an input keeps its size (its last picture hidden under the empty line),
@@ -73,7 +83,18 @@ export function mountPanel(container, panel, app) {
   function invalidate() {
     dirty = true;
     hadInput ||= Boolean(app.image);
-    if (visible && !frame) frame = requestAnimationFrame(draw);
+    if (!visible || frame) return;
+    const wait = meta.live || !app.source?.stroking ? 0 : drawnAt + FOLLOW_MS - performance.now();
+    if (wait > 0) {
+      follow ||= setTimeout(() => {
+        follow = 0;
+        frame ||= requestAnimationFrame(draw);
+      }, wait);
+      return;
+    }
+    clearTimeout(follow);
+    follow = 0;
+    frame = requestAnimationFrame(draw);
   }
 
   const observer = new IntersectionObserver((entries) => {
@@ -94,6 +115,7 @@ export function mountPanel(container, panel, app) {
     destroy() {
       observer.disconnect();
       if (frame) cancelAnimationFrame(frame);
+      clearTimeout(follow);
       for (const name of events) app.removeEventListener(name, invalidate);
       view.destroy?.();
       section.remove();

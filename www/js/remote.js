@@ -132,13 +132,14 @@ export class Lane {
   }
 
   /**
-   * Runs catalogue technique `technique` on `image` (null for the techniques that start from noise) in the
-   * worker: the result object of the technique (a job's `result`), plus `micros`. `onProgress(fraction,
-   * preview)` for long-running techniques (`preview`: the job's current state, when it has one). Rejects as
-   * cancelled when a newer task of this lane is waiting (before it starts, or between its steps).
+   * Runs catalogue technique `technique` on `image` (null for the techniques that start from noise; `style`:
+   * the style image of texture synthesis and style transfer) in the worker: the result object of the technique
+   * (a job's `result`), plus `micros`. `onProgress(fraction, preview)` for long-running techniques
+   * (`preview`: the job's current state, when it has one). Rejects as cancelled when a newer task of this lane
+   * is waiting (before it starts, or between its steps).
    */
-  run(image, technique, options, onProgress) {
-    return this.request({ type: 'run', image, technique, options }, onProgress);
+  run(image, technique, options, onProgress, style = undefined) {
+    return this.request({ type: 'run', image, technique, options, style }, onProgress);
   }
 
   /**

@@ -30,7 +30,8 @@ export function displayRange(colormap, [lo, hi]) {
  * Paints `height×width` values starting at `offset` into `canvas` (resized to width×height) with
  * `colormap` over `[lo, hi]`. A flat range paints the colormap's middle for signed maps, its bottom otherwise.
  * With `fade`, a pixel's opacity grows with its magnitude (distance from zero for signed maps, from `lo`
- * otherwise), so an overlay leaves the image below visible where the map is near zero.
+ * otherwise), so an overlay leaves the image below visible where the map is near zero. NaN marks a cell with no
+ * value (a grid's padding, the gaps between kernels): it stays transparent.
  */
 export function paintMap(canvas, data, { offset = 0, height, width, colormap, range, fade = false }) {
   if (canvas.width !== width) canvas.width = width;
@@ -45,6 +46,7 @@ export function paintMap(canvas, data, { offset = 0, height, width, colormap, ra
   const px = image.data;
   for (let i = 0; i < width * height; i++) {
     const v = data[offset + i];
+    if (Number.isNaN(v)) continue; // no value (padding, gaps): transparent, never the colour of a value
     let k = span > 0 ? Math.round(((v - lo) / span) * 255) : flat;
     k = k < 0 ? 0 : k > 255 ? 255 : k;
     px[i * 4] = table[k * 3];
@@ -116,32 +118,93 @@ function textWidths(font, ...texts) {
   return texts.map((text) => Math.ceil(ctx.measureText(text).width));
 }
 
+const TITLE_FONT = '600 20px system-ui, sans-serif';
+const SNAPSHOT = { caption: 18, heading: 22, legend: 40, legendBar: 240, legendText: 90 };
+
+/** The trailing text of a legend line: the top value, the colormap and what it scales. */
+const legendLabel = ({ range, colormap, label = '' }) => `${formatValue(range[1])}   (${colormap}${label ? `: ${label}` : ''})`;
+
+/** Draws a legend line at `y`: the low value, the colour bar, the high value and its label. */
+function drawLegend(ctx, x, y, legend) {
+  const bar = ctx.createLinearGradient(x + SNAPSHOT.legendText, 0, x + SNAPSHOT.legendText + SNAPSHOT.legendBar, 0);
+  const table = lut(legend.colormap);
+  for (let i = 0; i <= 16; i++) {
+    const k = Math.round((i / 16) * 255) * 3;
+    bar.addColorStop(i / 16, `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`);
+  }
+  ctx.fillStyle = COLORS.text;
+  ctx.fillText(formatValue(legend.range[0]), x, y + 2);
+  ctx.fillStyle = bar;
+  ctx.fillRect(x + SNAPSHOT.legendText, y, SNAPSHOT.legendBar, 18);
+  ctx.fillStyle = COLORS.text;
+  ctx.fillText(legendLabel(legend), x + SNAPSHOT.legendText + SNAPSHOT.legendBar + 10, y + 2);
+}
+
+/** Drawn size of a tile: its own `size` ([w, h]), else its canvas fitted into a `cell`-sized square. */
+function tileSize(tile, cell) {
+  if (tile.size) return tile.size;
+  const aspect = tile.canvas.width / tile.canvas.height;
+  return aspect >= 1 ? [cell, Math.round(cell / aspect)] : [Math.round(cell * aspect), cell];
+}
+
+/**
+ * Where everything of a snapshot goes: each row's heading, its lines of tiles (at most 8 a line, each line as
+ * tall as its tallest tile, each tile as wide as its picture or its caption) and its legend, then the
+ * panel's legend; the width is that of the widest line, title or legend, so no text is cut.
+ */
+function snapshotLayout({ subtitle, rows, legend, cell }) {
+  const { pad, gap } = { pad: SIZES.snapshotPadding, gap: SIZES.snapshotGap };
+  const columns = Math.min(Math.max(1, ...rows.map((row) => row.tiles.length)), 8);
+  const captionWidth = (text) => (text ? textWidths(FONT, text)[0] : 0);
+  let y = pad + 28 + (subtitle ? 20 : 0) + gap;
+  let width = 0;
+  const items = []; // { kind: 'heading'|'tile'|'legend', x, y, ... }
+  for (const row of rows) {
+    if (row.heading) {
+      items.push({ kind: 'heading', text: row.heading, x: pad, y: y + 2 });
+      width = Math.max(width, pad * 2 + captionWidth(row.heading));
+      y += SNAPSHOT.heading;
+    }
+    for (let first = 0; first < row.tiles.length; first += columns) {
+      let x = pad;
+      let tallest = 0;
+      for (const tile of row.tiles.slice(first, first + columns)) {
+        const [w, h] = tileSize(tile, cell);
+        items.push({ kind: 'tile', tile, x, y, w, h });
+        x += Math.max(w, captionWidth(tile.caption)) + gap;
+        tallest = Math.max(tallest, h);
+      }
+      width = Math.max(width, x - gap + pad);
+      y += tallest + (row.tiles.some((tile) => tile.caption) ? SNAPSHOT.caption : 0) + gap;
+    }
+    if (row.legend) {
+      items.push({ kind: 'legend', legend: row.legend, x: pad, y });
+      y += SNAPSHOT.legend;
+    }
+  }
+  if (legend) {
+    items.push({ kind: 'legend', legend, x: pad, y });
+    y += SNAPSHOT.legend;
+  }
+  for (const item of items.filter((it) => it.kind === 'legend')) width = Math.max(width, pad * 2 + SNAPSHOT.legendText + SNAPSHOT.legendBar + 10 + captionWidth(legendLabel(item.legend)));
+  return { items, width, height: y + pad - gap };
+}
+
 /**
  * A PNG-ready canvas of a panel: a title line, then rows of captioned tiles (native-resolution canvases,
- * scaled up without smoothing), then an optional colour-scale line; as wide as its longest line, so nothing is
- * cut, and `scale` times the CSS size (2 or 4 for slides).
- * `rows`: [{ heading?, tiles: [{ canvas, caption?, scale? }] }].
+ * scaled up without smoothing), each row with an optional heading and colour scale, then an optional colour
+ * scale of the whole panel; as wide as its longest line, so nothing is cut, and `scale` times the CSS size
+ * (2 or 4 for slides).
+ * `rows`: [{ heading?, tiles: [{ canvas, caption?, size?: [w, h] }], legend? }]; a legend is
+ * `{ colormap, range, label? }`.
  */
 export function composeSnapshot({ title, subtitle = '', rows, legend = null, cell = SIZES.snapshotCell, scale = 1 }) {
   const pad = SIZES.snapshotPadding;
-  const gap = SIZES.snapshotGap;
-  const caption = 18;
-  const heading = 22;
-  const maxColumns = Math.max(1, ...rows.map((row) => row.tiles.length));
-  const columns = Math.min(maxColumns, 8);
-  let height = pad + 28 + (subtitle ? 20 : 0) + gap;
-  const layout = rows.map((row) => {
-    const lines = Math.ceil(row.tiles.length / columns);
-    const top = height + (row.heading ? heading : 0);
-    height = top + lines * (cell + caption + gap);
-    return { row, top };
-  });
-  if (legend) height += 40;
-  height += pad - gap;
-  const legendText = legend ? `${formatValue(legend.range[1])}   (${legend.colormap})` : '';
-  const [titleWidth] = textWidths('600 20px system-ui, sans-serif', title);
-  const [subtitleWidth, legendWidth] = textWidths(FONT, subtitle, legendText);
-  const width = Math.max(pad * 2 + columns * cell + (columns - 1) * gap, pad * 2 + Math.max(titleWidth, subtitleWidth), legend ? pad * 2 + 340 + legendWidth : 0);
+  const layout = snapshotLayout({ subtitle, rows, legend, cell });
+  const [titleWidth] = textWidths(TITLE_FONT, title);
+  const [subtitleWidth] = textWidths(FONT, subtitle);
+  const width = Math.max(layout.width, pad * 2 + Math.max(titleWidth, subtitleWidth));
+  const { height } = layout;
 
   const out = document.createElement('canvas');
   out.width = Math.round(width * scale);
@@ -151,7 +214,7 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
   ctx.fillStyle = COLORS.background;
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = COLORS.text;
-  ctx.font = `600 20px system-ui, sans-serif`;
+  ctx.font = TITLE_FONT;
   ctx.textBaseline = 'top';
   ctx.fillText(title, pad, pad);
   ctx.font = FONT;
@@ -160,39 +223,19 @@ export function composeSnapshot({ title, subtitle = '', rows, legend = null, cel
     ctx.fillText(subtitle, pad, pad + 28);
   }
   ctx.imageSmoothingEnabled = false;
-  for (const { row, top } of layout) {
-    if (row.heading) {
+  for (const item of layout.items) {
+    if (item.kind === 'heading') {
       ctx.fillStyle = COLORS.muted;
-      ctx.fillText(row.heading, pad, top - heading + 2);
-    }
-    row.tiles.forEach((tile, i) => {
-      const x = pad + (i % columns) * (cell + gap);
-      const y = top + Math.floor(i / columns) * (cell + caption + gap);
-      const { canvas } = tile;
-      const aspect = canvas.width / canvas.height;
-      const w = aspect >= 1 ? cell : Math.round(cell * aspect);
-      const h = aspect >= 1 ? Math.round(cell / aspect) : cell;
-      ctx.drawImage(canvas, x, y, w, h);
-      if (tile.caption) {
+      ctx.fillText(item.text, item.x, item.y);
+    } else if (item.kind === 'legend') {
+      drawLegend(ctx, item.x, item.y, item.legend);
+    } else {
+      ctx.drawImage(item.tile.canvas, item.x, item.y, item.w, item.h);
+      if (item.tile.caption) {
         ctx.fillStyle = COLORS.text;
-        ctx.fillText(tile.caption, x, y + h + 3);
+        ctx.fillText(item.tile.caption, item.x, item.y + item.h + 3);
       }
-    });
-  }
-  if (legend) {
-    const y = height - pad - 26;
-    const bar = ctx.createLinearGradient(pad + 90, 0, pad + 330, 0);
-    const table = lut(legend.colormap);
-    for (let i = 0; i <= 16; i++) {
-      const k = Math.round((i / 16) * 255) * 3;
-      bar.addColorStop(i / 16, `rgb(${table[k]},${table[k + 1]},${table[k + 2]})`);
     }
-    ctx.fillStyle = COLORS.text;
-    ctx.fillText(formatValue(legend.range[0]), pad, y + 2);
-    ctx.fillStyle = bar;
-    ctx.fillRect(pad + 90, y, 240, 18);
-    ctx.fillStyle = COLORS.text;
-    ctx.fillText(legendText, pad + 340, y + 2);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // The optional guided tour of the page (issue 14, scope 1): draw → the whole network → conv1 → deconvnet →
-// attribution → monitor → feature visualization → glossary. Each step scrolls its panel into view, outlines it
+// attribution → monitor → feature visualization → dataset maps → texture → response map → glossary. Each step scrolls its panel into view, outlines it
 // and says in a few words what to look at; Next, Back, Close, Escape closes from anywhere. A step whose panel
 // the model does not offer (the monitor on Fashion-MNIST) is skipped. The tour card is a non-modal dialog: the
 // panels stay usable (draw while the tour talks), its text is a polite live region, the focus goes to it on
@@ -18,6 +18,9 @@ const STEPS = [
   ['attribution', 'Attribution: which pixels count', 'Which pixels raise (red) or lower (blue) a class score, by ten methods side by side. They do not always agree: compare the gradient with integrated gradients and occlusion.'],
   ['monitor', 'The runtime monitor', 'Does this input switch fc2\'s neurons on and off the way a training image did? The Hamming distance counts the neurons that differ; above γ it warns. Scribble something odd to see it.'],
   ['featureviz', 'What a class likes best', 'Feature visualization grows an image from noise by gradient ascent until a class, a channel or a unit responds as strongly as it can.'],
+  ['maps', 'Where the test images land', 'Every test image as a point, placed by PCA, t-SNE or UMAP of its activations at one layer: from the pixels to the last hidden layer, the images of a class gather. Open the test set to draw them; misclassified images are ringed.'],
+  ['texture', 'Texture and style', 'Which channels fire together, wherever they fire (Gram matrices): match them and you get a new image with the same texture; keep the content too and you get style transfer.'],
+  ['responsemap', 'Every neuron on one map', 'Neurons that fire together over the test images sit together; your input lights up the ones it drives above their usual level, live while you draw.'],
   ['glossary', 'Words, explained', 'Every dotted-underlined word on the page opens its definition in place; the glossary lists them all. That is the tour: now change the input and explore.'],
 ];
 

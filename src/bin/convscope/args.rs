@@ -1,5 +1,7 @@
 //! A small command-line option parser: `--key value`, `--key=value` and boolean `--flag`s, each command
-//! declaring the options it accepts so that a typo is an error before any work starts.
+//! declaring the options it accepts so that a typo is an error before any work starts. An option declared
+//! as `"key..."` takes one or more values (`--images a.png b.png`, what a shell glob gives): the words up to
+//! the next `--option`.
 
 use convscope::{Error, Result};
 use std::collections::BTreeMap;
@@ -8,6 +10,8 @@ use std::str::FromStr;
 #[derive(Debug)]
 pub struct Args {
     values: BTreeMap<String, String>,
+    /// The further values of the `key...` options (after the first, which is in `values`).
+    more: BTreeMap<String, Vec<String>>,
     flags: Vec<String>,
 }
 
@@ -15,8 +19,14 @@ impl Args {
     /// Parses `argv` (after the subcommand) given the accepted valued options and flags (names without `--`).
     pub fn parse(argv: &[String], valued: &[&str], flags: &[&str]) -> Result<Args> {
         let mut values = BTreeMap::new();
+        let mut more: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut seen_flags = Vec::new();
-        let mut it = argv.iter();
+        let lists: Vec<&str> = valued
+            .iter()
+            .filter_map(|k| k.strip_suffix("..."))
+            .collect();
+        let valued: Vec<&str> = valued.iter().map(|k| k.trim_end_matches("...")).collect();
+        let mut it = argv.iter().peekable();
         while let Some(token) = it.next() {
             let Some(body) = token.strip_prefix("--") else {
                 return Err(Error::option(
@@ -44,6 +54,11 @@ impl Args {
                 if values.insert(key.to_string(), value).is_some() {
                     return Err(Error::option(key, format!("--{key} given twice")));
                 }
+                if lists.contains(&key) {
+                    while let Some(next) = it.next_if(|t| !t.starts_with("--")) {
+                        more.entry(key.to_string()).or_default().push(next.clone());
+                    }
+                }
             } else {
                 let mut known: Vec<String> = valued
                     .iter()
@@ -62,6 +77,7 @@ impl Args {
         }
         Ok(Args {
             values,
+            more,
             flags: seen_flags,
         })
     }
@@ -81,6 +97,12 @@ impl Args {
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
+    }
+
+    /// Every value of a `key...` option, in order (empty when it is not given).
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        let rest = self.more.get(key).into_iter().flatten().map(String::as_str);
+        self.get(key).into_iter().chain(rest).collect()
     }
 
     pub fn required(&self, key: &str) -> Result<&str> {
@@ -137,5 +159,22 @@ mod tests {
         assert!(Args::parse(&argv("stray"), &["model"], &[]).is_err());
         let a = Args::parse(&argv("--index x"), &["index"], &[]).unwrap();
         assert!(a.opt::<usize>("index").is_err());
+    }
+
+    #[test]
+    fn a_list_option_takes_the_words_up_to_the_next_option() {
+        let a = Args::parse(
+            &argv("--images a.png b.png c.png --model m --json"),
+            &["images...", "model"],
+            &["json"],
+        )
+        .unwrap();
+        assert_eq!(a.all("images"), ["a.png", "b.png", "c.png"]);
+        assert_eq!(a.get("images"), Some("a.png"));
+        assert_eq!(a.all("model"), ["m"]);
+        assert!(a.all("other").is_empty());
+        assert!(a.flag("json"));
+        let e = Args::parse(&argv("--model m extra"), &["images...", "model"], &[]);
+        assert!(e.unwrap_err().to_string().contains("not an option"));
     }
 }

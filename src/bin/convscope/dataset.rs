@@ -19,23 +19,22 @@ use convscope::explain::dataset::embedding::{EmbeddingRun, Method};
 use convscope::explain::dataset::neighbours::{self, nearest, Metric, Neighbour, METRIC};
 use convscope::explain::dataset::patches::{self, Patch, PatchSearch};
 use convscope::explain::dataset::FEATURES;
-use convscope::io::idx::{self, IdxImages};
+use convscope::io::idx::IdxImages;
 use convscope::model::network::Network;
 use convscope::render::patches::{patch_grid, UnitRow};
 use convscope::render::scatter::{scatter, Scatter};
 use convscope::{Error, Result};
 use ndarray::Array2;
 use serde::Serialize;
-use std::path::Path;
 
 /// The flags of a technique's options (what `Values::from_flags` checks).
 fn flags(t: &Technique) -> Vec<&'static str> {
     t.options.iter().map(|o| o.flag).collect()
 }
 
-/// The first `--count N` images of `--images IDX` (all without `--count`).
-fn data_set(args: &Args) -> Result<IdxImages> {
-    input::dataset_images(args, "images")
+/// The first `--count N` images of `--images IDX|DIR|A.png B.png ...` (all without `--count`).
+fn data_set(args: &Args, net: &Network) -> Result<IdxImages> {
+    Ok(input::image_set(args, net)?.0)
 }
 
 fn required_layer<'v>(
@@ -60,11 +59,11 @@ struct PatchJson {
 
 pub fn patches(argv: &[String]) -> Result<()> {
     let t = &patches::TECHNIQUE;
-    let mut valued = vec!["model", "images", "out"];
+    let mut valued = vec!["model", "images...", "out"];
     valued.extend(flags(t));
     let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
-    let set = data_set(&args)?;
+    let set = data_set(&args, &net)?;
     let values = Values::from_flags(t.id, t.options, args.given(&flags(t)))?;
     let count = set.count;
     let top = values.usize_or_default(&patches::TOP);
@@ -142,11 +141,19 @@ fn neighbour_json(list: &[Neighbour]) -> Vec<NeighbourJson> {
 
 pub fn neighbours(argv: &[String]) -> Result<()> {
     let t = &neighbours::TECHNIQUE;
-    let mut valued = vec!["model", "images", "image", "idx", "index", "stages", "out"];
+    let mut valued = vec![
+        "model",
+        "images...",
+        "image",
+        "idx",
+        "index",
+        "stages",
+        "out",
+    ];
     valued.extend(flags(t));
     let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
-    let set = data_set(&args)?;
+    let set = data_set(&args, &net)?;
     let values = Values::from_flags(t.id, t.options, args.given(&flags(t)))?;
     let layer = required_layer(&values, &FEATURES)?;
     let metric: Metric = values.text_or_default(&METRIC).parse()?;
@@ -223,7 +230,7 @@ fn embed_flags() -> Vec<&'static str> {
 }
 
 pub fn embed(argv: &[String]) -> Result<()> {
-    let mut valued = vec!["model", "images", "labels", "method", "out"];
+    let mut valued = vec!["model", "images...", "labels", "method", "out"];
     let method_flags = embed_flags();
     valued.extend(&method_flags);
     let args = Args::parse(argv, &valued, &["json"])?;
@@ -233,7 +240,8 @@ pub fn embed(argv: &[String]) -> Result<()> {
         .parse()?;
     let t = method.technique();
     let net = input::model(&args)?;
-    let set = data_set(&args)?;
+    let (set, names) = input::image_set(&args, &net)?;
+    let labels = input::set_labels(&args, &net, names.as_deref(), set.count)?;
     let values = Values::from_flags(t.id, t.options, args.given(&method_flags))?;
     let layer = required_layer(&values, &FEATURES)?;
     let count = set.count;
@@ -266,7 +274,9 @@ pub fn embed(argv: &[String]) -> Result<()> {
             });
             print_json(&strip_nulls(out))
         }
-        Output::Png(path) => map_figure(&args, &net, &run, layer, &points, &logits, path),
+        Output::Png(path) => {
+            map_figure(labels.as_deref(), &net, &run, layer, &points, &logits, path)
+        }
     }
 }
 
@@ -280,7 +290,7 @@ fn strip_nulls(value: serde_json::Value) -> serde_json::Value {
 
 /// The scatter: coloured by `--labels` (misclassified images crossed) or, without labels, by prediction.
 fn map_figure(
-    args: &Args,
+    labels: Option<&[u8]>,
     net: &Network,
     run: &EmbeddingRun,
     layer: &str,
@@ -293,21 +303,9 @@ fn map_figure(
         .into_iter()
         .map(|r| convscope::model::network::argmax(r.as_slice().unwrap_or(&[])))
         .collect();
-    let (classes, marked) = match args.get("labels") {
-        Some(file) => {
-            let labels = idx::read_labels(Path::new(file))?;
-            let labels: Vec<usize> = labels
-                .iter()
-                .take(predicted.len())
-                .map(|&l| usize::from(l))
-                .collect();
-            if labels.len() != predicted.len() {
-                return Err(Error::shape(
-                    "labels (one per image)",
-                    &[predicted.len()],
-                    &[labels.len()],
-                ));
-            }
+    let (classes, marked) = match labels {
+        Some(labels) => {
+            let labels: Vec<usize> = labels.iter().map(|&l| usize::from(l)).collect();
             let marked = labels.iter().zip(&predicted).map(|(l, p)| l != p).collect();
             (labels, marked)
         }

@@ -77,14 +77,14 @@ const COMMANDS: [CommandDoc; 21] = [
     },
     CommandDoc {
         name: "patches",
-        synopsis: "--model M --images IDX --layer L [--top 9] [--count N] (--json | --out grid.png)",
+        synopsis: "--model M --images SET --layer L [--top 9] [--count N] (--json | --out grid.png)",
         about: "maximally activating patches: per conv channel (or fc unit) the top images of the data set with \
                 their receptive-field crop and deconvnet projection; JSON per unit: [{index, value, position, box}]",
         inputs: &[],
     },
     CommandDoc {
         name: "neighbours",
-        synopsis: "--model M --images IDX (--image F | --idx QUERY_IDX --index I) --layer L|pixels \
+        synopsis: "--model M --images SET (--image F | --idx QUERY_IDX --index I) --layer L|pixels \
                    [--metric cosine|euclidean] [--top 10] [--count N] (--json | --out F.png)",
         about: "the data set's images nearest to the input in a layer's feature space, beside the nearest in \
                 pixel space; --out draws both rows under the query",
@@ -92,10 +92,11 @@ const COMMANDS: [CommandDoc; 21] = [
     },
     CommandDoc {
         name: "embed",
-        synopsis: "--model M --images IDX [--labels IDX] [--count N] --layer L|pixels --method pca|tsne|umap \
+        synopsis: "--model M --images SET [--labels IDX|names] [--count N] --layer L|pixels --method pca|tsne|umap \
                    [--perplexity 30 --iterations 1000 --neighbors 15 --seed S ...] (--out map.png | --json)",
         about: "a 2-D map of the data set's images from a layer's features (PCA, t-SNE or UMAP); --out draws \
-                it coloured by label (by prediction without --labels), misclassified images crossed",
+                it coloured by label (by prediction without --labels; `--labels names` reads PNG names like \
+                7_0001.png), misclassified images crossed",
         inputs: &[],
     },
     CommandDoc {
@@ -196,7 +197,9 @@ pub fn general() -> String {
     out += "Run `convscope <command> --help` for a command's options. Inputs: ";
     out += INPUT;
     out +=
-        "; a data set is --images IDX [--labels IDX] [--count N]; layers are manifest names.\n\ntechniques:\n";
+        "; a data set is --images IDX [--labels IDX] [--count N]; the dataset views' SET is an IDX file, a \
+         folder of PNG files or several PNG files (as they are at the input size, preprocessed like --image \
+         otherwise); layers are manifest names.\n\ntechniques:\n";
     for t in catalogue::techniques() {
         out += &format!("  {:<22} convscope {:<14} {}\n", t.id, t.command, t.label);
     }

@@ -1,17 +1,20 @@
 //! The inputs every analysis command shares: `--model MANIFEST` and either `--image FILE` (any PNG/JPEG/PGM,
 //! MNIST-style preprocessing; `--stages F.png` writes its steps) or `--idx IMAGES [--index I] [--count N]`;
-//! and the data sets, `--images IDX [--labels IDX] [--count N]` ([`dataset`], [`dataset_images`]).
+//! and the data sets, `--images IDX [--labels IDX] [--count N]` ([`dataset`], [`dataset_images`]), or for
+//! the dataset views also `--images DIR|A.png B.png ... [--labels IDX|names]` ([`image_set`], [`set_labels`]).
 
 use convscope::catalogue::inputs::COUNT;
 use convscope::catalogue::options::Kind;
 use convscope::io::idx::{self, IdxImages};
 use convscope::io::image;
+use convscope::io::pictures::{self, MAX_PICTURES};
 use convscope::io::preprocess::preprocess_stages;
 use convscope::model::network::Network;
 use convscope::render;
 use convscope::train::Dataset;
 use convscope::{Error, Result, Tensor};
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use crate::args::Args;
 
@@ -154,6 +157,70 @@ pub fn dataset_images(args: &Args, flag: &str) -> Result<IdxImages> {
         }
         None => Ok(set),
     }
+}
+
+/// The data set of `--images`: an IDX image file, or PNG pictures — one or more files, or a folder of
+/// them — made inputs of the model's size (`convscope::io::pictures`); the first `N` under `--count N`
+/// (only those are decoded). The pictures' names come with them (for `--labels names`); `None` for IDX.
+pub fn image_set(args: &Args, net: &Network) -> Result<(IdxImages, Option<Vec<String>>)> {
+    let given = args.all("images");
+    let first = *given
+        .first()
+        .ok_or_else(|| Error::option("images", "--images is required"))?;
+    let mut paths: Vec<PathBuf> = match given[..] {
+        [one] if Path::new(one).is_dir() => pictures::list_pngs(Path::new(one))?,
+        [one] if !starts_like_png(Path::new(one))? => {
+            return Ok((dataset_images(args, "images")?, None))
+        }
+        _ => given.iter().map(PathBuf::from).collect(),
+    };
+    if let Some(n) = count(args)? {
+        check_count(n, paths.len(), 0, first)?;
+        paths.truncate(n);
+    }
+    let [_, height, width] = net.input_shape();
+    let (images, names) = pictures::read_pictures(&paths, height, width, MAX_PICTURES)?;
+    Ok((images, Some(names)))
+}
+
+/// Whether the file at `path` starts with the PNG signature (a picture set of one file, not IDX).
+fn starts_like_png(path: &Path) -> Result<bool> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8).read_to_end(&mut head))
+        .map_err(|e| Error::io(path.display().to_string(), e))?;
+    Ok(head == image::PNG_SIGNATURE)
+}
+
+/// The labels of the first `count` images from `--labels`: an IDX label file (at least `count` labels), or
+/// `names` for pictures named by their class (`7_0001.png`); `None` without `--labels`.
+pub fn set_labels(
+    args: &Args,
+    net: &Network,
+    names: Option<&[String]>,
+    count: usize,
+) -> Result<Option<Vec<u8>>> {
+    let mut labels = match (args.get("labels"), names) {
+        (None, _) => return Ok(None),
+        (Some("names"), Some(names)) => pictures::labels_from_names(names, net.labels().len())?,
+        (Some("names"), None) => {
+            return Err(Error::option(
+                "labels",
+                "--labels names reads the labels from the names of PNG pictures; \
+                 give an IDX set an IDX label file",
+            ))
+        }
+        (Some(file), _) => idx::read_labels(Path::new(file))?,
+    };
+    if labels.len() < count {
+        return Err(Error::shape(
+            "labels (one per image)",
+            &[count],
+            &[labels.len()],
+        ));
+    }
+    labels.truncate(count);
+    Ok(Some(labels))
 }
 
 /// One selected image (commands that explain a single input).

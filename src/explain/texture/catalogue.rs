@@ -154,7 +154,7 @@ pub const TEXTURE_LAYERS: OptionSpec = OptionSpec {
     flag: "layers",
     label: "Style layers",
     help: "the layers whose Gram matrices are matched (default: every ReLU and max-pool of the conv prefix; \
-           `random` for the random network)",
+           through the random network its maps, `random`)",
     kind: Kind::List {
         item: Item::Layer,
         len: None,
@@ -185,7 +185,8 @@ pub const STYLE_LAYERS: OptionSpec = OptionSpec {
     key: "styleLayers",
     flag: "style-layers",
     label: "Style layers",
-    help: "the layers whose Gram matrices are matched (default: the style layers below the content layer)",
+    help: "the layers whose Gram matrices are matched (default: the style layers below the content layer; \
+           through the random network its maps, `random`)",
     kind: Kind::List {
         item: Item::Layer,
         len: None,
@@ -198,8 +199,9 @@ pub const CONTENT_LAYER: OptionSpec = OptionSpec {
     key: "contentLayer",
     flag: "content-layer",
     label: "Content layer",
-    help: "the layer whose features keep the content (default: the last ReLU of the conv prefix; `random` \
-           for the random network)",
+    help: "the layer whose features keep the content (default: the last ReLU of the conv prefix; through the \
+           random network `random-coarse`, its 7 and 11 px maps averaged over 8 × 8 blocks, coarser than the \
+           style's `random`)",
     kind: Kind::Layer {
         types: &["conv2d", "relu", "max_pool2d"],
     },
@@ -227,12 +229,12 @@ pub const STYLE_WEIGHT: OptionSpec = OptionSpec {
     key: "styleWeight",
     flag: "style-weight",
     label: "Style weight β",
-    help: "weight of the relative style loss",
+    help: "weight of the relative style loss (default: 1 through the model, 3 through the random network)",
     kind: Kind::Float {
         min: 0.0,
         max: 1e6,
         step: 0.1,
-        default: Some(1.0),
+        default: None,
         per_pixel: false,
     },
     common: false,
@@ -319,7 +321,7 @@ pub fn options_from(values: &Values, technique: &Technique) -> Result<SynthesisO
         options.style_layers = values.texts(&STYLE_LAYERS).map(<[String]>::to_vec);
         options.content_layer = values.text(&CONTENT_LAYER).map(str::to_string);
         options.content_weight = values.float_or_default(&CONTENT_WEIGHT) as f32;
-        options.style_weight = values.float_or_default(&STYLE_WEIGHT) as f32;
+        options.style_weight = values.float(&STYLE_WEIGHT).map(|w| w as f32);
         options.start = match values.text_or_default(&START) {
             "noise" => StartFrom::Noise,
             _ => StartFrom::Content,

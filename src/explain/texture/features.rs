@@ -4,14 +4,12 @@
 //! Shapes: image `[C, H, W]` raw pixels (C = the model's input channels, or 3); one feature map per chosen
 //! layer, `[C_l, H_l, W_l]`.
 
+use super::coarse::RandomLayer;
 use super::random_net::{RandomNet, RandomTrace, CHANNELS};
 use crate::error::{Error, Result};
 use crate::model::network::Network;
 use crate::model::prefix::PrefixTrace;
 use crate::tensor::Tensor;
-
-/// The name of the random network's one layer.
-pub const RANDOM_LAYER: &str = "random";
 
 /// A feature space: which network, and at which layers.
 #[derive(Debug, Clone)]
@@ -21,8 +19,11 @@ pub enum FeatureNet<'n> {
         net: &'n Network,
         layers: Vec<usize>,
     },
-    /// The random network's features, once per listed use.
-    Random { net: &'n RandomNet, uses: usize },
+    /// Layers of the random network (a layer may be listed twice).
+    Random {
+        net: &'n RandomNet,
+        layers: Vec<RandomLayer>,
+    },
 }
 
 /// A forward pass, kept for the backward pass.
@@ -64,19 +65,16 @@ impl<'n> FeatureNet<'n> {
         Ok(FeatureNet::Model { net, layers })
     }
 
-    /// The random network; its one layer is named [`RANDOM_LAYER`] (any other name is an error).
+    /// The random network at the named layers (`super::coarse::RANDOM_LAYERS`).
     pub fn random(net: &'n RandomNet, names: &[String]) -> Result<FeatureNet<'n>> {
-        if let Some(other) = names.iter().find(|n| n.as_str() != RANDOM_LAYER) {
-            return Err(Error::unknown(
-                "layer of the random network",
-                other,
-                &[RANDOM_LAYER],
-            ));
+        if names.is_empty() {
+            return Err(Error::option("layers", "at least one layer is needed"));
         }
-        Ok(FeatureNet::Random {
-            net,
-            uses: names.len().max(1),
-        })
+        let layers = names
+            .iter()
+            .map(|name| RandomLayer::named(name))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(FeatureNet::Random { net, layers })
     }
 
     /// The image channels the network takes.
@@ -99,10 +97,14 @@ impl<'n> FeatureNet<'n> {
                     trace: Pass::Model(trace),
                 })
             }
-            FeatureNet::Random { net, uses } => {
+            FeatureNet::Random { net, layers } => {
                 let trace = net.forward(image)?;
+                let maps = layers
+                    .iter()
+                    .map(|l| l.read(&trace.features))
+                    .collect::<Result<_>>()?;
                 Ok(Features {
-                    maps: vec![trace.features.clone(); *uses],
+                    maps,
                     trace: Pass::Random(trace),
                 })
             }
@@ -121,13 +123,16 @@ impl<'n> FeatureNet<'n> {
                     }
                 }
             }
-            (FeatureNet::Random { net, .. }, Pass::Random(trace)) => {
-                // One map, read by every use: sum the signals, then one backward pass.
+            (FeatureNet::Random { net, layers }, Pass::Random(trace)) => {
+                // Every layer reads the one set of maps: sum the signals there, then one backward pass.
                 let mut sum = None;
-                signals
-                    .into_iter()
-                    .flatten()
-                    .for_each(|s| accumulate(&mut sum, s));
+                for (layer, signal) in layers.iter().zip(signals) {
+                    if let Some(s) = signal {
+                        let at_maps =
+                            sum.get_or_insert_with(|| Tensor::zeros(trace.features.shape()));
+                        layer.backward(&s, at_maps)?;
+                    }
+                }
                 if let Some(s) = sum {
                     total = Some(net.backward(trace, &s)?);
                 }

@@ -13,6 +13,7 @@
 //!   options.
 
 pub mod catalogue;
+pub mod coarse;
 pub mod features;
 pub mod job;
 pub mod loss;
@@ -22,7 +23,8 @@ pub mod synthesis;
 pub use catalogue::{
     gram_of, net_from, options_from, style_distance, Net, GRAM, GRAM_LAYER, STYLE, TEXTURE,
 };
-pub use features::{FeatureNet, RANDOM_LAYER};
+pub use coarse::{RandomLayer, COARSE_LAYER, RANDOM_LAYER};
+pub use features::FeatureNet;
 pub use loss::{ContentTarget, StyleTarget};
 pub use random_net::RandomNet;
 pub use synthesis::{

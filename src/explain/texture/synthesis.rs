@@ -17,7 +17,8 @@
 //! network); the style image may have another size than the synthesized one (Gram matrices do not depend
 //! on it), the content image has the synthesized size.
 
-use super::features::{FeatureNet, Features, RANDOM_LAYER};
+use super::coarse::{COARSE_LAYER, RANDOM_LAYER};
+use super::features::{FeatureNet, Features};
 use super::loss::{ContentTarget, StyleTarget};
 use super::random_net::RandomNet;
 use crate::error::{Error, Result};
@@ -30,6 +31,9 @@ use crate::tensor::Tensor;
 
 /// The largest side of a synthesized image, in pixels.
 pub const MAX_SIDE: usize = 1024;
+
+/// The default style weight β of a transfer through the random network.
+pub const RANDOM_STYLE_WEIGHT: f32 = 3.0;
 
 /// The network whose features describe style and content.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +83,7 @@ impl<'n> Backbone<'n> {
     }
 
     /// The default content layer: the last ReLU of the model's conv prefix (LeNet-5: relu2), or the random
-    /// network's one layer.
+    /// network's coarse layer ([`COARSE_LAYER`]: its 7 and 11 px maps averaged over 8 × 8 blocks).
     pub fn default_content_layer(&self) -> String {
         match self {
             Backbone::Model(net) => net.layers()[..net.conv_prefix()]
@@ -88,7 +92,17 @@ impl<'n> Backbone<'n> {
                 .find(|l| matches!(l.layer, Layer::Relu))
                 .or(net.layers().first())
                 .map_or_else(String::new, |l| l.name.clone()),
-            Backbone::Random(_) => RANDOM_LAYER.to_string(),
+            Backbone::Random(_) => COARSE_LAYER.to_string(),
+        }
+    }
+
+    /// The default style weight β of a transfer: 1 through the model, [`RANDOM_STYLE_WEIGHT`] through the
+    /// random network, whose relative style loss starts lower for photos and falls more slowly against its
+    /// coarse content layer (docs/texture.md has the measurements).
+    pub fn default_style_weight(&self) -> f32 {
+        match self {
+            Backbone::Model(_) => 1.0,
+            Backbone::Random(_) => RANDOM_STYLE_WEIGHT,
         }
     }
 
@@ -125,14 +139,15 @@ pub struct SynthesisOptions {
     pub layer_weights: Option<Vec<f32>>,
     /// The content layer of a transfer (`None`: [`Backbone::default_content_layer`]).
     pub content_layer: Option<String>,
-    /// α and β.
+    /// α and β (β `None`: [`Backbone::default_style_weight`] for a transfer, 1 for a texture, which has
+    /// only the style loss).
     pub content_weight: f32,
-    pub style_weight: f32,
+    pub style_weight: Option<f32>,
     pub start: StartFrom,
 }
 
 impl SynthesisOptions {
-    /// 200 steps at 0.05, style weight 1, content weight 1, from noise.
+    /// 200 steps at 0.05, content weight 1, the backbone's style weight, from noise.
     pub fn new(seed: u64) -> SynthesisOptions {
         SynthesisOptions {
             steps: 200,
@@ -143,7 +158,7 @@ impl SynthesisOptions {
             layer_weights: None,
             content_layer: None,
             content_weight: 1.0,
-            style_weight: 1.0,
+            style_weight: None,
             start: StartFrom::Noise,
         }
     }
@@ -152,7 +167,7 @@ impl SynthesisOptions {
         check_schedule(self.steps, self.lr)?;
         for (name, w) in [
             ("content weight", self.content_weight),
-            ("style weight", self.style_weight),
+            ("style weight", self.style_weight.unwrap_or(1.0)),
         ] {
             if !(w.is_finite() && w >= 0.0) {
                 return Err(Error::out_of_range(name, w, "a finite weight ≥ 0"));
@@ -225,8 +240,13 @@ pub struct Synthesis {
 
 impl Synthesis {
     /// A texture: an image whose Gram matrices at the style layers match `style`'s.
-    pub fn texture(backbone: Backbone, style: &Tensor, options: SynthesisOptions) -> Result<Self> {
+    pub fn texture(
+        backbone: Backbone,
+        style: &Tensor,
+        mut options: SynthesisOptions,
+    ) -> Result<Self> {
         options.check()?;
+        options.style_weight.get_or_insert(1.0);
         let (c, h, w) = style.chw()?;
         let (height, width) = options.size.unwrap_or((h, w));
         let layers = options
@@ -244,9 +264,12 @@ impl Synthesis {
         backbone: Backbone,
         content: &Tensor,
         style: &Tensor,
-        options: SynthesisOptions,
+        mut options: SynthesisOptions,
     ) -> Result<Self> {
         options.check()?;
+        options
+            .style_weight
+            .get_or_insert_with(|| backbone.default_style_weight());
         let (c, h, w) = content.chw()?;
         let content_layer = options
             .content_layer
@@ -333,7 +356,11 @@ impl Synthesis {
     ) -> Result<(Losses, Vec<Option<Tensor>>)> {
         let n = self.style.layers();
         let (style, style_grads) = self.style.loss(&features.maps[..n])?;
-        let (alpha, beta) = (self.options.content_weight, self.options.style_weight);
+        // β is set by `texture` and `transfer`.
+        let (alpha, beta) = (
+            self.options.content_weight,
+            self.options.style_weight.unwrap_or(1.0),
+        );
         let mut signals: Vec<Option<Tensor>> = Vec::new();
         if gradients {
             signals.extend(style_grads.into_iter().map(|mut g| {

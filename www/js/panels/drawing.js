@@ -7,7 +7,8 @@ import { el } from '../dom.js';
 import { paintMap } from '../render.js';
 
 /**
- * `{ canvas, clear(), show(image, height, width), rgba() }`; `onDraw()` after strokes (once per frame),
+ * `{ canvas, clear(), show(image, height, width), rgba() }`; `onDraw(stroking)` after strokes (once per frame;
+ * `stroking`: the pen is still down, more is coming),
  * `onDrop(file)` for a dropped file; `brush()` gives the pen width in canvas pixels.
  */
 export function createDrawing({ brush, onDraw, onDrop }) {
@@ -47,7 +48,7 @@ export function createDrawing({ brush, onDraw, onDrop }) {
   const changed = () => {
     pending ||= requestAnimationFrame(() => {
       pending = 0;
-      onDraw();
+      onDraw(last !== null);
     });
   };
 

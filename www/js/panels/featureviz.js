@@ -1,7 +1,9 @@
 // Feature visualization panel: images optimized so that the network does something, by the catalogue's
 // "featureviz" techniques — activation maximization of any channel, unit or class (click a class, an atlas
 // cell or any feature map of the other panels), the atlas of a layer or of the classes filled in cell by cell,
-// DeepDream of the current input and the inversion strip (the input rebuilt from every layer's features).
+// DeepDream of the current input and the inversion strip (the input rebuilt from every layer's features). With
+// "Visualize what I click" on, a click anywhere else on the page that names an objective is visualized: a
+// feature map or an fc unit (js/tiles.js: the tile's layer and channel), a class bar (its data-objective).
 // Everything runs step by step on the panel's lane of the second background worker (App.lane, long: true), so
 // an atlas never delays the attribution panel; a live preview and progress; a newer request of this panel or
 // Stop cancels the running job, a redraw asking for the same run leaves it alone. Options come from the
@@ -31,6 +33,15 @@ export const meta = {
   },
 };
 
+/** The objective a click on `target` names: a class bar's `data-objective`, a feature-map tile's `layer:channel`; or null. */
+function clickedObjective(app, target) {
+  const named = target.closest?.('[data-objective], [data-testid="feature-map"]');
+  if (!named) return null;
+  if (named.dataset.objective) return named.dataset.objective;
+  const layer = /^\d+$/.test(named.dataset.layer) ? app.layers[Number(named.dataset.layer) - 1]?.name : named.dataset.layer;
+  return layer ? `${layer}:${named.dataset.channel}` : null;
+}
+
 export function createPanel(root, app) {
   const techniques = app.techniques(FAMILY);
   const lane = app.lane(FAMILY, { long: true });
@@ -45,19 +56,17 @@ export function createPanel(root, app) {
   main.dataset.testid = 'featureviz-image';
   const cells = createCells((title) => visualize(objectiveOf(app, title)));
   const progress = createProgress();
-  const followField = el('label', { className: 'field', title: 'a click on a feature map of another panel visualizes that channel' }, follow, 'Visualize the feature map I click');
+  const followField = el('label', { className: 'field', title: 'a click on a feature map, an fc unit (layer explorer) or a class bar (prediction) visualizes it' }, follow, 'Visualize what I click');
   root.append(el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Technique', mode), stop, followField), classes, params, help.element, progress.element, main, cells.element);
   mode.addEventListener('change', () => app.setView({ fv: mode.value }));
 
-  /** Visualizes `objective` (a class, an atlas cell, a feature map clicked anywhere on the page). */
+  /** Visualizes `objective` (a class, an atlas cell, a map, unit or class bar clicked anywhere on the page). */
   function visualize(objective) {
     app.setView({ fv: 'visualize', 'visualize.objective': objective });
   }
   const onMapClick = (event) => {
-    const tile = event.target.closest?.('[data-testid="feature-map"]');
-    if (!tile || root.contains(tile) || !app.view.fvfollow) return;
-    const layer = /^\d+$/.test(tile.dataset.layer) ? app.layers[Number(tile.dataset.layer) - 1]?.name : tile.dataset.layer;
-    if (layer) visualize(`${layer}:${tile.dataset.channel}`);
+    const objective = app.view.fvfollow && !root.contains(event.target) ? clickedObjective(app, event.target) : null;
+    if (objective) visualize(objective);
   };
   document.addEventListener('click', onMapClick);
 
@@ -114,7 +123,7 @@ export function createPanel(root, app) {
       shown = work;
       main.hidden = !work || Boolean(work.cells);
       cells.element.hidden = !work?.cells;
-      if (!work) return progress.show(null, technique.id === 'visualize' ? 'Pick a class, an atlas cell or a feature map, or type an objective.' : 'Draw something or pick a test image first.');
+      if (!work) return progress.show(null, technique.id === 'visualize' ? 'Pick a class or an atlas cell, type an objective, or turn on “Visualize what I click” and click a feature map, an fc unit or a class bar.' : 'Draw something or pick a test image first.');
       work.jobs.forEach((job, i) => cached(job) && paint(work, cached(job).images, work.jobs.length > 1 ? i : 0));
       if (work.jobs.every(cached)) return progress.show(null, done(work));
       if (samePlan(work, stopped)) return progress.show(null, `${work.heading} · stopped`);

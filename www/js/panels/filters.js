@@ -3,6 +3,10 @@
 
 import { el } from '../dom.js';
 import { paintMap, valueRange, displayRange, createLegend, composeSnapshot, mapCanvas } from '../render.js';
+import { cliCommand, commandSequence, f32 } from '../export.js';
+
+/** PNG pixels per weight: the widest bank about 760 px wide, no kernel pixel under 4 or over 16. */
+const pixelsPerWeight = (mosaic) => Math.min(16, Math.max(4, Math.floor(760 / mosaic.width)));
 
 export const meta = {
   id: 'filters',
@@ -44,7 +48,7 @@ export function createPanel(root, app) {
       el('figcaption', {}, el('strong', { textContent: layer.name }), ' ', shape),
       el('div', { className: 'filter-legend' }, legend.element),
     );
-    return { layer, figure, canvas, legend, shape, drawn: false };
+    return { layer, figure, canvas, legend, shape, drawn: false, range: null, mosaic: null };
   });
   root.replaceChildren(el('div', { className: 'filter-banks' }, ...banks.map((bank) => bank.figure)));
 
@@ -62,15 +66,26 @@ export function createPanel(root, app) {
         bank.canvas.setAttribute('aria-label', `${bank.layer.name}: ${o} filters of ${i}×${kh}×${kw}`);
         bank.shape.textContent = `${o} filters × ${i} input channel${i > 1 ? 's' : ''}, ${kh}×${kw}`;
         bank.legend.update('diverging', range, `${bank.layer.name} weights`);
-        bank.drawn = true;
+        Object.assign(bank, { drawn: true, range, mosaic });
       }
     },
+    /** As `convscope filters --layer L --json` prints it, one entry per conv layer. */
+    data: () => banks.map(({ layer }) => ({ layer: layer.name, shape: Array.from(app.filters(layer.name).shape), data: Array.from(app.filters(layer.name).data, f32) })),
+    command: () => commandSequence(banks.map(({ layer }) => cliCommand(app, app.techniques('filters')[0], { layer: layer.name }, [], { input: false }))),
     snapshot(scale) {
-      return composeSnapshot({ scale, 
-        title: 'Convolution filters',
-        subtitle: 'columns: filters (output channels), rows: input channels',
-        rows: banks.map((bank) => ({ heading: bank.layer.name, tiles: [{ canvas: bank.canvas, caption: '' }] })),
-        cell: 640,
+      return composeSnapshot({
+        scale,
+        title: `Convolution filters of ${app.info.name}`,
+        subtitle: 'each bank: a column per filter (output channel), a row per input channel; red positive, blue negative',
+        rows: banks.map((bank) => {
+          const [o, i, kh, kw] = app.filters(bank.layer.name).shape;
+          const px = pixelsPerWeight(bank.mosaic);
+          return {
+            heading: `${bank.layer.name}: ${o} filters × ${i} input channel${i > 1 ? 's' : ''}, ${kh}×${kw}`,
+            tiles: [{ canvas: bank.canvas, size: [bank.mosaic.width * px, bank.mosaic.height * px] }],
+            legend: { colormap: 'diverging', range: bank.range, label: `${bank.layer.name} weights` },
+          };
+        }),
       });
     },
   };

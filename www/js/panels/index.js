@@ -1,6 +1,7 @@
 // The panel registry: the page mounts these in order; the widget mounts a chosen few. A panel module exports
 // `meta` and `createPanel(root, app)` returning `{ render(), snapshot?(), destroy?() }`. `meta` holds:
-//   id, title, description, wide?, needsImage? (default true);
+//   id, title, description, wide?, needsImage? (default true); live? — drawn on every frame of a pen stroke
+//     (the others follow at most every 250 ms while the pen is down, js/frame.js);
 //   requires? — the wasm `Model` methods the panel calls; when?(app) — what else it needs (a monitor file);
 //     a panel is only mounted when both hold (App.offers);
 //   view? — the view keys it owns, with defaults (js/view.js); upgrade?(params, version, app) — how it reads

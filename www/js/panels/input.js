@@ -8,12 +8,14 @@ import { el } from '../dom.js';
 import { paintMap, mapCanvas, composeSnapshot, setText } from '../render.js';
 import { createDrawing } from './drawing.js';
 import { createStagesStrip } from './stages.js';
+import { f32 } from '../export.js';
 
 export const meta = {
   id: 'input',
   title: 'Input',
   description: 'Draw with mouse, finger or pen, or upload an image. The small square is the 28×28 input the network sees.',
   needsImage: false,
+  live: true, // drawn on every frame of a stroke (js/frame.js)
 };
 
 function describe(app, source) {
@@ -78,13 +80,13 @@ export function createPanel(root, app) {
       message.textContent = `Could not use ${file.name}: ${error?.message ?? error}`;
     }
   }
-  function analyseDrawing() {
+  function analyseDrawing(stroking) {
     try {
       const image = app.preprocessRgba(drawing.rgba(), SIZES.drawCanvas, SIZES.drawCanvas);
       message.textContent = '';
       // The drawing as a PNG file, for the CLI command that reproduces the view (js/export.js).
       const canvasBlob = () => new Promise((resolve) => drawing.canvas.toBlob(resolve, 'image/png'));
-      app.setImage(image, { kind: 'drawn', canvasBlob });
+      app.setImage(image, { kind: 'drawn', canvasBlob, stroking });
     } catch {
       app.setImage(null, null); // an empty canvas has no ink to centre: the empty state, not an analysis
     }
@@ -131,7 +133,17 @@ export function createPanel(root, app) {
       // Only the first channel: LeNet-5's inputs are grayscale.
       paintMap(preview, app.image ?? new Float32Array(height * width), { height, width, colormap: 'gray', range: [0, 1] });
     },
+    /** The network input: `{ source, shape, data }`, values in [0, 1] (what every other panel's command reads). */
+    data: () => app.image && { source: describe(app, app.source), shape: [1, height, width], data: Array.from(app.image, f32) },
     snapshot: (scale) =>
-      app.image && composeSnapshot({ title: `Network input ${height}×${width}`, subtitle: describe(app, app.source), rows: [{ tiles: [{ canvas: preview }] }], cell: SIZES.drawCanvas, scale }),
+      app.image &&
+      composeSnapshot({
+        scale,
+        title: `Network input ${height}×${width}, ${SIZES.drawCanvas / width}× without smoothing`,
+        subtitle: `${describe(app, app.source)} · black 0 … white 1, as the network reads it`,
+        rows: [{ tiles: [{ canvas: preview, caption: `${height}×${width} pixels, preprocessed as the CLI does` }] }],
+        cell: SIZES.drawCanvas,
+        legend: { colormap: 'gray', range: [0, 1], label: 'pixel value' },
+      }),
   };
 }

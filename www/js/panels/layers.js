@@ -1,6 +1,8 @@
 // Layer explorer: every layer's output for the current input. Feature maps (CHW) are shown one per channel;
 // vectors (flatten, linear, softmax) as a grid of units. Layers are numbered from 1 over the manifest's list.
-// Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel.
+// Clicking a map of a conv layer (or its ReLU/pool) also selects that channel in the deconvnet panel; clicking a
+// unit of a vector (or moving to it with the arrow keys and pressing Enter) selects that unit. Either tile names
+// its layer and channel (the unit) as js/tiles.js does, so the feature-visualization panel can draw it.
 
 import { colormapChoices } from '../visual.js';
 import { el, selectOf } from '../dom.js';
@@ -24,10 +26,10 @@ export const meta = {
     cmap: { default: 'viridis', valid: (v) => colormapChoices().some(([name]) => name === v) },
     range: { default: 'map', valid: (v) => RANGES.some(([value]) => value === v) }, // 'map': each map its own range
   }),
-  /** The highlighted channel must be one of the layer's (a vector layer has one, 0). */
+  /** The highlighted channel (a vector layer's unit) must be one of the layer's. */
   consistent(view, app) {
     const shape = app.layers[view.layer - 1]?.shape ?? [];
-    return view.channel >= (shape.length === 3 ? shape[0] : 1) ? ['channel'] : [];
+    return view.channel >= (shape[0] ?? 1) ? ['channel'] : [];
   },
 };
 
@@ -35,11 +37,9 @@ export const meta = {
 function buildTiles(grid, app, layer, activation) {
   const [channels, h] = activation.shape;
   if (activation.shape.length !== 3) {
-    const canvas = el('canvas', { className: 'map vector-map' });
-    const caption = el('span', { className: 'map-caption' });
-    const figure = el('figure', { className: 'vector-figure' }, canvas, caption);
-    grid.replaceChildren(figure);
-    return [{ tile: figure, canvas, caption }];
+    const tile = vectorTile(app, layer, channels);
+    grid.replaceChildren(tile.tile, tile.hint);
+    return [tile];
   }
   const conv = app.convOf(layer.index);
   grid.style.setProperty('--map-size', `${Math.min(112, Math.max(56, h * 4))}px`);
@@ -49,6 +49,47 @@ function buildTiles(grid, app, layer, activation) {
   });
   grid.replaceChildren(...tiles.map(({ tile }) => tile));
   return tiles;
+}
+
+/**
+ * The tile of a vector layer of `n` units: one canvas of all of them, a marker on the selected unit (the view's
+ * `channel`), which the tile names as its channel. A click selects the unit under the pointer (none on the
+ * padding cells); the arrow keys, Home and End move the selection, Enter presses the tile.
+ */
+function vectorTile(app, layer, n) {
+  const [rows, columns] = vectorGrid(n);
+  const marker = el('span', { className: 'vector-marker', attrs: { 'aria-hidden': 'true' } });
+  const pick = (unit) => {
+    tile.dataset.channel = String(unit);
+    app.setView({ channel: unit });
+  };
+  const onClick = (event) => {
+    if (event.detail === 0) return pick(app.view.channel); // a key press: the selected unit
+    const box = canvas.getBoundingClientRect();
+    const at = (offset, size, cells) => Math.min(cells - 1, Math.max(0, Math.floor((offset / size) * cells)));
+    const unit = at(event.clientY - box.top, box.height, rows) * columns + at(event.clientX - box.left, box.width, columns);
+    if (unit < n) return pick(unit);
+    event.stopPropagation(); // a padding cell: no unit, nothing to visualize
+  };
+  const { tile, canvas, caption } = featureTile({ className: 'vector-tile', layer: layer.index, channel: app.view.channel, extra: [marker], onClick });
+  const steps = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, Home: -Infinity, End: Infinity };
+  tile.addEventListener('keydown', (event) => {
+    if (!(event.key in steps) || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    const unit = app.view.channel + steps[event.key];
+    if (unit >= 0 && unit < n) pick(unit);
+    else if (!Number.isFinite(steps[event.key])) pick(unit < 0 ? 0 : n - 1);
+  });
+  const featureviz = app.techniques('featureviz').length > 0;
+  tile.title = featureviz ? 'Click a unit to select it; with “Visualize what I click” on, the feature-visualization panel draws what the unit likes' : 'Click a unit to select it';
+  const hint = el('p', { className: 'muted vector-hint', textContent: `Click a unit, or move to it with the arrow keys${featureviz ? ' and press Enter, to select it; with “Visualize what I click” on, Feature visualization draws what it likes.' : ', to select it.'}` });
+  /** Moves the marker to the selected unit. */
+  const mark = (unit) => {
+    const [row, column] = [Math.floor(unit / columns), unit % columns];
+    Object.assign(marker.style, { width: `${100 / columns}%`, marginLeft: `${(100 * column) / columns}%`, marginTop: `${(100 * row) / columns}%` });
+    tile.dataset.channel = String(unit);
+  };
+  return { tile, canvas, caption, hint, mark };
 }
 
 export function createPanel(root, app) {
@@ -125,24 +166,39 @@ export function createPanel(root, app) {
         const [rows, columns] = vectorGrid(data.length);
         const padded = new Float32Array(rows * columns).fill(NaN); // padding cells paint black
         padded.set(data);
-        const { canvas, caption } = tiles[0];
+        const { tile, canvas, caption, mark } = tiles[0];
         paintMap(canvas, padded, { height: rows, width: columns, colormap, range: layerRange });
-        canvas.setAttribute('role', 'img');
-        canvas.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}: ${data.length} values in a ${rows}×${columns} grid`);
+        const unit = app.view.channel;
+        mark(unit);
+        tile.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}: ${data.length} values in a ${rows}×${columns} grid; unit ${unit} selected, ${formatValue(data[unit])}`);
         const best = data.reduce((b, v, i) => (v > data[b] ? i : b), 0);
-        caption.textContent = `${data.length} units, row by row · largest: unit ${best}${data.length === app.labels.length ? ` (class ${app.label(best)})` : ''} = ${formatValue(data[best])}`;
+        const name = (k) => `unit ${k}${data.length === app.labels.length ? ` (class ${app.label(k)})` : ''}`;
+        caption.textContent = `${data.length} units, row by row · largest: ${name(best)} = ${formatValue(data[best])} · selected: ${name(unit)} = ${formatValue(data[unit])}`;
       }
     },
     snapshot(scale) {
       const layer = currentLayer();
       const colormap = app.view.cmap;
-      const range = displayRange(colormap, valueRange(app.activation(layer.index).data));
-      return composeSnapshot({ scale, 
-        title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`,
-        subtitle: summary.textContent,
-        rows: [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }],
-        legend: { colormap, range },
-      });
+      const activation = app.activation(layer.index);
+      const range = displayRange(colormap, valueRange(activation.data));
+      const rows = activation.shape.length === 3 ? [{ tiles: tiles.map(({ canvas, caption }) => ({ canvas, caption: caption.textContent.split(' · ')[0] })) }] : vectorRows(app, activation, colormap, range);
+      return composeSnapshot({ scale, title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`, subtitle: summary.textContent, rows, legend: { colormap, range, label: layer.name } });
     },
   };
+}
+
+/**
+ * The PNG rows of a vector layer: the output's units one labelled tile each (its class and value), any other
+ * layer's as one grid of 20 px cells read row by row, its rows' first units named.
+ */
+function vectorRows(app, { data }, colormap, range) {
+  const cell = (values, height, width) => paintMap(document.createElement('canvas'), values, { height, width, colormap, range });
+  if (data.length === app.labels.length) {
+    return [{ heading: 'one tile per class: its label and its value', tiles: Array.from(data, (v, k) => ({ canvas: cell([v], 1, 1), size: [56, 56], caption: `${app.label(k)}: ${formatValue(v)}` })) }];
+  }
+  const [rows, columns] = vectorGrid(data.length);
+  const padded = new Float32Array(rows * columns).fill(NaN);
+  padded.set(data);
+  const starts = Array.from({ length: rows }, (_, r) => r * columns).join(', ');
+  return [{ heading: `${data.length} units row by row, ${columns} a row (the rows start at units ${starts}); blank cells pad the grid`, tiles: [{ canvas: cell(padded, rows, columns), size: [columns * 20, rows * 20] }] }];
 }

@@ -4,9 +4,12 @@
 // and pan, arrow keys move between points; the current input is placed live on every finished map (exactly
 // for PCA, optimized against the fixed map for t-SNE and UMAP). Every map is computed in the dataset worker,
 // t-SNE animating as it optimizes; phones map a 2,000-image subsample. Once the set is open, the maps of the
-// chosen method (PCA by default) are drawn at once.
+// chosen method (PCA by default) are drawn at once. The method's own options (t-SNE's perplexity, early
+// exaggeration, learning rate and iterations; UMAP's neighbours, minimum distance and epochs; their seeds) are
+// controls derived from the catalogue (js/controls.js), kept in the URL hash as `<method>.<option>`.
 
 import { el, selectOf } from '../dom.js';
+import { optionControl, optionFields, techniqueOptions } from '../controls.js';
 import { isCancelled } from '../remote.js';
 import { createScatter } from '../scatter.js';
 import { datasetViews, featureLayers, PHONE_POINTS } from '../datasets.js';
@@ -17,6 +20,8 @@ import { paintMap } from '../render.js';
 const mapTechniques = (app) => app.techniques('dataset').filter((t) => t.output === 'scatter');
 /** The least time between two drawn previews of an animating map. */
 const PREVIEW_MS = 150;
+/** The options the panel sets itself for each map (the others are the method's controls). */
+const OWN_OPTIONS = ['layer', 'count'];
 
 export const meta = {
   id: 'maps',
@@ -26,7 +31,7 @@ export const meta = {
   needsImage: false,
   view: (app) => {
     const ids = mapTechniques(app).map((t) => t.id);
-    return { map: { default: ids[0], valid: (v) => ids.includes(v) } };
+    return { map: { default: ids[0], valid: (v) => ids.includes(v) }, ...optionFields(mapTechniques(app), app) };
   },
 };
 
@@ -42,17 +47,16 @@ export function createPanel(root, app) {
   const tooltip = el('canvas', { className: 'map-tooltip', width: 28, height: 28, hidden: true });
   const gate = datasetGate(app, views);
   const count = () => Math.min(gate.ready()?.count ?? 0, matchMedia('(max-width: 600px)').matches ? PHONE_POINTS : Infinity);
-  const key = (layer) => `${method.value}:${layer}:${count()}`;
-  const maps = featureLayers(app).map((layer) => {
-    const canvas = el('canvas', { className: 'map-canvas', width: 360, height: 360, tabIndex: 0, attrs: { 'aria-label': `map of ${layer}`, 'data-layer': layer } });
-    const scatter = createScatter(canvas, { colors, onHover: (i, event) => hover(i, event), onPick: (i) => pick(i) });
-    scatter.draw(); // the canvas's first raster now, not in the first preview's task
-    return { layer, canvas, scatter, caption: el('figcaption', { textContent: layer }) };
-  });
+  const params = methodControls(app, techniques);
+  /** The chosen method's options for the map of `layer` (its controls' values, the layer and the count). */
+  const options = (layer) => ({ ...techniqueOptions(techniques.find((t) => t.id === method.value), app.view), layer, count: count() });
+  const key = (layer) => `${method.value}:${JSON.stringify(options(layer))}`;
+  const maps = featureLayers(app).map((layer) => mapFigure(layer, colors, hover, pick));
   const legend = el('ul', { className: 'map-legend' }, ...app.labels.map((label, c) => el('li', {}, swatch(colors, c), label)), el('li', { className: 'map-wrong' }, '○ misclassified'));
   root.replaceChildren(
     gate.element,
     el('div', { className: 'map-controls' }, method, compute, cancel, progress),
+    params.element,
     status,
     el('div', { className: 'map-row' }, ...maps.map((m) => el('figure', { className: 'map-figure' }, m.canvas, m.caption))),
     legend,
@@ -87,7 +91,7 @@ export function createPanel(root, app) {
       let result = views.result(key(m.layer));
       if (!result) {
         let shown = 0;
-        running = views.compute(key(m.layer), { type: 'datasetMap', technique: method.value, options: { layer: m.layer, count: count() } }, (fraction, preview) => {
+        running = views.compute(key(m.layer), { type: 'datasetMap', technique: method.value, options: options(m.layer) }, (fraction, preview) => {
           progress.value = fraction;
           if (!preview || performance.now() - shown < PREVIEW_MS) return;
           shown = performance.now();
@@ -124,9 +128,38 @@ export function createPanel(root, app) {
       }
       compute.disabled = !gate.ready();
       method.value = app.view.map;
+      params.show(app.view.map);
       place();
     },
     destroy: unsubscribe,
+  };
+}
+
+/** One map: its canvas, scatter and caption. */
+function mapFigure(layer, colors, hover, pick) {
+  const canvas = el('canvas', { className: 'map-canvas', width: 360, height: 360, tabIndex: 0, attrs: { 'aria-label': `map of ${layer}`, 'data-layer': layer } });
+  const scatter = createScatter(canvas, { colors, onHover: (i, event) => hover(i, event), onPick: (i) => pick(i) });
+  scatter.draw(); // the canvas's first raster now, not in the first preview's task
+  return { layer, canvas, scatter, caption: el('figcaption', { textContent: layer }) };
+}
+
+/** The controls of the chosen method's own options: `{ element, show(id) }` (rebuilt when the method changes). */
+function methodControls(app, techniques) {
+  const element = el('div', { className: 'map-params' });
+  let shown = null;
+  let controls = [];
+  return {
+    element,
+    show(id) {
+      if (shown !== id) {
+        const technique = techniques.find((t) => t.id === id);
+        controls = technique.options.filter((o) => !OWN_OPTIONS.includes(o.key)).map((o) => optionControl(technique, o, app));
+        element.replaceChildren(...controls.map((c) => c.element));
+        element.hidden = controls.length === 0;
+        shown = id;
+      }
+      for (const control of controls) control.update();
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 import { paintMap, mapCanvas, composeSnapshot, vectorGrid, describeDistance } from '../render.js';
 import { el } from '../dom.js';
 import { glossed } from '../glossary.js';
+import { cliCommand } from '../export.js';
 
 export const meta = {
   id: 'monitor',
@@ -39,7 +40,8 @@ export function createPanel(root, app) {
   const gammaValue = el('output', { className: 'gamma-value' });
   const about =
     `Layer ${entry.layer} (${entry.neurons} neurons, on = value > 0). Built from ${build.correct ?? '?'} correctly ` +
-    `classified training images: ${build.patterns ?? '?'} distinct patterns. Default γ = ${entry.gamma}.`;
+    `classified training images: ${build.patterns ?? '?'} distinct patterns. Default γ = ${entry.gamma}. ` +
+    'Hatched cells only pad the grid: they are no neurons.';
   const nearestCaption = el('figcaption', { className: 'nearest-caption', textContent: 'Nearest training pattern' });
   const captions = [el('figcaption', { textContent: 'This input' }), nearestCaption, el('figcaption', { textContent: 'Differing neurons' })];
   const canvases = ['on/off pattern of this input', 'nearest training pattern', 'differing neurons'].map((label) => {
@@ -55,7 +57,7 @@ export function createPanel(root, app) {
         'div',
         { className: 'monitor-side' },
         status,
-        el('label', { className: 'field' }, ...glossed('γ (allowed Hamming distance) '), gamma, gammaValue),
+        el('label', { className: 'field' }, el('span', {}, ...glossed('γ (allowed Hamming distance)')), gamma, gammaValue),
         el('p', { className: 'muted monitor-about' }, ...glossed(about)),
       ),
       el('div', { className: 'monitor-patterns' }, ...canvases.map((canvas, i) => el('figure', {}, el('div', { className: 'pattern-slot' }, canvas), captions[i]))),
@@ -68,6 +70,7 @@ export function createPanel(root, app) {
       const check = app.monitorCheck();
       gamma.value = String(check.gamma);
       gammaValue.textContent = String(check.gamma);
+      gamma.setAttribute('aria-valuetext', `γ ${check.gamma}: warn when more than ${check.gamma} neurons differ`);
       status.classList.toggle('is-warn', check.warn);
       status.textContent = `${check.warn ? '⚠ Unfamiliar pattern' : '✓ Seen in training'}: ${describeDistance(check)} (predicted ${app.label(check.label)})`;
       const mine = bitGrid(Array.from(check.pattern));
@@ -78,11 +81,21 @@ export function createPanel(root, app) {
       });
       nearestCaption.textContent = check.nearest.length ? `Nearest training pattern of class ${app.label(check.label)}` : `No training pattern of class ${app.label(check.label)}`;
     },
+    /** As `convscope monitor check --json` prints it for the image. */
+    data() {
+      const { label, warn, distance } = app.monitorCheck();
+      return { index: app.source?.kind === 'gallery' ? app.source.index : 0, label, warn, distance: Number.isFinite(distance) ? distance : null };
+    },
+    command: () => cliCommand(app, app.techniques('monitor')[0], { gamma: app.view.gamma === '' ? undefined : Number(app.view.gamma) }),
     snapshot(scale) {
-      return composeSnapshot({ scale, 
-        title: 'Runtime monitor',
+      const check = app.monitorCheck();
+      const [rows, columns] = vectorGrid(check.pattern.length);
+      const size = [columns * 24, rows * 24]; // a neuron a 24 px square, the padding cells left blank
+      return composeSnapshot({
+        scale,
+        title: `Runtime monitor: layer ${entry.layer}, ${entry.neurons} neurons (white on, black off)`,
         subtitle: status.textContent,
-        rows: [{ tiles: canvases.map((canvas, i) => ({ canvas, caption: ['input', 'nearest', 'differing'][i] })) }],
+        rows: [{ tiles: canvases.map((canvas, i) => ({ canvas, size, caption: ['this input', nearestCaption.textContent, 'differing (yellow)'][i] })) }],
       });
     },
   };

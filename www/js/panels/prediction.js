@@ -1,15 +1,20 @@
 // Prediction panel: the predicted class and the softmax probability of every class, updated on every stroke.
+// Each class's row names its class image's objective (data-objective, `class:k`): a click on the row, or Enter
+// on its label (the labels are one Tab stop, arrow keys between them), visualizes the class in the
+// feature-visualization panel when that panel follows clicks.
 
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { el } from '../dom.js';
 import { formatValue, describeDistance, setText } from '../render.js';
 import { cliCommand, f32 } from '../export.js';
+import { rovingFocus } from '../roving.js';
 
 export const meta = {
   id: 'prediction',
   title: 'Prediction',
   description: 'Softmax probability per class, and its logit (the score before softmax) on the right.',
   explainedBy: 'prediction',
+  live: true, // drawn on every frame of a stroke (js/frame.js)
 };
 
 const ANNOUNCE_MS = 700;
@@ -23,18 +28,23 @@ export function createPanel(root, app) {
   let announce = 0;
   const truth = el('p', { className: 'prediction-truth muted' });
   const badge = el('p', { className: 'monitor-badge', hidden: true, dataset: { testid: 'monitor-badge' } });
-  const rows = app.labels.map((label) =>
+  const visualizable = app.techniques('featureviz').length > 0;
+  const rows = app.labels.map((label, k) =>
     el(
       'li',
-      { className: 'bar-row' },
-      el('span', { className: 'bar-label', textContent: label }),
+      { className: 'bar-row', dataset: visualizable ? { objective: `class:${k}` } : {} },
+      el(visualizable ? 'button' : 'span', { className: 'bar-label', textContent: label, ...(visualizable && { type: 'button' }) }),
       el('span', { className: 'bar-track' }, el('span', { className: 'bar-fill' })),
       el('span', { className: 'bar-value' }),
       el('span', { className: 'bar-logit', attrs: { 'aria-hidden': 'true' } }),
     ),
   );
   const noMonitor = el('p', { className: 'muted prediction-truth', hidden: Boolean(app.monitor), textContent: 'No runtime monitor ships with this model, so the monitor panel is not shown.' });
-  root.replaceChildren(main, spoken, truth, badge, noMonitor, el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows));
+  const bars = el('ol', { className: 'bars', attrs: { 'aria-label': 'Class probabilities' } }, ...rows);
+  root.replaceChildren(main, spoken, truth, badge, noMonitor, bars);
+  const labels = rows.map((row) => row.querySelector('button.bar-label')).filter(Boolean);
+  if (labels.length > 0) rovingFocus(bars, labels).update(labels[0]);
+  const hint = visualizable ? ' · click to visualize the class (Feature visualization, “Visualize what I click”)' : '';
 
   return {
     render() {
@@ -62,7 +72,7 @@ export function createPanel(root, app) {
         row.querySelector('.bar-fill').style.transform = `scaleX(${(percent / 100).toFixed(4)})`;
         setText(row.querySelector('.bar-value'), percent >= 0.1 ? `${percent.toFixed(1)}%` : '<0.1%');
         setText(row.querySelector('.bar-logit'), formatValue(logits[k]));
-        row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}`;
+        row.title = `class ${app.label(k)}: probability ${percent.toFixed(3)}%, logit ${formatValue(logits[k])}${hint}`;
         row.setAttribute('aria-label', `${app.label(k)}: ${percent.toFixed(1)} percent`);
       });
     },

@@ -1,9 +1,7 @@
 // The image side of the "Texture & style" panel (js/panels/texture.js): reading a bundled texture or an
 // uploaded picture as the module reads images (its `decodeImage`: RGB planes for the random network, luminance
-// for the model), the input digit as a tensor, painting `[C, H, W]` images in [0, 1], and the panel's own
-// background worker. No synthesis here.
+// for the model), the input digit as a tensor and painting `[C, H, W]` images in [0, 1]. No synthesis here.
 
-import { RemoteModel } from '../remote.js';
 import { paintMap, valueRange } from '../render.js';
 import { textureUrl } from '../config.js';
 
@@ -61,27 +59,4 @@ export function paintImage(canvas, { shape, data }) {
 /** Paints a Gram matrix `[C, C]` as a heatmap over its own range. */
 export function paintGram(canvas, { shape, data }) {
   return paintMap(canvas, data, { height: shape[0], width: shape[1], colormap: 'viridis', range: valueRange(data) });
-}
-
-/**
- * The panel's own background worker (js/remote.js), so that a synthesis of seconds never waits on, nor
- * cancels, another panel's work: `run(message, onProgress)` starts a fresh worker for each request (a newer one
- * or `stop()` ends the old worker at once; its promise rejects with "the worker was stopped").
- */
-export function createRunner(app) {
-  let remote = null;
-  const stop = () => {
-    remote?.terminate();
-    remote = null;
-  };
-  return {
-    stop,
-    async run(message, onProgress) {
-      stop();
-      const mine = new RemoteModel(app.engine.files, (error) => app.report(`the texture worker failed (${error.message})`), (error) => app.report(error.message));
-      remote = mine;
-      await mine.loaded;
-      return mine.call({ type: 'run', ...message }, onProgress);
-    },
-  };
 }

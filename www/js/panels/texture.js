@@ -2,15 +2,17 @@
 // input (which channels fire together, wherever they fire) and its style distance from a chosen image; texture
 // synthesis (Gatys et al. 2015), a new image grown from seeded noise until its Gram matrices match a bundled
 // texture's or an upload's; style transfer (2016), the input (or an upload) redrawn with a style image's Gram
-// matrices. Syntheses run through the built-in random network (RGB) or the loaded model (luminance) in the
-// panel's own worker (js/panels/texture-view.js), step by step with a live preview, progress and Stop.
+// matrices. Syntheses run through the built-in random network (RGB) or the loaded model (luminance) on the
+// panel's lane of the second background worker (App.lane, long: true: a synthesis of seconds never delays the
+// interactive panels, and takes turns with the feature-visualization panel's jobs), step by step with a live
+// preview, progress and Stop (or a newer Synthesize) cancelling it between two steps.
 // Options come from the catalogue (js/controls.js) and live in the hash with the chosen texture.
 
 import { el, selectOf } from '../dom.js';
 import { formatValue, mapCanvas, composeSnapshot } from '../render.js';
 import { optionFields, optionControl, techniqueHelp, techniqueOptions } from '../controls.js';
 import { TEXTURES } from '../config.js';
-import { bundled, uploaded, inputTensor, paintImage, paintGram, createRunner } from './texture-view.js';
+import { bundled, uploaded, inputTensor, paintImage, paintGram } from './texture-view.js';
 
 const FAMILY = 'texture';
 
@@ -61,7 +63,7 @@ export function createPanel(root, app) {
   const row = el('div', { className: 'tx-row' }, figure(styleCanvas, 'style'), figure(out, 'result'));
   const tools = el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Technique', mode), el('label', { className: 'field' }, 'Style', style, styleFile), contentField, go, stop);
   root.append(tools, params, help.element, el('div', { className: 'toolbar' }, bar, status), row);
-  const [runner, cache, files] = [createRunner(app), new Map(), { style: null, content: null }];
+  const [lane, cache, files] = [app.lane(FAMILY, { long: true }), new Map(), { style: null, content: null }];
   // The style image is fetched once the panel is used or linked to (not on every page load: it works offline).
   let [controls, shownFor, generation, touched] = [[], null, 0, app.view.tx !== meta.view(app).tx.default || app.view.txstyle !== TEXTURES[0]];
   const current = () => techniques.find((t) => t.id === app.view.tx);
@@ -77,20 +79,23 @@ export function createPanel(root, app) {
     const steps = options.steps ?? technique.options.find((o) => o.key === 'steps').default;
     const mine = ++generation;
     const started = performance.now();
-    try {
-      show(0, 'starting…');
+    show(0, 'starting…');
+    const onProgress = (fraction, preview) => {
+      if (mine !== generation || !preview) return;
+      show(fraction, `step ${preview.history.length} of ${steps} · loss ${formatValue(preview.history.at(-1))}`);
+      paintImage(out, preview);
+    };
+    const task = async (run) => {
       const image = !transfer ? null : files.content ? await uploaded(app, files.content, channels) : inputTensor(app, channels);
-      const message = { technique: technique.id, image, options, style: await styleImage(channels) };
-      const result = await runner.run(message, (fraction, preview) => {
-        if (mine !== generation || !preview) return;
-        show(fraction, `step ${preview.history.length} of ${steps} · loss ${formatValue(preview.history.at(-1))}`);
-        paintImage(out, preview);
-      });
-      if (mine !== generation) return;
+      return run(technique.id, options, onProgress, image, await styleImage(channels));
+    };
+    try {
+      const result = await lane.submit(task);
+      if (!result || mine !== generation) return; // cancelled by Stop or a newer run
       paintImage(out, result);
       show(null, summary(result, (performance.now() - started) / 1000));
     } catch (error) {
-      if (mine === generation) show(null, error.message === 'the worker was stopped' ? 'stopped' : `failed: ${error.message}`);
+      if (mine === generation) show(null, `failed: ${error.message}`);
     }
   }
 
@@ -113,7 +118,7 @@ export function createPanel(root, app) {
   styleFile.addEventListener('change', () => ((files.style = styleFile.files[0] ?? null), app.dispatchEvent(new Event('view'))));
   contentFile.addEventListener('change', () => (files.content = contentFile.files[0] ?? null));
   go.addEventListener('click', synthesize);
-  stop.addEventListener('click', () => ((generation += 1), runner.stop(), show(null, 'stopped')));
+  stop.addEventListener('click', () => ((generation += 1), lane.stop(), show(null, 'stopped')));
 
   return {
     render() {
@@ -133,6 +138,6 @@ export function createPanel(root, app) {
       if (!technique.longRunning) gram().catch((error) => show(null, `failed: ${error.message}`));
     },
     snapshot: () => composeSnapshot({ title: `Texture & style (${app.info.name})`, subtitle: status.textContent, rows: [{ tiles: [{ canvas: styleCanvas, caption: 'style' }, { canvas: out, caption: shownFor?.label ?? '' }] }] }),
-    destroy: runner.stop,
+    destroy: () => lane.stop(),
   };
 }

@@ -38,8 +38,11 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   if (manifest.monitor) {
     assert.match(await page.textContent('[data-testid="monitor-badge"]'), /^(Seen in training|Unfamiliar pattern)/);
     assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ \d+/);
+    // Panels off screen do not redraw (by design): look at the monitor where it is.
+    await page.locator('#panel-monitor').scrollIntoViewIfNeeded();
     await page.locator('#panel-monitor .gamma').fill('0');
     await settle(page);
+    await page.waitForFunction(() => / γ 0 /.test(` ${document.querySelector('#panel-monitor .monitor-status')?.textContent} `));
     assert.match(await page.textContent('#panel-monitor .monitor-status'), /γ 0 /);
     await page.waitForFunction(() => location.hash.includes('gamma=0'));
   }

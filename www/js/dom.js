@@ -21,3 +21,18 @@ export function selectOf(pairs, selected, props = {}) {
   select.value = String(selected);
   return select;
 }
+
+/**
+ * Calls `fn()` once, the first time `element` is on screen; returns the function that stops watching. For work a
+ * panel starts only when seen (a download): its `render()` may have run off screen at first paint, and the frame
+ * does not render it again when it scrolls into view unless something changed.
+ */
+export function whenOnScreen(element, fn) {
+  const observer = new IntersectionObserver((entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    observer.disconnect();
+    fn();
+  });
+  observer.observe(element);
+  return () => observer.disconnect();
+}

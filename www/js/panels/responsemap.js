@@ -5,7 +5,7 @@
 // layout on the page's thread, live while drawing (one forward pass and a weighted sum per pixel); beside it
 // the mean map of each class of the gallery, and beneath which layer each region holds.
 
-import { el, selectOf } from '../dom.js';
+import { el, selectOf, whenOnScreen } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
 
@@ -144,13 +144,12 @@ export function createPanel(root, app) {
   const restarted = () => ((map = null), (averagesFor = ''));
   app.addEventListener('restart', restarted);
   if (app.modelCache.has(MAP)) button.hidden = true;
-  let started = app.modelCache.has(MAP); // trained once the panel first draws (on screen), not at page load
+  // Trained once the panel is first on screen (the t10k set is fetched then), not at page load.
+  const unwatch = app.modelCache.has(MAP) ? () => {} : whenOnScreen(root, train);
   const options = () => ({ method: app.view.nrmMethod, size: [SIDE, SIDE], circle: app.view.nrmShape === 'circle' });
   return {
     render() {
       [method.value, circle.checked] = [app.view.nrmMethod, app.view.nrmShape === 'circle'];
-      const box = root.getBoundingClientRect(); // the t10k set is fetched once the panel is on screen
-      if (!started && box.bottom > 0 && box.top < innerHeight) [started] = [true, train()];
       const trained = mapOf();
       if (!trained || !app.image) return;
       const current = app.engine.call((model) => trained.generate(model, app.image, options()));
@@ -165,6 +164,7 @@ export function createPanel(root, app) {
     },
     destroy() {
       app.removeEventListener('restart', restarted);
+      unwatch();
       if (training) lane.stop();
       map?.free();
     },

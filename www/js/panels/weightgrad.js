@@ -6,7 +6,7 @@
 // the running mean as the images accumulate, with play/pause and a slider (arrow keys), and the core's final
 // mean on the last frame. Its JSON and CLI command are the CLI's.
 
-import { el, selectOf } from '../dom.js';
+import { el, selectOf, whenOnScreen } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
 import { repoPath, f32 } from '../export.js';
@@ -102,6 +102,9 @@ export function createPanel(root, app) {
     draw();
   });
   slider.addEventListener('input', () => (pause(), shown && draw()));
+  // Taking the slider stops the animation, even where its value stays (Home on the first frame).
+  slider.addEventListener('keydown', (event) => event.key !== 'Tab' && pause());
+  slider.addEventListener('pointerdown', pause);
   const options = () => ({ layer: app.view.wglayer, compare: [app.view.wgref] });
   const compute = (key) => {
     pending = key;
@@ -124,15 +127,16 @@ export function createPanel(root, app) {
     });
   };
 
+  let seen = false; // the t10k set is fetched once the panel is on screen
+  const render = () => {
+    [layer.value, reference.value] = [app.view.wglayer, String(app.view.wgref)];
+    const key = JSON.stringify(options()) + app.view.wgn;
+    if (shown?.key !== key && pending !== key && seen) compute(key);
+  };
+  const unwatch = whenOnScreen(root, () => ((seen = true), render()));
   return {
-    render() {
-      [layer.value, reference.value] = [app.view.wglayer, String(app.view.wgref)];
-      const key = JSON.stringify(options()) + app.view.wgn;
-      const box = root.getBoundingClientRect(); // the t10k set is fetched once the panel is on screen
-      const visible = box.bottom > 0 && box.top < innerHeight;
-      if (shown?.key !== key && pending !== key && visible) compute(key);
-    },
-    destroy: pause,
+    render,
+    destroy: () => (pause(), unwatch()),
     /** As `convscope weight-gradient --compare REF --json` prints it. */
     data() {
       if (!shown) return null;

@@ -23,16 +23,18 @@ export function selectOf(pairs, selected, props = {}) {
 }
 
 /**
- * Calls `fn()` once, the first time `element` is on screen; returns the function that stops watching. For work a
- * panel starts only when seen (a download): its `render()` may have run off screen at first paint, and the frame
- * does not render it again when it scrolls into view unless something changed.
+ * Calls `fn()` once, when `element` has first stayed on screen for `dwell` ms (a page scrolled past it, or a
+ * tour passing by, starts nothing); returns the function that stops watching. For work a panel starts only when
+ * seen (a download and a long job): its `render()` may have run off screen at first paint, and the frame does
+ * not render it again when it scrolls into view unless something changed.
  */
-export function whenOnScreen(element, fn) {
+export function whenOnScreen(element, fn, dwell = 1500) {
+  let timer = 0;
   const observer = new IntersectionObserver((entries) => {
+    clearTimeout(timer);
     if (!entries.some((entry) => entry.isIntersecting)) return;
-    observer.disconnect();
-    fn();
+    timer = setTimeout(() => (observer.disconnect(), fn()), dwell);
   });
   observer.observe(element);
-  return () => observer.disconnect();
+  return () => (clearTimeout(timer), observer.disconnect());
 }

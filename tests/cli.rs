@@ -385,6 +385,58 @@ fn activations_take_a_layer_name_or_its_number() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn activations_print_a_layer_as_json() {
+    // The arguments as one line (the test paths hold no spaces).
+    let run = |extra: &str| {
+        let line = format!("activations --model {MODEL} --idx {T10K} --index 0 {extra}");
+        convscope(&line.split(' ').collect::<Vec<_>>())
+    };
+    let json =
+        |extra: &str| serde_json::from_str::<serde_json::Value>(&stdout(&run(extra))).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        let data = v["data"].as_array().unwrap();
+        data.iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    };
+    // pool1 is the 2×2 max-pool of relu1: recomputed here from relu1's JSON, value for value.
+    let relu1 = json("--layer relu1 --json");
+    let pool1 = json("--layer pool1 --json");
+    assert_eq!(pool1["layer"], "pool1");
+    assert_eq!(relu1["shape"], serde_json::json!([6, 28, 28]));
+    assert_eq!(pool1["shape"], serde_json::json!([6, 14, 14]));
+    let (r, p) = (floats(&relu1), floats(&pool1));
+    for c in 0..6 {
+        for y in 0..14 {
+            for x in 0..14 {
+                let at = |dy: usize, dx: usize| r[c * 784 + (2 * y + dy) * 28 + 2 * x + dx];
+                let max = at(0, 0).max(at(0, 1)).max(at(1, 0)).max(at(1, 1));
+                assert_eq!(p[c * 196 + y * 14 + x], max, "pool1 channel {c} at {y},{x}");
+            }
+        }
+    }
+    assert!(
+        p.iter().any(|&v| v > 0.0),
+        "digit 0 (a 7) switches some unit on"
+    );
+    // The output layer's ten values are the logits `predict --json` prints; its number is an alias.
+    let fc3 = json("--layer fc3 --json");
+    assert_eq!(
+        (fc3["layer"].as_str(), fc3["shape"].clone()),
+        (Some("fc3"), serde_json::json!([10]))
+    );
+    let predicted: serde_json::Value = serde_json::from_str(&stdout(&convscope(&[
+        "predict", "--model", MODEL, "--idx", T10K, "--index", "0", "--json",
+    ])))
+    .unwrap();
+    assert_eq!(fc3["data"], predicted["logits"]);
+    assert_eq!(json("--layer 12 --json"), fc3);
+    assert_clean_error(
+        &run("--layer fc3 --json --out x.png"),
+        "exactly one of --json or --out",
+    );
+    assert_clean_error(&run("--layer fc3"), "exactly one of --json or --out");
+}
+
 /// A copy of the shipped model in a fresh folder whose manifest names `weights`.
 fn model_in(dir: &Path, weights: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();

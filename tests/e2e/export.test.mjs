@@ -220,3 +220,30 @@ test('the deconvnet, filters, monitor and input panels export slide-ready PNGs a
   assert.deepEqual(problems.errors, [], 'console errors');
   await page.close();
 });
+
+test('the layer explorer exports the shown layer as `activations --layer NAME --json` prints it', async () => {
+  const { page, problems } = await openPage('index.html#sample=5&layer=5');
+  await ready(page);
+  await page.locator('#panel-layers').scrollIntoViewIfNeeded();
+  await settle(page);
+  for (const [number, name, shape] of [[5, 'relu2', [16, 10, 10]], [12, 'fc3', [10]]]) {
+    if (number !== 5) {
+      await page.click(`#panel-layers .layer-chip[data-layer="${number}"]`);
+      await settle(page);
+    }
+    const words = await shownCommand(page, 'layers');
+    assert.deepEqual(words, ['convscope', 'activations', '--model', 'www/models/lenet5-mnist.json', '--idx', 'www/data/mnist-gallery-images.idx3.gz', '--index', '5', '--layer', name, '--json']);
+    const shown = await panelJson(page, 'layers');
+    const cli = runCli(words);
+    assert.deepEqual([shown.layer, shown.shape], [name, shape]);
+    assert.deepEqual([cli.layer, cli.shape], [name, shape]);
+    assert.ok(sameF32(shown.data, cli.data), `${name}: the page and the CLI give the same values`);
+    // The JSON holds what the page paints: the wasm's activations of that layer for test image 5.
+    const painted = await page.evaluate(async (n) => Array.from((await import('./js/main.js')).viewer.app.activation(n).data), number);
+    assert.ok(sameF32(shown.data, painted), `${name}: the JSON is the layer's activations`);
+    await page.click('#panel-layers button[aria-label^="The convscope command"]'); // closes the command box
+    await page.waitForSelector('[data-testid="command-layers"]', { state: 'hidden' });
+  }
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});

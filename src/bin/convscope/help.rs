@@ -42,9 +42,11 @@ const COMMANDS: [CommandDoc; 21] = [
     },
     CommandDoc {
         name: "activations",
-        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L --out grid.png [--colormap NAME]",
-        about: "every channel of one layer's output as a PNG grid; --layer is a manifest name (relu2) or, as an \
-                alias, the layer's 1-based number",
+        synopsis: "--model M (--image F | --idx IMAGES --index I) --layer L (--json | --out grid.png \
+                   [--colormap NAME])",
+        about: "one layer's output as JSON ({layer, shape, data}, what the page's layer explorer downloads) or \
+                every channel as a PNG grid; --layer is a manifest name (relu2) or, as an alias, the layer's \
+                1-based number",
         inputs: &[],
     },
     CommandDoc {

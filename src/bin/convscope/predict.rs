@@ -85,34 +85,38 @@ pub fn eval(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `convscope activations`: one layer's output for one image, as JSON (`{"layer", "shape", "data"}`, what the
+/// page's layer explorer downloads) or as a PNG grid of its channels.
 pub fn activations(argv: &[String]) -> Result<()> {
     let mut valued = INPUT_OPTIONS.to_vec();
     valued.extend(["layer", "out", "colormap"]);
-    let args = Args::parse(argv, &valued, &[])?;
+    let args = Args::parse(argv, &valued, &["json"])?;
     let net = input::model(&args)?;
     let (_, image) = input::single_image(&args, &net)?;
     let technique = &inspect::ACTIVATIONS;
     let values = Values::from_flags(technique.id, technique.options, args.given(&["layer"]))?;
     let index = input::layer(&net, values.text(&inspect::ACTIVATIONS_LAYER))?;
+    let layer = &net.layers()[index]; // `input::layer` returned a valid index
+    let out = one_output(&args)?;
     let colormap = args
         .get("colormap")
         .unwrap_or("viridis")
         .parse::<render::colormap::Colormap>()?;
-    let out = args.required("out")?;
     let trace = net.forward(&image)?;
     let maps = trace.output(index)?;
-    let layer = &net.layers()[index]; // `input::layer` returned a valid index
-    let title = format!(
-        "layer {}: {} ({}) {:?}",
-        index + 1,
-        layer.name,
-        layer.layer.type_name(),
-        layer.output_shape
-    );
-    let img = render::grid::feature_grid(maps, &title, colormap)?;
-    render::png::write_png(Path::new(out), &img)?;
-    eprintln!("wrote {out}");
-    Ok(())
+    match out {
+        None => print_layer(&layer.name, maps),
+        Some(out) => {
+            let title = format!(
+                "layer {}: {} ({}) {:?}",
+                index + 1,
+                layer.name,
+                layer.layer.type_name(),
+                layer.output_shape
+            );
+            save_grid(out, &render::grid::feature_grid(maps, &title, colormap)?)
+        }
+    }
 }
 
 /// `convscope filters`: a layer's weights as JSON (`{"layer", "shape", "data"}`) or a PNG grid (diverging
@@ -126,38 +130,55 @@ pub fn filters(argv: &[String]) -> Result<()> {
         Error::option("layer", "--layer L is required (a conv2d or linear layer)")
     })?;
     let weights = inspect::filters(&net, layer)?;
-    match (args.flag("json"), args.get("out")) {
-        (true, None) => {
-            #[derive(serde::Serialize)]
-            struct Json<'a> {
-                layer: &'a str,
-                shape: &'a [usize],
-                data: &'a [f32],
-            }
-            let json = Json {
-                layer,
-                shape: weights.shape(),
-                data: weights.data(),
-            };
-            println!("{}", to_json(&json)?);
-            Ok(())
-        }
-        (false, Some(out)) => {
+    match one_output(&args)? {
+        None => print_layer(layer, &weights),
+        Some(out) => {
             let title = format!("{layer} weights {:?}", weights.shape());
             let img = render::grid::feature_grid(
                 &render::grid::as_planes(&weights)?,
                 &title,
                 render::colormap::Colormap::Diverging,
             )?;
-            render::png::write_png(Path::new(out), &img)?;
-            eprintln!("wrote {out}");
-            Ok(())
+            save_grid(out, &img)
         }
+    }
+}
+
+/// The PNG file of a command that prints JSON (`--json`: None) or draws a PNG (`--out FILE`): exactly one.
+fn one_output(args: &Args) -> Result<Option<&str>> {
+    match (args.flag("json"), args.get("out")) {
+        (true, None) => Ok(None),
+        (false, Some(out)) => Ok(Some(out)),
         _ => Err(Error::option(
             "out",
             "give exactly one of --json or --out FILE.png",
         )),
     }
+}
+
+/// Writes a PNG figure to `out` and says so on stderr.
+fn save_grid(out: &str, img: &render::RgbImage) -> Result<()> {
+    render::png::write_png(Path::new(out), img)?;
+    eprintln!("wrote {out}");
+    Ok(())
+}
+
+/// Prints a layer's tensor as `--json` does: `{"layer", "shape", "data"}`, the f32 values in their shortest
+/// exact form.
+fn print_layer(layer: &str, tensor: &convscope::tensor::Tensor) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        layer: &'a str,
+        shape: &'a [usize],
+        data: &'a [f32],
+    }
+    let json = Json {
+        layer,
+        shape: tensor.shape(),
+        data: tensor.data(),
+    };
+    println!("{}", to_json(&json)?);
+    Ok(())
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String> {

@@ -8,6 +8,7 @@ import { colormapChoices } from '../visual.js';
 import { el, selectOf } from '../dom.js';
 import { paintMap, paintChannel, valueRange, displayRange, createLegend, composeSnapshot, formatValue, vectorGrid } from '../render.js';
 import { featureTile } from '../tiles.js';
+import { cliCommand, f32 } from '../export.js';
 
 const RANGES = [
   ['map', 'per map'],
@@ -176,6 +177,7 @@ export function createPanel(root, app) {
         caption.textContent = `${data.length} units, row by row · largest: ${name(best)} = ${formatValue(data[best])} · selected: ${name(unit)} = ${formatValue(data[unit])}`;
       }
     },
+    ...layerExports(app, currentLayer),
     snapshot(scale) {
       const layer = currentLayer();
       const colormap = app.view.cmap;
@@ -185,6 +187,19 @@ export function createPanel(root, app) {
       return composeSnapshot({ scale, title: `Layer ${layer.index}: ${layer.name} (${layer.shape.join('×')})`, subtitle: summary.textContent, rows, legend: { colormap, range, label: layer.name } });
     },
   };
+}
+
+/**
+ * The JSON of the shown layer as `convscope activations --layer NAME --json` prints it (`{layer, shape, data}`:
+ * the values the tiles paint), and that command.
+ */
+function layerExports(app, currentLayer) {
+  const data = () => {
+    const { name, index } = currentLayer();
+    const { shape, data: values } = app.activation(index);
+    return { layer: name, shape: Array.from(shape), data: Array.from(values, f32) };
+  };
+  return { data, command: () => cliCommand(app, app.techniques('activations')[0], { layer: currentLayer().name }) };
 }
 
 /**

@@ -7,7 +7,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, teardown, openPage, ready, settle } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setup, teardown, openPage, ready, settle, repo } from './harness.mjs';
 
 before(setup);
 after(teardown);
@@ -70,5 +72,55 @@ test('the monitor leaves its padding cells blank and speaks γ; the gallery is o
   });
   assert.ok(drawn > 1000, `the gallery sheet holds the images (${drawn} bright pixels)`);
   assert.deepEqual(problems.errors, []);
+  await page.close();
+});
+
+/** The unit labels of the layer explorer's vector tile: their texts and, per label, its centre and its cell's span. */
+async function unitLabels(page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('#panel-layers .vector-tile canvas').getBoundingClientRect();
+    const labels = document.querySelector('#panel-layers [data-testid="unit-labels"]');
+    const columns = Number(labels.style.getPropertyValue('--columns'));
+    const cell = canvas.width / columns;
+    return [...labels.children].map((span, k) => {
+      const box = span.getBoundingClientRect();
+      const [row, column] = [Math.floor(k / columns), k % columns];
+      return { text: span.textContent, x: box.left + box.width / 2, y: box.top + box.height / 2, left: canvas.left + column * cell, right: canvas.left + (column + 1) * cell, top: canvas.top + row * cell, bottom: canvas.top + (row + 1) * cell, visible: box.width > 0 && getComputedStyle(span).visibility === 'visible' };
+    });
+  });
+}
+
+test('layer explorer: the output\'s units carry the manifest\'s class names, an fc layer\'s their numbers', async () => {
+  const manifest = JSON.parse(readFileSync(path.join(repo, 'www/models/lenet5-fashion.json'), 'utf8'));
+  const { page, problems } = await openPage('index.html#model=fashion&sample=3&layer=12');
+  await ready(page);
+  await page.locator('#panel-layers').scrollIntoViewIfNeeded();
+  await settle(page);
+  const output = await unitLabels(page);
+  assert.deepEqual(output.map((l) => l.text), manifest.labels, 'fc3\'s ten units are named by the manifest\'s labels');
+  for (const l of output) {
+    assert.ok(l.visible && l.x > l.left && l.x < l.right, `${l.text} is under its own cell (${l.x} in ${l.left}..${l.right})`);
+    assert.ok(l.y > l.bottom, `${l.text} is below the cells`);
+  }
+  await page.click('#panel-layers .layer-chip[data-layer="8"]'); // fc1, 120 units in an 11×11 grid
+  await settle(page);
+  const fc1 = await unitLabels(page);
+  assert.deepEqual(fc1.map((l) => l.text), Array.from({ length: 120 }, (_, k) => String(k)));
+  for (const l of fc1) assert.ok(l.visible && l.x > l.left && l.x < l.right && l.y > l.top && l.y < l.bottom, `unit ${l.text} sits on its cell`);
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});
+
+test('the prediction\'s monitor badge glosses Hamming distance and γ', async () => {
+  const { page, problems } = await openPage('index.html#sample=5');
+  await ready(page);
+  await settle(page);
+  const badge = page.locator('[data-testid="monitor-badge"]');
+  assert.match(await badge.textContent(), /^Seen in training · Hamming distance 0 ≤ γ 2$/);
+  assert.deepEqual(await badge.locator('.term').evaluateAll((terms) => terms.map((t) => t.dataset.term)), ['hamming', 'gamma']);
+  await badge.locator('.term[data-term="gamma"]').click();
+  const note = page.locator('#panel-prediction .term-note');
+  assert.match(await note.textContent(), /^γ \(gamma\): The runtime monitor's tolerance/);
+  assert.deepEqual(problems.errors, [], 'console errors');
   await page.close();
 });

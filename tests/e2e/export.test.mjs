@@ -247,3 +247,32 @@ test('the layer explorer exports the shown layer as `activations --layer NAME --
   assert.deepEqual(problems.errors, [], 'console errors');
   await page.close();
 });
+
+test('the prediction PNG shows the input beside the bars, pixel for pixel', async () => {
+  const { page, problems } = await openPage('index.html#sample=5');
+  await ready(page);
+  const png = await panelPng(page, 'prediction');
+  const { box, pixels } = await page.evaluate(async () => {
+    const { app } = (await import('./js/main.js')).viewer;
+    const { SNAPSHOT_INPUT } = await import('./js/panels/prediction.js');
+    const { paintMap } = await import('./js/render.js');
+    const canvas = paintMap(document.createElement('canvas'), app.image, { height: 28, width: 28, colormap: 'gray', range: [0, 1] });
+    return { box: SNAPSHOT_INPUT, pixels: Array.from(canvas.getContext('2d').getImageData(0, 0, 28, 28).data) };
+  });
+  assert.ok(png.width >= box.x + 28 * box.zoom && png.height >= box.y + 28 * box.zoom, `prediction PNG ${png.width}×${png.height} holds the input`);
+  let worst = 0;
+  let inked = 0;
+  for (let row = 0; row < 28; row++) {
+    for (let column = 0; column < 28; column++) {
+      for (const [dy, dx] of [[0, 0], [box.zoom - 1, box.zoom - 1], [box.zoom >> 1, box.zoom >> 1]]) {
+        const at = ((box.y + row * box.zoom + dy) * png.width + box.x + column * box.zoom + dx) * 4;
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(png.rgba[at + c] - pixels[(row * 28 + column) * 4 + c]));
+      }
+      if (pixels[(row * 28 + column) * 4] > 128) inked++;
+    }
+  }
+  assert.ok(inked > 20, `test image 5 has ink (${inked} bright pixels)`);
+  assert.ok(worst <= 1, `every input pixel is a ${box.zoom}×${box.zoom} square of its grey (largest difference ${worst})`);
+  assert.deepEqual(problems.errors, [], 'console errors');
+  await page.close();
+});

@@ -72,7 +72,7 @@ function vectorTile(app, layer, n) {
     if (unit < n) return pick(unit);
     event.stopPropagation(); // a padding cell: no unit, nothing to visualize
   };
-  const { tile, canvas, caption } = featureTile({ className: 'vector-tile', layer: layer.index, channel: app.view.channel, extra: [marker], onClick });
+  const { tile, canvas, caption } = featureTile({ className: `vector-tile${isOutput(app, layer) ? ' is-output' : ''}`, layer: layer.index, channel: app.view.channel, extra: [marker, ...unitLabels(app, layer, n, columns)], onClick });
   const steps = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, Home: -Infinity, End: Infinity };
   tile.addEventListener('keydown', (event) => {
     if (!(event.key in steps) || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -91,6 +91,24 @@ function vectorTile(app, layer, n) {
     tile.dataset.channel = String(unit);
   };
   return { tile, canvas, caption, hint, mark };
+}
+
+/** Whether `layer` is the output: its units the classes (it and every later layer one value per class). */
+function isOutput(app, layer) {
+  const perClass = (l) => l.shape.length === 1 && l.shape[0] === app.labels.length;
+  return app.layers.slice(layer.index - 1).every(perClass);
+}
+
+/**
+ * The always-visible names of a vector layer's units: the output's class names in a row under its cells,
+ * any other layer's unit numbers over its cells (`--columns` sizes them to the cells).
+ */
+function unitLabels(app, layer, n, columns) {
+  const output = isOutput(app, layer);
+  const names = Array.from({ length: n }, (_, k) => el('span', { textContent: output ? app.label(k) : String(k) }));
+  const labels = el('span', { className: output ? 'vector-classes' : 'vector-numbers', attrs: { 'aria-hidden': 'true' }, dataset: { testid: 'unit-labels' } }, ...names);
+  labels.style.setProperty('--columns', String(columns));
+  return [labels];
 }
 
 export function createPanel(root, app) {
@@ -173,7 +191,7 @@ export function createPanel(root, app) {
         mark(unit);
         tile.setAttribute('aria-label', `Layer ${layer.index} ${layer.name}: ${data.length} values in a ${rows}×${columns} grid; unit ${unit} selected, ${formatValue(data[unit])}`);
         const best = data.reduce((b, v, i) => (v > data[b] ? i : b), 0);
-        const name = (k) => `unit ${k}${data.length === app.labels.length ? ` (class ${app.label(k)})` : ''}`;
+        const name = (k) => `unit ${k}${isOutput(app, layer) ? ` (class ${app.label(k)})` : ''}`;
         caption.textContent = `${data.length} units, row by row · largest: ${name(best)} = ${formatValue(data[best])} · selected: ${name(unit)} = ${formatValue(data[unit])}`;
       }
     },

@@ -5,9 +5,10 @@
 
 import { COLORS, FONT, SIZES } from '../visual.js';
 import { el } from '../dom.js';
-import { formatValue, describeDistance, setText } from '../render.js';
+import { formatValue, describeDistance, setText, paintMap } from '../render.js';
 import { cliCommand, f32 } from '../export.js';
 import { rovingFocus } from '../roving.js';
+import { glossed } from '../glossary.js';
 
 export const meta = {
   id: 'prediction',
@@ -61,7 +62,10 @@ export function createPanel(root, app) {
       badge.hidden = !check;
       if (check) {
         badge.classList.toggle('is-warn', check.warn);
-        setText(badge, `${check.warn ? 'Unfamiliar pattern' : 'Seen in training'} · ${describeDistance(check)}`);
+        // Its jargon (Hamming distance, γ) opens the glossary; rebuilt only when the text changes.
+        const text = `${check.warn ? 'Unfamiliar pattern' : 'Seen in training'} · Hamming ${describeDistance(check)}`;
+        if (badge.dataset.text !== text) badge.replaceChildren(...glossed(text));
+        badge.dataset.text = text;
         badge.title = `Runtime monitor (Cheng et al. 2019) on layer ${check.layer}: Hamming distance of the on/off pattern to the nearest pattern recorded in training`;
       }
       rows.forEach((row, k) => {
@@ -83,36 +87,50 @@ export function createPanel(root, app) {
       return { index: app.source?.kind === 'gallery' ? app.source.index : 0, label, logits: Array.from(logits, f32), probs: Array.from(probs, f32) };
     },
     command: () => cliCommand(app, app.techniques('prediction')[0], {}),
-    snapshot(scale = 1) {
-      const { label, probs } = app.prediction();
-      const pad = SIZES.snapshotPadding;
-      const rowHeight = 26;
-      const width = 420;
-      const canvas = document.createElement('canvas');
-      const height = pad * 2 + 40 + rowHeight * probs.length;
-      canvas.width = width * scale;
-      canvas.height = height * scale;
-      const ctx = canvas.getContext('2d');
-      ctx.scale(scale, scale);
-      ctx.fillStyle = COLORS.background;
-      ctx.fillRect(0, 0, width, height);
-      ctx.textBaseline = 'middle';
-      ctx.fillStyle = COLORS.text;
-      ctx.font = '600 20px system-ui, sans-serif';
-      ctx.fillText(`Prediction: ${app.label(label)} (${(probs[label] * 100).toFixed(1)}%)`, pad, pad + 12);
-      ctx.font = FONT;
-      probs.forEach((p, k) => {
-        const y = pad + 40 + k * rowHeight;
-        ctx.fillStyle = COLORS.text;
-        ctx.fillText(app.label(k), pad, y + rowHeight / 2);
-        ctx.fillStyle = COLORS.bar;
-        ctx.fillRect(pad + 90, y + 5, 220, rowHeight - 10);
-        ctx.fillStyle = k === label ? COLORS.barTop : COLORS.muted;
-        ctx.fillRect(pad + 90, y + 5, 220 * p, rowHeight - 10);
-        ctx.fillStyle = COLORS.text;
-        ctx.fillText(`${(p * 100).toFixed(1)}%`, pad + 320, y + rowHeight / 2);
-      });
-      return canvas;
-    },
+    snapshot: (scale = 1) => predictionSnapshot(app, scale),
   };
+}
+
+/** Where the prediction PNG draws the input at 1×: its top-left corner and its magnification (no smoothing). */
+export const SNAPSHOT_INPUT = { x: SIZES.snapshotPadding + 390, y: SIZES.snapshotPadding + 40, zoom: 8 };
+
+/** The prediction PNG: title, one bar per class with its probability, and the input beside them. */
+function predictionSnapshot(app, scale) {
+  const { label, probs } = app.prediction();
+  const { height: h, width: w } = app.info.input;
+  const pad = SIZES.snapshotPadding;
+  const rowHeight = 26;
+  const { x, y, zoom } = SNAPSHOT_INPUT;
+  const width = x + w * zoom + pad;
+  const height = Math.max(pad * 2 + 40 + rowHeight * probs.length, y + h * zoom + 28 + pad);
+  const canvas = document.createElement('canvas');
+  canvas.width = width * scale;
+  canvas.height = height * scale;
+  const ctx = canvas.getContext('2d');
+  ctx.scale(scale, scale);
+  ctx.fillStyle = COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = COLORS.text;
+  ctx.font = '600 20px system-ui, sans-serif';
+  ctx.fillText(`Prediction: ${app.label(label)} (${(probs[label] * 100).toFixed(1)}%)`, pad, pad + 12);
+  ctx.font = FONT;
+  probs.forEach((p, k) => {
+    const top = pad + 40 + k * rowHeight;
+    ctx.fillStyle = COLORS.text;
+    ctx.fillText(app.label(k), pad, top + rowHeight / 2);
+    ctx.fillStyle = COLORS.bar;
+    ctx.fillRect(pad + 90, top + 5, 220, rowHeight - 10);
+    ctx.fillStyle = k === label ? COLORS.barTop : COLORS.muted;
+    ctx.fillRect(pad + 90, top + 5, 220 * p, rowHeight - 10);
+    ctx.fillStyle = COLORS.text;
+    ctx.fillText(`${(p * 100).toFixed(1)}%`, pad + 320, top + rowHeight / 2);
+  });
+  // The input as the network reads it (its first channel, black 0 … white 1), each pixel a zoom × zoom square.
+  const input = paintMap(document.createElement('canvas'), app.image ?? new Float32Array(h * w), { height: h, width: w, colormap: 'gray', range: [0, 1] });
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(input, x, y, w * zoom, h * zoom);
+  ctx.fillStyle = COLORS.muted;
+  ctx.fillText(`input ${h}×${w}, black 0 … white 1`, x, y + h * zoom + 14);
+  return canvas;
 }

@@ -131,8 +131,13 @@ test('the dataset panels open the test set on demand and map it in the backgroun
   assert.equal(await patches.locator('.patch-tile').count(), 6 * 18);
   await page.screenshot({ path: path.join(screenshots, 'datasets-patches.png'), fullPage: false });
 
+  // A phone maps a 2,000-image subsample, and says so.
   await page.setViewportSize({ width: 390, height: 844 });
   await maps.scrollIntoViewIfNeeded();
+  await maps.locator('.map-method').selectOption('pca');
+  await maps.locator('.map-compute').click();
+  await page.waitForFunction(() => document.querySelector('#panel-maps canvas[data-layer="fc2"]').dataset.points === '2000', null, { timeout: 120000, polling: 250 });
+  assert.match(await maps.locator('figcaption').nth(2).textContent(), /^fc2: PC1 \+ PC2 explain [\d.]+ % of the variance \(the first 2,000 of 10,000 images, as on every phone\)$/);
   await page.screenshot({ path: path.join(screenshots, 'datasets-phone.png'), fullPage: false });
   assert.deepEqual(problems, { errors: [], foreign: [] });
 });

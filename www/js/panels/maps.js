@@ -69,6 +69,11 @@ export function createPanel(root, app) {
     const labels = set.labels ?? set.predictions;
     return [labels.subarray(0, n), Uint8Array.from({ length: n }, (_, i) => Number(set.labels && set.labels[i] !== set.predictions[i]))];
   }
+  /** The caption's note when the maps show a phone's subsample of the set. */
+  function subsample() {
+    const total = gate.ready().count;
+    return count() < total ? ` (the first ${count().toLocaleString('en')} of ${total.toLocaleString('en')} images, as on every phone)` : '';
+  }
   function hover(i, event) {
     tooltip.hidden = i < 0;
     if (i < 0) return;
@@ -113,7 +118,7 @@ export function createPanel(root, app) {
           break;
         }
       }
-      m.show(result, labels, wrong);
+      m.show(result, labels, wrong, subsample());
     }
     running = null;
     [compute.hidden, cancel.hidden, progress.hidden] = [false, true, true];
@@ -141,8 +146,8 @@ export function createPanel(root, app) {
 }
 
 /**
- * One map: its canvas, scatter and caption; `show(result, labels, wrong)` draws a finished map (its point count
- * in the canvas's `data-points`), `clear()` empties it.
+ * One map: its canvas, scatter and caption; `show(result, labels, wrong, note)` draws a finished map (its point
+ * count in the canvas's `data-points`; `note` ends the caption), `clear()` empties it.
  */
 function mapFigure(layer, colors, hover, pick) {
   const canvas = el('canvas', { className: 'map-canvas', width: 360, height: 360, tabIndex: 0, attrs: { 'aria-label': `map of ${layer}`, 'data-layer': layer } });
@@ -155,10 +160,10 @@ function mapFigure(layer, colors, hover, pick) {
     scatter,
     caption,
     shown: null,
-    show(result, labels, wrong) {
+    show(result, labels, wrong, note) {
       figure.shown = result;
       scatter.set(result.points, labels, wrong);
-      caption.textContent = describe(layer, result);
+      caption.textContent = describe(layer, result) + note;
       canvas.dataset.points = String(result.points.length / 2);
     },
     clear() {

@@ -6,7 +6,7 @@
 // which layer each region holds, and beneath the mean map of each class over the same 1,000 t10k images
 // (drawn in the panel's lane, as `convscope nrm generate --count 1000 --labels …` draws them).
 
-import { el, selectOf, whenOnScreen } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
 import { repoPath, f32 } from '../export.js';
@@ -152,10 +152,10 @@ export function createPanel(root, app) {
   const restarted = () => ((map = null), (averagesFor = ''));
   app.addEventListener('restart', restarted);
   if (app.modelCache.has(MAP)) button.hidden = true;
-  // Trained once the panel is first on screen (the t10k set is fetched then), not at page load.
-  const unwatch = app.modelCache.has(MAP) ? () => {} : whenOnScreen(root, train);
   const options = () => ({ method: app.view.nrmMethod, size: [SIDE, SIDE], circle: app.view.nrmShape === 'circle' });
   return {
+    /** Trained once the panel has stayed on screen (the t10k set is fetched then), not at page load. */
+    shown: () => !app.modelCache.has(MAP) && !training && train(),
     render() {
       [method.value, circle.checked] = [app.view.nrmMethod, app.view.nrmShape === 'circle'];
       const trained = mapOf();
@@ -171,7 +171,6 @@ export function createPanel(root, app) {
     },
     destroy() {
       app.removeEventListener('restart', restarted);
-      unwatch();
       if (training) lane.stop();
       map?.free();
     },

@@ -7,7 +7,7 @@
 // the running mean as the images accumulate, with play/pause and a slider (arrow keys), and the core's final
 // mean on the last frame. Its JSON and CLI command are the CLI's.
 
-import { el, selectOf, whenOnScreen } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 import { FIGURE_VIEW, gradientFigures } from './weightgrad-view.js';
 import { t10kFiles } from '../datasets.js';
 import { repoPath, f32 } from '../export.js';
@@ -103,10 +103,10 @@ export function createPanel(root, app) {
     if (shown?.key !== key && pending !== key && seen) compute(key);
     else if (shown?.key === key) draw();
   };
-  const unwatch = whenOnScreen(root, () => ((seen = true), render()));
   return {
     render,
-    destroy: () => (pause(), unwatch()),
+    shown: () => ((seen = true), render()),
+    destroy: pause,
     /** As `convscope weight-gradient --compare REF --json` prints it. */
     data() {
       if (!shown) return null;

@@ -205,9 +205,18 @@ export async function ready(page) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
 }
 
-/** Waits two animation frames, so rAF-scheduled analysis and rendering have run. */
+/**
+ * Waits two animation frames, so rAF-scheduled analysis and rendering have run; then, while the drawing surface
+ * says a drawing is being preprocessed (its `data-analysing`, the worker's answer), for that answer and two more
+ * frames for the panels it redraws.
+ */
 export async function settle(page) {
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  const frames = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await frames();
+  const idle = () => document.querySelector('[data-testid="draw-canvas"]')?.dataset.analysing !== 'true';
+  if (await page.evaluate(idle)) return;
+  await page.waitForFunction(idle, null, { timeout: 30000 });
+  await frames();
 }
 
 export async function predictionText(page) {

@@ -171,6 +171,42 @@ export class App extends EventTarget {
     return this.core('preprocessRgba', rgba, width, height);
   }
 
+  /**
+   * `preprocessRgba` of a drawing on the 'input' worker (the same module and weights, so the same input bit for
+   * bit), so that a pen stroke costs the page's thread only its painting (issue 14: main-thread work per
+   * pointer event ≤ 8 ms). One request at a time: a call while one runs waits, and a newer call replaces the one
+   * waiting, which resolves null (superseded). Where the worker cannot run (a CSP that forbids it, a trap) the
+   * drawing is preprocessed here; it rejects as `preprocessRgba` does (an empty canvas).
+   */
+  preprocessDrawing(rgba, width, height) {
+    const request = { rgba, width, height, resolve: null };
+    const promise = new Promise((resolve) => (request.resolve = resolve));
+    this.drawingWaiting?.resolve(null);
+    this.drawingWaiting = request;
+    if (!this.drawingBusy) this.nextDrawing();
+    return promise.then((outcome) => (outcome?.error ? Promise.reject(outcome.error) : outcome));
+  }
+
+  async nextDrawing() {
+    const request = this.drawingWaiting;
+    if (!request) return;
+    [this.drawingWaiting, this.drawingBusy] = [null, true];
+    const { rgba, width, height } = request;
+    const remote = this.worker('input');
+    try {
+      await remote.loaded;
+      request.resolve(await remote.call({ type: 'preprocessRgba', rgba, width, height }));
+    } catch {
+      try {
+        request.resolve(this.disposed ? null : this.preprocessRgba(rgba, width, height));
+      } catch (error) {
+        request.resolve({ error });
+      }
+    }
+    this.drawingBusy = false;
+    this.nextDrawing();
+  }
+
   /** Every preprocessing step of an image file's bytes (PNG, JPEG, PGM): `{ grey, normalized, mask, crop, input }`. */
   preprocessStages(bytes) {
     return this.core('preprocessStages', bytes);
@@ -231,10 +267,10 @@ export class App extends EventTarget {
     return { submit, stop: () => submit(async () => null) };
   }
 
-  /** Background worker `kind` ('interactive' or 'long'), a Web Worker with its own copy of the model, started on first use. */
+  /** Background worker `kind` ('interactive', 'long' or 'input': js/worker.js), a Web Worker with its own copy of the model, started on first use. */
   worker(kind) {
     if (!this.workers.has(kind)) {
-      const what = kind === 'long' ? 'second background worker' : 'background worker';
+      const what = { long: 'second background worker', input: 'drawing worker' }[kind] ?? 'background worker';
       this.workers.set(kind, new RemoteModel(
         this.engine.files,
         (error) => this.report(`the ${what} failed and was restarted (${error.message})`),
@@ -256,6 +292,7 @@ export class App extends EventTarget {
 
   /** Frees the wasm model and stops the worker. */
   dispose() {
+    this.disposed = true;
     for (const remote of this.workers.values()) remote.terminate();
     this.datasets?.dispose();
     this.engine.free();

@@ -2,7 +2,9 @@
 // waits behind an attribution and the page's pen never waits for either). One `Dataset` of the wasm module per
 // model holds the images and every layer's features read so far; maps and patch searches run as `Job`s
 // (`dataset.start(model, id, options)`) step by step through the worker's job loop (progress, a map's points as preview, cancellable between steps).
-// Requests: `datasetOpen { files: [{ name, bytes }], classes }` (→ `{ count, labels, size, pixels, labelsFrom }`),
+// The worker keeps two sets at most, the model's t10k set and the newest own set, each under the page's key.
+// Requests: `datasetOpen { key, keep, files: [{ name, bytes }], classes }` (→ `{ count, labels, size, pixels,
+// labelsFrom, names, source }`; frees every set but `keep`), `datasetSelect { key }` (a set opened before),
 // `datasetFeatures { layers }`, `datasetMap { key, technique, options }`,
 // `datasetPlace { key, image }` → `{ at: [x, y] | null }` (on the finished map of that key), `datasetNeighbours { image, options }`,
 // `datasetPatches { options }` (with the crops and deconvnet projections of every unit).
@@ -17,7 +19,8 @@ const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
  * The data set of the chosen files: PNG pictures (in name order; labelled by an IDX label file among them,
  * else by their names when every name starts with a class number below `classes`), or an IDX images file
- * with an optional IDX label file. `{ dataset, labelsFrom }` (`labelsFrom`: a file name, 'names' or null).
+ * with an optional IDX label file. `{ dataset, labelsFrom, names, source }` (`labelsFrom`: a file name, 'names'
+ * or null; `names`: the pictures' file names in the set's order, or null; `source`: the IDX images file's name).
  */
 function openFiles(model, files, classes) {
   const idx = files.filter((f) => !isPng(f.bytes)).map((f) => {
@@ -34,36 +37,53 @@ function openFiles(model, files, classes) {
   if (pictures.length && images.length) throw new Error('choose PNG files or an IDX images file, not both');
   if (!pictures.length && images.length !== 1) throw new Error(images.length ? 'choose one IDX images file (and its labels)' : 'no images chosen: PNG files or an IDX images file');
   const labelFile = labels[0] ?? null;
-  if (!pictures.length) return { dataset: Dataset.fromIdx(model, images[0].bytes, labelFile?.bytes ?? null), labelsFrom: labelFile?.name ?? null };
+  if (!pictures.length) return { dataset: Dataset.fromIdx(model, images[0].bytes, labelFile?.bytes ?? null), labelsFrom: labelFile?.name ?? null, names: null, source: images[0].name };
   const named = !labelFile && pictures.every((f) => classOf(f.name) < classes);
   const source = labelFile ? labelFile.bytes : named ? 'names' : null;
   const dataset = Dataset.fromPictures(model, pictures.map((f) => f.bytes), pictures.map((f) => f.name), source);
-  return { dataset, labelsFrom: labelFile?.name ?? (named ? 'names' : null) };
+  return { dataset, labelsFrom: labelFile?.name ?? (named ? 'names' : null), names: pictures.map((f) => f.name), source: null };
 }
 
 /** The handlers, given `model()` (the worker's Model) and `runJob(id, job)` (its step loop; null if cancelled). */
 export function datasetHandlers(model, runJob) {
-  let dataset = null;
-  const maps = new Map(); // the finished maps' tasks by the page's key, for `place`
-  const loop = (id, step) => runJob(id, { step, free() {} });
+  const sets = new Map(); // the page's key → { dataset, maps } (the finished maps' tasks by the page's key, for `place`)
+  let current = null; // the set every request but `datasetOpen` and `datasetSelect` is about
+  const free = (set) => {
+    set.dataset.free();
+    for (const task of set.maps.values()) task.free();
+  };
   return {
-    datasetOpen({ files, classes }) {
-      dataset?.free();
-      dataset = null;
-      for (const task of maps.values()) task.free();
-      maps.clear();
+    datasetOpen({ key, keep, files, classes }) {
       const opened = openFiles(model(), files, classes);
-      dataset = opened.dataset;
-      return { count: dataset.count, labels: dataset.labels() ?? null, size: dataset.size, pixels: dataset.pixels(), labelsFrom: opened.labelsFrom };
+      // Only the set `keep` (the model's t10k set) stays beside the new one: older own sets are freed.
+      for (const [other, set] of sets) {
+        if (other === keep && other !== key) continue;
+        free(set);
+        sets.delete(other);
+      }
+      current = { dataset: opened.dataset, maps: new Map() };
+      sets.set(key, current);
+      const { dataset } = current;
+      return { count: dataset.count, labels: dataset.labels() ?? null, size: dataset.size, pixels: dataset.pixels(), labelsFrom: opened.labelsFrom, names: opened.names, source: opened.source };
+    },
+    datasetSelect({ key }) {
+      if (!sets.has(key)) throw new Error(`no data set ${key} is open in the worker`);
+      current = sets.get(key);
+      return true;
     },
     async datasetFeatures({ id, layers }) {
-      const done = await loop(id, (budget) => {
-        const state = dataset.extract(model(), layers, budget);
-        return { done: state.done === state.total, progress: state.done / state.total, result: true };
+      const { dataset } = current;
+      const done = await runJob(id, {
+        step(budget) {
+          const state = dataset.extract(model(), layers, budget);
+          return { done: state.done === state.total, progress: state.done / state.total, result: true };
+        },
+        free() {},
       });
       return done && { predictions: dataset.predictions(model()) };
     },
     async datasetMap({ id, key, technique, options }) {
+      const { dataset, maps } = current;
       const task = dataset.start(model(), technique, options);
       let result = null;
       try {
@@ -77,14 +97,14 @@ export function datasetHandlers(model, runJob) {
       return result;
     },
     datasetPlace({ key, image }) {
-      const task = maps.get(key);
+      const task = current.maps.get(key);
       return { at: task ? Array.from(task.place(image)) : null };
     },
     datasetNeighbours({ image, options }) {
-      return dataset.neighbours(model(), image, options);
+      return current.dataset.neighbours(model(), image, options);
     },
     async datasetPatches({ id, options }) {
-      const task = dataset.start(model(), 'patches', options);
+      const task = current.dataset.start(model(), 'patches', options);
       try {
         const result = await runJob(id, task, true);
         if (result) result.crops = result.units.map((_, unit) => task.crops(unit));

@@ -1,9 +1,10 @@
 // The dataset views' model (no DOM): the current model's t10k set (or a user's PNG pictures or IDX set), opened in a worker of
 // its own (js/dataset-tasks.js) when a dataset view first needs it, its features read once per model, and the
-// maps, neighbour lists and patch grids computed there, cached while the model is the same. Every pass over the
+// maps, neighbour lists and patch grids computed there, cached per set while the model is the same. One can
+// switch sets at any time: the jobs of the set shown are cancelled, and a set opened before comes back at once. Every pass over the
 // data set runs in that worker with progress and can be cancelled; the page's thread only draws.
 
-import { RemoteModel } from './remote.js';
+import { RemoteModel, isCancelled } from './remote.js';
 
 /** The app's dataset views, made on first use (every dataset panel shares them). */
 export function datasetViews(app) {
@@ -57,20 +58,48 @@ export async function t10kFiles(spec) {
   return { images, labels };
 }
 
+/** The key of the model's t10k set among the opened sets (a user's set is keyed by its files). */
+const T10K = 't10k';
+const ownKey = (own) => `own:${own.files.map((f) => `${f.name}/${f.bytes.length}`).join('|')}`;
+
 export class DatasetViews {
   constructor(app) {
     this.app = app;
     this.remote = null;
-    this.opened = null; // Promise of { count, labels, predictions, name }
-    this.summary = null; // ... once it resolved
-    this.results = new Map();
+    this.sets = new Map(); // key → { key, summary, images, results }: the t10k set and the last own set opened
+    this.current = null; // the set the views show (null while another opens)
+    this.loading = null; // the name of the set being opened, or null
+    this.error = null; // why the last open failed
+    this.ticket = 0; // counts opens: only the latest one's outcome counts
+    this.jobs = new Set(); // the requests in flight for the current set (cancelled when another opens)
     this.listeners = new Set();
+    this.progressListeners = new Set();
   }
 
-  /** `listener()` is called when the data set opens or a result arrives (panels re-render). */
+  /** The open set's summary `{ count, labels, predictions, name, own, names, source, labelsFrom }`, or null. */
+  get summary() {
+    return this.current?.summary ?? null;
+  }
+
+  /** The open set's images: `{ size, image(i) }`. */
+  get images() {
+    return this.current?.images ?? null;
+  }
+
+  /** Whether the model's own t10k set was opened already (switching back to it is then immediate). */
+  get hasT10k() {
+    return this.sets.has(T10K);
+  }
+
+  /** `listener()` is called when a data set opens or a result arrives (panels re-render). */
   subscribe(listener) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** `listener(fraction)` hears how far the reading of a set's features is. */
+  watchProgress(listener) {
+    this.progressListeners.add(listener);
   }
 
   changed() {
@@ -97,56 +126,111 @@ export class DatasetViews {
     if (request.id !== null) this.remote?.worker?.postMessage({ type: 'cancel', id: request.id });
   }
 
+  /** A request that belongs to the current set: cancelled when another set opens. */
+  job(message, onProgress) {
+    const request = this.request(message, onProgress);
+    this.jobs.add(request);
+    request.promise.then(() => this.jobs.delete(request), () => this.jobs.delete(request));
+    return request;
+  }
+
   /**
-   * Opens `own` (`{ name, files: [{ name, bytes }] }`: PNG pictures, or IDX images and labels; default: the
-   * model's t10k set) in the worker and reads every feature layer.
+   * Switches to `own` (`{ name, files: [{ name, bytes }] }`: PNG pictures, or IDX images and labels; default:
+   * the model's t10k set): cancels the current set's jobs, opens the set in the worker and reads every feature
+   * layer, or selects it again when it was opened before (its results kept). Resolves with its summary; when
+   * it fails, the set shown before stays.
    */
-  open(onProgress, own = null) {
-    this.results.clear();
-    this.summary = null;
-    this.opened = (async () => {
-      const spec = this.app.spec;
-      const t10k = own ? null : await t10kFiles(spec);
-      const files = own?.files ?? [
-        { name: 'images', bytes: t10k.images },
-        { name: 'labels', bytes: t10k.labels },
-      ];
-      const set = await this.request({ type: 'datasetOpen', files, classes: this.app.labels.length }).promise;
-      this.images = pixelsOf(set.size, set.pixels);
-      const logits = this.app.layers.filter((layer) => layer.type === 'linear').pop().name;
-      const { predictions } = await this.request({ type: 'datasetFeatures', layers: [...featureLayers(this.app), logits] }, onProgress).promise;
-      return { ...set, predictions, name: own ? own.name : spec.datasetName, own: Boolean(own) };
-    })();
-    this.opened.then((set) => {
-      this.summary = set;
-      this.changed();
-    }, () => {});
-    return this.opened;
+  open(own = null) {
+    for (const request of this.jobs) this.cancel(request);
+    this.jobs.clear();
+    const key = own ? ownKey(own) : T10K;
+    const previous = this.current;
+    const ticket = ++this.ticket;
+    [this.current, this.loading, this.error] = [null, own ? own.name : this.app.spec.datasetName, null];
+    this.changed();
+    for (const listener of this.progressListeners) listener(0);
+    const latest = () => ticket === this.ticket;
+    return this.load(key, own).then(
+      (set) => {
+        if (latest()) [this.current, this.loading] = [set, null];
+        this.changed();
+        return set.summary;
+      },
+      async (error) => {
+        if (latest()) {
+          if (previous) await this.request({ type: 'datasetSelect', key: previous.key }).promise.catch(() => {});
+          if (latest()) [this.current, this.loading, this.error] = [previous, null, isCancelled(error) ? null : error.message];
+          this.changed();
+        }
+        throw error;
+      },
+    );
   }
 
-  /** A cached result by `key`, or null. */
+  /** Opens (or selects again) set `key` in the worker: the set's entry of `this.sets`. */
+  async load(key, own) {
+    const known = this.sets.get(key);
+    if (known) {
+      await this.job({ type: 'datasetSelect', key }).promise;
+      return known;
+    }
+    const spec = this.app.spec;
+    const t10k = own ? null : await t10kFiles(spec);
+    const files = own?.files ?? [
+      { name: 'images', bytes: t10k.images },
+      { name: 'labels', bytes: t10k.labels },
+    ];
+    const { pixels, ...set } = await this.job({ type: 'datasetOpen', key, keep: T10K, files, classes: this.app.labels.length }).promise;
+    const logits = this.app.layers.filter((layer) => layer.type === 'linear').pop().name;
+    const report = (fraction) => this.progressListeners.forEach((listener) => listener(fraction));
+    const { predictions } = await this.job({ type: 'datasetFeatures', layers: [...featureLayers(this.app), logits] }, report).promise;
+    const summary = { ...set, predictions, name: own ? own.name : spec.datasetName, own: Boolean(own) };
+    // The worker keeps the t10k set and the newest own set: so does the page.
+    for (const other of this.sets.keys()) if (other !== T10K) this.sets.delete(other);
+    const entry = { key, summary, images: pixelsOf(set.size, pixels), results: new Map() };
+    this.sets.set(key, entry);
+    return entry;
+  }
+
+  /** How a screen reader names image `i` of the open set, with its label when the set has labels. */
+  imageName(i) {
+    const set = this.summary;
+    const name = set.names ? set.names[i] : set.own ? `image ${i} of ${set.source}` : `test image ${i}`;
+    return set.labels ? `${name}, label ${this.app.label(set.labels[i])}` : name;
+  }
+
+  /** A cached result of the open set by `key`, or null. */
   result(key) {
-    return this.results.get(key) ?? null;
+    return this.current?.results.get(key) ?? null;
   }
 
-  /** Computes `message` once per key (and model); `onProgress(fraction, preview)`. Returns `{ id, promise }`. */
+  /** Computes `message` once per key (per set and model); `onProgress(fraction, preview)`. Returns `{ id, promise }`. */
   compute(key, message, onProgress) {
-    const request = this.request({ ...message, key }, onProgress);
+    const set = this.current;
+    const request = this.job({ ...message, key }, onProgress);
     request.promise = request.promise.then((result) => {
-      if (result) this.results.set(key, result);
+      if (result) set.results.set(key, result);
       this.changed();
       return result;
     });
     return request;
   }
 
-  /** Where `image` lands on the finished map `key`: `[x, y]` or null. */
-  async place(key, image) {
-    return (await this.request({ type: 'datasetPlace', key, image }).promise).at;
+  /** An answer of the worker about the current set, or null when another set opened meanwhile. */
+  async ask(message) {
+    const set = this.current;
+    const answer = await this.request(message).promise;
+    return set === this.current ? answer : null;
   }
 
+  /** Where `image` lands on the finished map `key`: `[x, y]` or null. */
+  async place(key, image) {
+    return (await this.ask({ type: 'datasetPlace', key, image }))?.at ?? null;
+  }
+
+  /** The nearest neighbours of `image` in the open set, or null when another set opened meanwhile. */
   neighbours(image, options) {
-    return this.request({ type: 'datasetNeighbours', image, options }).promise;
+    return this.ask({ type: 'datasetNeighbours', image, options });
   }
 
   dispose() {

@@ -21,20 +21,3 @@ export function selectOf(pairs, selected, props = {}) {
   select.value = String(selected);
   return select;
 }
-
-/**
- * Calls `fn()` once, when `element` has first stayed on screen for `dwell` ms (a page scrolled past it, or a
- * tour passing by, starts nothing); returns the function that stops watching. For work a panel starts only when
- * seen (a download and a long job): its `render()` may have run off screen at first paint, and the frame does
- * not render it again when it scrolls into view unless something changed.
- */
-export function whenOnScreen(element, fn, dwell = 1500) {
-  let timer = 0;
-  const observer = new IntersectionObserver((entries) => {
-    clearTimeout(timer);
-    if (!entries.some((entry) => entry.isIntersecting)) return;
-    timer = setTimeout(() => (observer.disconnect(), fn()), dwell);
-  });
-  observer.observe(element);
-  return () => (clearTimeout(timer), observer.disconnect());
-}

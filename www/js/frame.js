@@ -1,7 +1,8 @@
 // The frame around every panel: title, description (its jargon glossed, js/glossary.js), "how to read this" from the catalogue (`meta.explainedBy`),
-// "Download PNG", an empty state when there is no input, and the render loop. A panel's `createPanel(root, app)` returns `{ render(), snapshot?() }`; the frame calls
+// "Download PNG", an empty state when there is no input, and the render loop. A panel's `createPanel(root, app)` returns `{ render(), shown?(), snapshot?() }`; the frame calls
 // `render` once per animation frame after the app's 'image', 'view' or 'restart' events, and only while the
-// panel is on screen (a panel scrolled away catches up when it comes back).
+// panel is on screen (a panel scrolled away catches up when it comes back); it calls `shown()` once, when the
+// panel has first stayed on screen for SHOWN_MS (for work a panel starts only when seen: a download, a long job).
 
 import { exportActions } from './export.js';
 import { techniqueHelp } from './controls.js';
@@ -14,6 +15,12 @@ import { glossed } from './glossary.js';
  * pointer event ≤ 8 ms); it catches up at once when the pen is lifted.
  */
 const FOLLOW_MS = 250;
+
+/**
+ * How long a panel stays on screen before its `shown()` runs: a page scrolled past it, or the tour passing by,
+ * starts nothing (at a1c87e9 that queued the response-map and weight-gradient t10k jobs ahead of the tour's).
+ */
+const SHOWN_MS = 1500;
 
 /**
  * Mounts panel module `panel` (exports `meta` and `createPanel`) into `container`.
@@ -97,9 +104,14 @@ export function mountPanel(container, panel, app) {
     frame = requestAnimationFrame(draw);
   }
 
+  // `shown()` runs from its own timer: on a quiet page nothing else may ever dirty the panel again.
+  let shownTimer = 0;
+  let shownDue = typeof view.shown === 'function';
   const observer = new IntersectionObserver((entries) => {
     visible = entries.some((entry) => entry.isIntersecting);
     if (visible && dirty && !frame) frame = requestAnimationFrame(draw);
+    clearTimeout(shownTimer);
+    if (visible && shownDue) shownTimer = setTimeout(() => ((shownDue = false), view.shown()), SHOWN_MS);
   });
   observer.observe(section);
   const events = ['image', 'view', 'restart'];
@@ -116,6 +128,7 @@ export function mountPanel(container, panel, app) {
       observer.disconnect();
       if (frame) cancelAnimationFrame(frame);
       clearTimeout(follow);
+      clearTimeout(shownTimer);
       for (const name of events) app.removeEventListener(name, invalidate);
       view.destroy?.();
       section.remove();

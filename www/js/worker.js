@@ -5,7 +5,7 @@
 // stops the job at once (no SharedArrayBuffer needed). Messages in: `{ id, type: 'load', manifest, weights }`,
 // `{ id, type: 'run', image, technique, options, style? }` (`image` null for the techniques that start from noise;
 // `style`: the style image of texture synthesis and style transfer),
-// `{ id, type: 'cancel' }`, and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
+// `{ id, type: 'cancel' }`, `{ id, type: 'preprocessRgba', rgba, width, height }` (a drawing's model input), and the dataset requests of js/dataset-tasks.js (a dataset worker of its own runs
 // them through the same job loop) and of the response-map and weight-gradient panels (js/nrm-tasks.js).
 // Messages out: `{ id, type: 'progress', progress, preview? }` (0..1, at most
 // every 50 ms), `{ id, type: 'result', result }` (a map's buffer is transferred), `{ id, type: 'cancelled' }`,
@@ -86,6 +86,11 @@ const handlers = {
     const result = longRunning.has(technique) ? await stepwise(id, image, technique, options, style) : model.attribute(image, technique, options);
     if (result) result.micros = (performance.now() - started) * 1000;
     return result;
+  },
+  /** A drawing's model input (App.preprocessDrawing: the page's thread only paints the strokes). */
+  preprocessRgba({ rgba, width, height }) {
+    if (!model) throw new Error('no model loaded in the worker');
+    return model.preprocessRgba(rgba, width, height);
   },
   ...datasetHandlers(() => model, runJob),
   ...nrmHandlers(() => model, runJob),

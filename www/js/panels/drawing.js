@@ -8,7 +8,8 @@ import { paintMap } from '../render.js';
 
 /**
  * `{ canvas, clear(), show(image, height, width), rgba() }`; `onDraw(stroking)` after strokes (once per frame;
- * `stroking`: the pen is still down, more is coming),
+ * `stroking`: the pen is still down, more is coming; it may return a promise: the canvas's `data-analysing` is
+ * "true" until every one has settled),
  * `onDrop(file)` for a dropped file; `brush()` gives the pen width in canvas pixels.
  */
 export function createDrawing({ brush, onDraw, onDrop }) {
@@ -45,10 +46,13 @@ export function createDrawing({ brush, onDraw, onDrop }) {
     ctx.arc(x, y, brush() / 2, 0, 2 * Math.PI);
     ctx.fill();
   };
+  // `data-analysing` while an `onDraw` promise (the worker's preprocessing) is outstanding: tests wait on it.
+  let analysing = 0;
   const changed = () => {
     pending ||= requestAnimationFrame(() => {
       pending = 0;
-      onDraw(last !== null);
+      canvas.dataset.analysing = String(++analysing > 0);
+      Promise.resolve(onDraw(last !== null)).finally(() => (canvas.dataset.analysing = String(--analysing > 0)));
     });
   };
 

@@ -1,5 +1,6 @@
 // The panel registry: the page mounts these in order; the widget mounts a chosen few. A panel module exports
-// `meta` and `createPanel(root, app)` returning `{ render(), snapshot?(), destroy?() }`. `meta` holds:
+// `meta` and `createPanel(root, app)` returning `{ render(), shown?(), snapshot?(), destroy?() }` (`shown` runs once the
+// panel has stayed on screen 1.5 s, js/frame.js). `meta` holds:
 //   id, title, description, wide?, needsImage? (default true); live? — drawn on every frame of a pen stroke
 //     (the others follow at most every 250 ms while the pen is down, js/frame.js);
 //   requires? — the wasm `Model` methods the panel calls; when?(app) — what else it needs (a monitor file);

@@ -80,19 +80,21 @@ export function createPanel(root, app) {
       message.textContent = `Could not use ${file.name}: ${error?.message ?? error}`;
     }
   }
-  function analyseDrawing(stroking) {
+  let inputs = 0; // the worker's answer (App.preprocessDrawing) to a drawing that another input overtook is dropped
+  async function analyseDrawing(stroking) {
+    const mine = inputs;
     try {
-      const image = app.preprocessRgba(drawing.rgba(), SIZES.drawCanvas, SIZES.drawCanvas);
+      const image = await app.preprocessDrawing(drawing.rgba(), SIZES.drawCanvas, SIZES.drawCanvas);
+      if (image === null || mine !== inputs) return;
       message.textContent = '';
       // The drawing as a PNG file, for the CLI command that reproduces the view (js/export.js).
       const canvasBlob = () => new Promise((resolve) => drawing.canvas.toBlob(resolve, 'image/png'));
       app.setImage(image, { kind: 'drawn', canvasBlob, stroking });
     } catch {
-      app.setImage(null, null); // an empty canvas has no ink to centre: the empty state, not an analysis
+      if (mine === inputs) app.setImage(null, null); // an empty canvas has no ink to centre: the empty state, not an analysis
     }
   }
   const drawing = createDrawing({ brush: () => Number(brush.value), onDraw: analyseDrawing, onDrop: useFile });
-
   root.append(
     el(
       'div',
@@ -120,6 +122,7 @@ export function createPanel(root, app) {
   });
   // A new input from elsewhere (gallery, upload, link) goes onto the surface, so further strokes continue it.
   app.addEventListener('image', () => {
+    if (app.source?.kind !== 'drawn') inputs++; // Clear included (its source is null)
     if (app.image && app.source?.kind !== 'drawn') drawing.show(app.image, height, width);
     if (app.source?.kind !== 'upload') strip.hide();
   });

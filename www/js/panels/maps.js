@@ -69,24 +69,39 @@ export function createPanel(root, app) {
     const labels = set.labels ?? set.predictions;
     return [labels.subarray(0, n), Uint8Array.from({ length: n }, (_, i) => Number(set.labels && set.labels[i] !== set.predictions[i]))];
   }
+  /** The caption's note when the maps show a phone's subsample of the set. */
+  function subsample() {
+    const total = gate.ready().count;
+    return count() < total ? ` (the first ${count().toLocaleString('en')} of ${total.toLocaleString('en')} images, as on every phone)` : '';
+  }
   function hover(i, event) {
     tooltip.hidden = i < 0;
     if (i < 0) return;
     const [height, width] = views.images.size;
     paintMap(tooltip, views.images.image(i), { height, width, colormap: 'gray', range: [0, 1] });
     if (event) Object.assign(tooltip.style, { left: `${event.clientX + 12}px`, top: `${event.clientY + 12}px` });
-    status.textContent = `image ${i}: label ${app.label(classes()[0][i])}`;
+    status.textContent = `${gate.ready().own ? views.imageName(i) : `image ${i}: label ${app.label(classes()[0][i])}`}`;
   }
   function pick(i) {
     app.setImage(views.images.image(i), { kind: 'dataset', index: i, label: gate.ready().labels?.[i] });
   }
   let running = null;
-  let autoRan = false;
+  let shownSet = null; // the set the maps show
+  /** A set just opened (or another one): show the maps of the chosen method for it (PCA, the default, takes a second). */
+  function sync() {
+    const set = gate.ready();
+    if (set === shownSet || running) return;
+    shownSet = set;
+    status.textContent = '';
+    for (const m of maps) m.clear();
+    if (set) run();
+  }
   async function run() {
     if (!gate.ready()) return;
+    running = true; // (the first request is made below)
     app.setView({ map: method.value });
     const [labels, wrong] = classes();
-    [compute.hidden, cancel.hidden, progress.hidden] = [true, false, false];
+    [compute.hidden, cancel.hidden, progress.hidden, progress.value] = [true, false, false, 0];
     for (const m of maps) {
       let result = views.result(key(m.layer));
       if (!result) {
@@ -103,29 +118,24 @@ export function createPanel(root, app) {
           break;
         }
       }
-      m.shown = result;
-      m.scatter.set(result.points, labels, wrong);
-      m.caption.textContent = describe(m.layer, result);
+      m.show(result, labels, wrong, subsample());
     }
     running = null;
     [compute.hidden, cancel.hidden, progress.hidden] = [false, true, true];
     place();
+    sync(); // another set opened meanwhile: its maps
   }
   function place() {
     for (const m of maps) if (app.image && views.result(key(m.layer))) views.place(key(m.layer), app.image).then((at) => m.scatter.mark(at), () => {});
   }
   method.addEventListener('change', () => app.setView({ map: method.value }));
   compute.addEventListener('click', run);
-  cancel.addEventListener('click', () => running && views.cancel(running));
+  cancel.addEventListener('click', () => running?.id !== undefined && views.cancel(running));
   const unsubscribe = views.subscribe(() => app.dispatchEvent(new Event('view')));
 
   return {
     render() {
-      // The set just opened: show the maps of the chosen method (PCA, the default, takes a second).
-      if (gate.ready() && !running && !maps.some((m) => views.result(key(m.layer))) && !autoRan) {
-        autoRan = true;
-        run();
-      }
+      sync();
       compute.disabled = !gate.ready();
       method.value = app.view.map;
       params.show(app.view.map);
@@ -135,12 +145,36 @@ export function createPanel(root, app) {
   };
 }
 
-/** One map: its canvas, scatter and caption. */
+/**
+ * One map: its canvas, scatter and caption; `show(result, labels, wrong, note)` draws a finished map (its point
+ * count in the canvas's `data-points`; `note` ends the caption), `clear()` empties it.
+ */
 function mapFigure(layer, colors, hover, pick) {
   const canvas = el('canvas', { className: 'map-canvas', width: 360, height: 360, tabIndex: 0, attrs: { 'aria-label': `map of ${layer}`, 'data-layer': layer } });
   const scatter = createScatter(canvas, { colors, onHover: (i, event) => hover(i, event), onPick: (i) => pick(i) });
   scatter.draw(); // the canvas's first raster now, not in the first preview's task
-  return { layer, canvas, scatter, caption: el('figcaption', { textContent: layer }) };
+  const caption = el('figcaption', { textContent: layer });
+  const figure = {
+    layer,
+    canvas,
+    scatter,
+    caption,
+    shown: null,
+    show(result, labels, wrong, note) {
+      figure.shown = result;
+      scatter.set(result.points, labels, wrong);
+      caption.textContent = describe(layer, result) + note;
+      canvas.dataset.points = String(result.points.length / 2);
+    },
+    clear() {
+      figure.shown = null;
+      scatter.set(new Float32Array(0), new Uint8Array(0), new Uint8Array(0));
+      scatter.mark(null);
+      caption.textContent = layer;
+      delete canvas.dataset.points;
+    },
+  };
+  return figure;
 }
 
 /** The controls of the chosen method's own options: `{ element, show(id) }` (rebuilt when the method changes). */

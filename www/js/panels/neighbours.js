@@ -48,10 +48,14 @@ export function createPanel(root, app) {
       layer.value = app.view.neighbourLayer === 'pixels' ? layers.at(-1) : app.view.neighbourLayer;
       metric.value = app.view.metric;
       featureTitle.textContent = `Nearest by ${layer.value} features (${metric.value})`;
-      if (!gate.ready() || !app.image) return;
       const ticket = ++asked;
+      if (!gate.ready() || !app.image) {
+        featureRow.replaceChildren(); // (another set is opening)
+        pixelRow.replaceChildren();
+        return;
+      }
       const found = await views.neighbours(app.image, { layer: layer.value, metric: metric.value, top: 10 });
-      if (ticket !== asked) return;
+      if (ticket !== asked || !found) return;
       const row = (list) => list.map((n) => thumbnail(views, n.index, `#${n.index} ${n.distance.toFixed(3)}`));
       featureRow.replaceChildren(...row(found.neighbours));
       pixelRow.replaceChildren(...row(found.pixels));

@@ -1,7 +1,7 @@
 // Maximally activating patches (Zeiler & Fergus 2014, fig. 2): for each channel of a conv block (or each unit
 // of a fully connected layer), the 9 test images on which it fires most, cropped to the receptive field of its
 // strongest unit (computed from the manifest), each beside the deconvnet projection of that unit. The search
-// runs in the dataset worker over every test image, with progress; the grid is kept while the model is the same.
+// runs in the dataset worker over every test image, with progress; the grid is kept per set while the model is the same.
 
 import { el, selectOf } from '../dom.js';
 import { isCancelled } from '../remote.js';
@@ -83,6 +83,10 @@ export function createPanel(root, app) {
       layer.value = app.view.patchLayer;
       const cached = views.result(`patches:${layer.value}`);
       if (cached) show(cached);
+      else if (shown && !running) {
+        shown = null; // another set, or another layer: not this grid
+        grid.replaceChildren();
+      }
     },
     destroy: unsubscribe,
   };

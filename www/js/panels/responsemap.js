@@ -5,7 +5,7 @@
 // layout on the page's thread, live while drawing (one forward pass and a weighted sum per pixel); beside it
 // the mean map of each class of the gallery, and beneath which layer each region holds.
 
-import { el, selectOf, whenOnScreen } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
 
@@ -144,10 +144,10 @@ export function createPanel(root, app) {
   const restarted = () => ((map = null), (averagesFor = ''));
   app.addEventListener('restart', restarted);
   if (app.modelCache.has(MAP)) button.hidden = true;
-  // Trained once the panel is first on screen (the t10k set is fetched then), not at page load.
-  const unwatch = app.modelCache.has(MAP) ? () => {} : whenOnScreen(root, train);
   const options = () => ({ method: app.view.nrmMethod, size: [SIDE, SIDE], circle: app.view.nrmShape === 'circle' });
   return {
+    /** Trained once the panel has stayed on screen (the t10k set is fetched then), not at page load. */
+    shown: () => !app.modelCache.has(MAP) && !training && train(),
     render() {
       [method.value, circle.checked] = [app.view.nrmMethod, app.view.nrmShape === 'circle'];
       const trained = mapOf();
@@ -164,7 +164,6 @@ export function createPanel(root, app) {
     },
     destroy() {
       app.removeEventListener('restart', restarted);
-      unwatch();
       if (training) lane.stop();
       map?.free();
     },

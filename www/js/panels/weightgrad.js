@@ -6,7 +6,7 @@
 // the running mean as the images accumulate, with play/pause and a slider (arrow keys), and the core's final
 // mean on the last frame. Its JSON and CLI command are the CLI's.
 
-import { el, selectOf, whenOnScreen } from '../dom.js';
+import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
 import { repoPath, f32 } from '../export.js';
@@ -133,10 +133,10 @@ export function createPanel(root, app) {
     const key = JSON.stringify(options()) + app.view.wgn;
     if (shown?.key !== key && pending !== key && seen) compute(key);
   };
-  const unwatch = whenOnScreen(root, () => ((seen = true), render()));
   return {
     render,
-    destroy: () => (pause(), unwatch()),
+    shown: () => ((seen = true), render()),
+    destroy: pause,
     /** As `convscope weight-gradient --compare REF --json` prints it. */
     data() {
       if (!shown) return null;

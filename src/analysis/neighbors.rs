@@ -1,7 +1,8 @@
 //! Exact k nearest neighbours by squared Euclidean distance, and the trustworthiness of an embedding.
 //!
 //! Neighbours of a point are the other points sorted by `(‖x_i − x_j‖², j)`: closest first, ties by lower
-//! index. Brute force, `O(N² D)`, each pair computed once.
+//! index. Exact, `O(N² D)`: the inner products of all pairs by the linear layer's batched kernel bound each
+//! point's candidates, which are then measured one by one ([`nearest_neighbors`]).
 //!
 //! Trustworthiness (Venna & Kaski 2001; `sklearn.manifold.trustworthiness`), with `r(i, j)` the rank of `j`
 //! among the neighbours of `i` in the input space and `U_k(i)` the `k` nearest neighbours of `i` in the
@@ -13,7 +14,11 @@
 
 use super::check_matrix;
 use crate::error::{Error, Result};
+use crate::layers::linear::{forward_batch, LinearParams};
+use crate::tensor::{dot, Tensor};
 use ndarray::{Array2, ArrayView1, ArrayView2};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 /// Each point's `k` nearest other points.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,10 +79,19 @@ fn contiguous(x: ArrayView2<f32>) -> Vec<f32> {
     x.iter().copied().collect()
 }
 
-/// The `k` nearest other rows of each row of `x` (finite, `1 ≤ k < N`).
+/// Rows of `x` whose products with every row are taken at once (64 × N products, 2.5 MB for N = 10,000).
+const BLOCK: usize = 64;
+
+/// The `k` nearest other rows of each row of `x` (finite, `1 ≤ k < N`): the same result as offering every
+/// pair's [`squared_distance`] to a [`Best`], found faster. The products `⟨x_i, x_j⟩` of a block of rows with
+/// all rows come from the linear layer's batched kernel ([`linear::forward_batch`], `N² D` multiply-adds
+/// four lanes wide); `a_ij = ‖x_i‖² + ‖x_j‖² − 2⟨x_i, x_j⟩` then differs from `squared_distance(x_i, x_j)` by
+/// at most `c (‖x_i‖² + ‖x_j‖²)` ([`slack`]), so every `j` whose exact distance can be among the `k` smallest
+/// has `a_ij ≤ A + 2c (‖x_i‖² + max_j ‖x_j‖²)` with `A` the `k`-th smallest `a_ij`; only those are measured
+/// exactly and ranked (a few more than `k` per row).
 pub fn nearest_neighbors(x: ArrayView2<f32>, k: usize) -> Result<Neighbors> {
     check_matrix(x, "points", 2)?;
-    let n = x.nrows();
+    let (n, d) = x.dim();
     if k == 0 || k >= n {
         return Err(Error::out_of_range(
             "the number of neighbours",
@@ -86,26 +100,110 @@ pub fn nearest_neighbors(x: ArrayView2<f32>, k: usize) -> Result<Neighbors> {
         ));
     }
     let data = contiguous(x);
-    let rows: Vec<&[f32]> = data.chunks_exact(x.ncols()).collect();
-    let mut best: Vec<Best<f32>> = (0..n).map(|_| Best::new(k)).collect();
-    for i in 0..n {
-        for j in i + 1..n {
-            let d = squared_distance(rows[i], rows[j]);
-            best[i].offer(d, j);
-            best[j].offer(d, i);
-        }
-    }
+    let rows: Vec<&[f32]> = data.chunks_exact(d).collect();
+    let norms: Vec<f32> = rows.iter().map(|r| dot(r, r)).collect();
+    let slack = slack(&norms, d);
+    let inputs = rows
+        .iter()
+        .map(|r| Tensor::from_vec(&[d], r.to_vec()))
+        .collect::<Result<Vec<_>>>()?;
+    let inputs: Vec<&Tensor> = inputs.iter().collect();
     let mut out = Neighbors {
         indices: Array2::zeros((n, k)),
         distances: Array2::zeros((n, k)),
     };
-    for (i, b) in best.iter().enumerate() {
-        for (m, &(d, j)) in b.items.iter().enumerate() {
-            out.indices[[i, m]] = j;
-            out.distances[[i, m]] = d;
+    let mut products = vec![0f32; BLOCK * n];
+    for (b, block) in data.chunks(BLOCK * d).enumerate() {
+        let m = block.len() / d;
+        let params = LinearParams {
+            in_features: d,
+            out_features: m,
+        };
+        // `columns[j][r] = ⟨x_j, x_{b·BLOCK + r}⟩`, stored row by row of the block.
+        let columns = forward_batch(&params, &inputs, block, &vec![0.0; m])?;
+        for (j, column) in columns.iter().enumerate() {
+            for (r, &v) in column.data().iter().enumerate() {
+                products[r * n + j] = v;
+            }
+        }
+        for (r, estimate) in products.chunks_exact_mut(n).take(m).enumerate() {
+            let i = b * BLOCK + r;
+            for (e, &nj) in estimate.iter_mut().zip(&norms) {
+                *e = norms[i] + nj - 2.0 * *e;
+            }
+            estimate[i] = f32::INFINITY;
+            let best = exact_nearest(&rows, i, estimate, k, slack(norms[i]));
+            for (m, &(dist, j)) in best.iter().enumerate() {
+                out.indices[[i, m]] = j;
+                out.distances[[i, m]] = dist;
+            }
         }
     }
     Ok(out)
+}
+
+/// `s(‖x_i‖²)`: how far above the `k`-th smallest estimate of row `i` an exact `k`-nearest neighbour's
+/// estimate can be, `2c (‖x_i‖² + max_j ‖x_j‖²)`. In `f32` (unit roundoff `u`) the norms and the kernel's
+/// products are each within `γ_D (‖x_i‖² + ‖x_j‖²)` of the truth, `γ_D ≈ D u`, the estimate's two roundings
+/// add `3u` of that, and [`squared_distance`] is within `γ_{D+2} · 2 (‖x_i‖² + ‖x_j‖²)`: so
+/// `c = (4D + 11) u` bounds the difference between an estimate and the exact distance we rank by; twice that
+/// is taken. Infinite (every row measured) where the norms come near overflow.
+fn slack(norms: &[f32], d: usize) -> impl Fn(f32) -> f32 {
+    let largest = norms.iter().fold(0f32, |m, &v| m.max(v));
+    let c = (4 * d + 16) as f32 * f32::EPSILON;
+    move |norm| {
+        if largest < f32::MAX / 16.0 {
+            2.0 * c * (norm + largest)
+        } else {
+            f32::INFINITY
+        }
+    }
+}
+
+/// `v`'s place in [`f32::total_cmp`]'s order, as an unsigned integer.
+fn order_key(v: f32) -> u32 {
+    let bits = v.to_bits();
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    }
+}
+
+/// The `k`-th smallest of `values` in [`f32::total_cmp`]'s order (`1 ≤ k ≤ len`): one pass keeping the `k`
+/// smallest in a heap, most values rejected by one comparison.
+fn kth_smallest(values: &[f32], k: usize) -> f32 {
+    let mut heap: BinaryHeap<(u32, usize)> = BinaryHeap::with_capacity(k + 1);
+    for (j, &v) in values.iter().enumerate() {
+        let key = order_key(v);
+        if heap.len() < k {
+            heap.push((key, j));
+        } else if heap.peek().is_some_and(|&(top, _)| key < top) {
+            heap.pop();
+            heap.push((key, j));
+        }
+    }
+    heap.peek().map_or(f32::INFINITY, |&(_, j)| values[j])
+}
+
+/// Row `i`'s `k` nearest other rows (ascending `(squared_distance, j)`), measuring exactly only the rows `j`
+/// whose `estimate[j]` is at most `slack` above the `k`-th smallest estimate (`estimate[i]` is `+∞`).
+fn exact_nearest(
+    rows: &[&[f32]],
+    i: usize,
+    estimate: &[f32],
+    k: usize,
+    slack: f32,
+) -> Vec<(f32, usize)> {
+    let limit = kth_smallest(estimate, k) + slack;
+    let mut best = Best::new(k);
+    for (j, &e) in estimate.iter().enumerate() {
+        // Not `e <= limit`: a NaN estimate or limit keeps the row (measured, never lost).
+        if j != i && e.partial_cmp(&limit) != Some(Ordering::Greater) {
+            best.offer(squared_distance(rows[i], rows[j]), j);
+        }
+    }
+    best.items
 }
 
 /// The `k` rows of `data` nearest to `point` (`1 ≤ k ≤ N`): indices and squared distances, closest first.
@@ -201,6 +299,50 @@ mod tests {
         assert_eq!((idx, d.len()), (vec![2], 1));
         assert!(nearest_neighbors(x.view(), 4).is_err());
         assert_eq!(squared_distance(&[1.0; 11], &[3.0; 11]), 44.0);
+    }
+
+    /// Every pair offered to a [`Best`]: the definition [`nearest_neighbors`] must equal bit for bit.
+    fn every_pair(x: ArrayView2<f32>, k: usize) -> Vec<Vec<(f32, usize)>> {
+        let rows: Vec<Vec<f32>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
+        (0..rows.len())
+            .map(|i| {
+                let mut best = Best::new(k);
+                for (j, row) in rows.iter().enumerate().filter(|&(j, _)| j != i) {
+                    best.offer(squared_distance(&rows[i], row), j);
+                }
+                best.items
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_product_path_equals_every_pair_measured() {
+        let mut rng = crate::rng::Rng::new(11);
+        // 150 points in 84 (two blocks, a partial one) and in 3 dimensions: noise, coarse values with many
+        // ties, repeated rows, and values whose norms overflow (every row then measured exactly).
+        for (d, scale, round) in [(84, 3.0f32, false), (3, 1.0, true), (5, 1e19, false)] {
+            let mut x = Array2::from_shape_fn((150, d), |_| rng.normal() * scale);
+            if round {
+                x.mapv_inplace(|v| v.round());
+            }
+            for i in 0..10 {
+                let row = x.row(i).to_owned();
+                x.row_mut(100 + i).assign(&row);
+            }
+            for k in [1, 7, 90, 149] {
+                let nn = nearest_neighbors(x.view(), k).unwrap();
+                for (i, want) in every_pair(x.view(), k).iter().enumerate() {
+                    let got: Vec<(f32, usize)> = nn
+                        .distances
+                        .row(i)
+                        .iter()
+                        .zip(nn.indices.row(i))
+                        .map(|(&d, &j)| (d, j))
+                        .collect();
+                    assert_eq!(&got, want, "d {d}, k {k}, row {i}");
+                }
+            }
+        }
     }
 
     #[test]

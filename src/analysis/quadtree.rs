@@ -7,9 +7,11 @@
 //! A cell of squared width `s²` (its larger side) whose centre of mass `c` lies at squared distance `d²`
 //! from `y` stands for all its `m` points when `s² / d² < θ²` (scikit-learn's criterion): it adds
 //! `m w_c² (y − c)` and `m w_c`. Otherwise its children are visited; a leaf (at most [`LEAF_SIZE`] points,
-//! or the deepest level) is summed exactly, skipping the query point itself. The tree is walked once per
-//! leaf, not once per point ([`QuadTree::repulsions`]): `d` is measured from the leaf's bounding box, the
-//! nearest any of its points can be, so a cell the leaf accepts every one of its points would accept.
+//! or the deepest level) is summed exactly, leaving the query point itself out. The tree is walked once per
+//! group of at most [`GROUP`] points, not once per point ([`QuadTree::repulsions`]): `d` is measured from
+//! the group's bounding box, the nearest any of its points can be, so a cell the group accepts every one of
+//! its points would accept. Each point then sums the accepted cells and the near leaves' points together,
+//! four lanes at a time.
 //!
 //! Points are sorted along a Morton (Z-order) curve of 16 bits per axis, so every cell holds a contiguous
 //! run of them; the cells are stored in depth-first order with the index just past each subtree, so a query
@@ -17,6 +19,8 @@
 
 /// Points in a leaf at most (a leaf is summed exactly).
 const LEAF_SIZE: usize = 8;
+/// Points of a group at most: the cells that walk the tree once for all their points.
+const GROUP: usize = 32;
 /// Levels below the root at most (the Morton code has this many bits per axis).
 const DEPTH: u32 = 16;
 
@@ -109,53 +113,57 @@ impl QuadTree {
     }
 
     /// `(F_rep(y_t), Z(y_t))` of every point, in tree order, each leaving itself out: Barnes-Hut with one
-    /// walk of the tree per leaf instead of per point. A cell stands for its points when `s² < θ² d²` with
-    /// `d` the distance from its centre of mass to the leaf's bounding box (the nearest any point of the leaf
-    /// can be), so every cell the leaf accepts, each of its points would accept too: the sums are at least as
-    /// fine as the per-point walk's. The leaf's points then sum the accepted cells (four lanes at a time) and
-    /// the points of the leaves that were too near, exactly.
+    /// walk of the tree per group (the largest cells of at most [`GROUP`] points, or leaves) instead of per
+    /// point. A cell stands for its points when `s² < θ² d²` with `d` the distance from its centre of mass to
+    /// the group's bounding box (the nearest any point of the group can be), so every cell the group accepts,
+    /// each of its points would accept too: the sums are at least as fine as the per-point walk's. The
+    /// points of the leaves that were too near go into the same lanes one by one (count 1), the point itself
+    /// among them (it adds `w = 1` to `Z` and nothing to the force: taken off after the sum).
     pub(crate) fn repulsions(&self, squared_theta: f32) -> Vec<([f32; 2], f32)> {
         let mut out = vec![([0f32; 2], 0f32); self.points.len()];
         let mut far = Far::default();
-        let mut near: Vec<(usize, usize)> = Vec::new();
-        for leaf in self.cells.iter().filter(|c| c.leaf) {
-            let (start, end) = (leaf.start as usize, leaf.end as usize);
-            let (lo, hi) = bounds(&self.points[start..end]);
-            far.clear();
-            near.clear();
-            let mut k = 0;
-            while let Some(cell) = self.cells.get(k) {
-                let [cx, cy] = cell.centre;
-                let dx = (lo[0] - cx).max(cx - hi[0]).max(0.0);
-                let dy = (lo[1] - cy).max(cy - hi[1]).max(0.0);
-                if cell.squared_width < squared_theta * (dx * dx + dy * dy) {
-                    far.push(cell.centre, cell.count);
-                } else if cell.leaf {
-                    near.push((cell.start as usize, cell.end as usize));
-                } else {
-                    k += 1;
-                    continue;
-                }
-                k = cell.skip as usize;
+        let mut k = 0;
+        while let Some(group) = self.cells.get(k) {
+            if !(group.leaf || group.count <= GROUP as f32) {
+                k += 1;
+                continue;
             }
-            for (t, slot) in out.iter_mut().enumerate().take(end).skip(start) {
-                let y = self.points[t];
-                let (mut force, mut z) = far.sum(y);
-                for &(from, to) in &near {
-                    for (s, p) in self.points[from..to].iter().enumerate() {
-                        if from + s != t {
-                            let (dx, dy) = (y[0] - p[0], y[1] - p[1]);
-                            let w = 1.0 / (1.0 + dx * dx + dy * dy);
-                            z += w;
-                            force[0] += w * w * dx;
-                            force[1] += w * w * dy;
-                        }
-                    }
-                }
-                *slot = (force, z);
+            let (start, end) = (group.start as usize, group.end as usize);
+            self.accepted(&self.points[start..end], squared_theta, &mut far);
+            for (slot, &y) in out[start..end].iter_mut().zip(&self.points[start..end]) {
+                let (force, z) = far.sum(y);
+                *slot = (force, z - 1.0);
             }
+            k = group.skip as usize;
         }
         out
+    }
+
+    /// Fills `far` with the cells the points of `group` accept and the points of the leaves they do not,
+    /// padded to whole lanes with empty cells.
+    fn accepted(&self, group: &[[f32; 2]], squared_theta: f32, far: &mut Far) {
+        let (lo, hi) = bounds(group);
+        far.clear();
+        let mut k = 0;
+        while let Some(cell) = self.cells.get(k) {
+            let [cx, cy] = cell.centre;
+            let dx = (lo[0] - cx).max(cx - hi[0]).max(0.0);
+            let dy = (lo[1] - cy).max(cy - hi[1]).max(0.0);
+            if cell.squared_width < squared_theta * (dx * dx + dy * dy) {
+                far.push(cell.centre, cell.count);
+            } else if cell.leaf {
+                for &p in &self.points[cell.start as usize..cell.end as usize] {
+                    far.push(p, 1.0);
+                }
+            } else {
+                k += 1;
+                continue;
+            }
+            k = cell.skip as usize;
+        }
+        while far.x.len() % LANES != 0 {
+            far.push(lo, 0.0);
+        }
     }
 }
 
@@ -196,15 +204,15 @@ impl Far {
         self.count.push(count);
     }
 
-    /// `Σ m w² (y − c)` and `Σ m w` over the cells, `w = 1 / (1 + ‖y − c‖²)`: four independent lanes,
-    /// added at the end (a fixed order, the same on every platform).
+    /// `Σ m w² (y − c)` and `Σ m w` over the cells (a whole number of lanes), `w = 1 / (1 + ‖y − c‖²)`: four
+    /// independent lanes, added at the end (a fixed order, the same on every platform).
     fn sum(&self, y: [f32; 2]) -> ([f32; 2], f32) {
         let (mut fx, mut fy, mut z) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
-        let whole = self.x.len() / LANES * LANES;
-        let lanes = self.x[..whole]
+        let lanes = self
+            .x
             .chunks_exact(LANES)
-            .zip(self.y[..whole].chunks_exact(LANES))
-            .zip(self.count[..whole].chunks_exact(LANES));
+            .zip(self.y.chunks_exact(LANES))
+            .zip(self.count.chunks_exact(LANES));
         for ((xs, ys), ms) in lanes {
             for l in 0..LANES {
                 let (dx, dy) = (y[0] - xs[l], y[1] - ys[l]);
@@ -214,14 +222,6 @@ impl Far {
                 fx[l] += mw * w * dx;
                 fy[l] += mw * w * dy;
             }
-        }
-        for c in whole..self.x.len() {
-            let (dx, dy) = (y[0] - self.x[c], y[1] - self.y[c]);
-            let w = 1.0 / (1.0 + dx * dx + dy * dy);
-            let mw = self.count[c] * w;
-            z[0] += mw;
-            fx[0] += mw * w * dx;
-            fy[0] += mw * w * dy;
         }
         let total = |v: [f32; LANES]| (v[0] + v[1]) + (v[2] + v[3]);
         ([total(fx), total(fy)], total(z))

@@ -9,8 +9,8 @@
 //!    `KL(P‖Q) = Σ p_ij ln(p_ij / q_ij)` over the stored `p_ij`, and
 //!    `∂KL/∂y_i = 4 [Σ_j p_ij w_ij (y_i − y_j) − Σ_j w_ij² (y_i − y_j) / Z]`: the attraction exactly over
 //!    the sparse `P`, the repulsion and `Z` by Barnes-Hut with θ = 0.5 ([`super::quadtree`]: one tree walk
-//!    per leaf of at most 8 points, with scikit-learn's criterion taken from the leaf's box, so at least as
-//!    fine as its per-point walk).
+//!    per group of at most 32 points, with scikit-learn's criterion taken from the group's box, so at least
+//!    as fine as its per-point walk).
 //! 3. **Optimisation.** Initial map: the first two principal components scaled so the first has standard
 //!    deviation 1e-4 (scikit-learn's `init="pca"`), or Gaussian noise of that size. Gradient descent with
 //!    momentum 0.5 and `P` multiplied by the early exaggeration (12) for the first 250 iterations, then

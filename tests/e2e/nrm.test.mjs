@@ -5,16 +5,25 @@
 // phone width; the order shown must be the wasm module's (run in Node on the same input) and the view must
 // live in the URL hash. Then the WebGL2 path, when this Chromium has WebGL2 (its headless build does, through
 // SwiftShader, even with --disable-gpu): rotated and a slice picked by a click, it must pick the slice the
-// canvas path picks at the same point of the same view and draw nearly the same picture.
+// canvas path picks at the same point of the same view and draw nearly the same picture. The response map:
+// trained in the worker, its map equals the wasm module's in Node; its class averages, drawn in the worker over
+// the same 1,000 t10k images, equal what the CLI command it shows prints (`cargo run --bin convscope -- nrm
+// generate --map … --count 1000 --labels … --json`, from the repository's root).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
-import { setup, teardown, openPage, ready, settle, screenshots, distinctColours, draw, wasm, modelFiles, www } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setup, teardown, openPage, ready, settle, screenshots, distinctColours, draw, wasm, modelFiles, www, repo } from './harness.mjs';
 
+const dir = mkdtempSync(path.join(tmpdir(), 'convscope-nrm-'));
 before(setup);
-after(teardown);
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await teardown();
+});
 
 const CANVAS = '[data-testid="volume-canvas"][data-renderer="canvas"]';
 
@@ -156,9 +165,13 @@ test('the response map trains over 1,000 t10k images in a worker with progress a
   const panel = page.locator('#panel-responsemap');
   await panel.scrollIntoViewIfNeeded();
   const status = panel.locator('[data-testid="nrm-status"]');
-  await page.waitForFunction(() => /^Training the map over 1,000 test images: \d+%$/.test(document.querySelector('[data-testid="nrm-status"]')?.textContent), null, { timeout: 60000 });
-  // Stop stops it (no more progress), Train starts it again.
-  await panel.locator('[data-testid="nrm-train"]').click();
+  // Stop stops it (no more progress), Train starts it again. Stop is pressed in the same task that sees the
+  // progress: on a quiet machine the training takes half a second and could end between two test steps.
+  await page.waitForFunction(() => {
+    const training = /^Training the map over 1,000 test images: \d+%$/.test(document.querySelector('[data-testid="nrm-status"]')?.textContent);
+    if (training) document.querySelector('#panel-responsemap [data-testid="nrm-train"]').click();
+    return training;
+  }, null, { timeout: 60000 });
   assert.match(await status.textContent(), /^Stopped training the map over 1,000 test images: .*; Train starts again\.$/);
   const stopped = await status.textContent();
   await page.waitForTimeout(600);
@@ -169,7 +182,8 @@ test('the response map trains over 1,000 t10k images in a worker with progress a
   await page.waitForFunction(() => document.querySelector('[data-testid="nrm-status"]')?.textContent === '', null, { timeout: 180000 });
   await page.waitForFunction(() => document.querySelectorAll('#panel-responsemap .nrm-class-map').length === 10);
   // The worker's map is the one the wasm module trains over the first 1,000 t10k images with the defaults.
-  const shown = JSON.parse(await page.evaluate(async () => (await import('./js/main.js')).viewer.app.modelCache.get('nrm-map')));
+  const mapText = await page.evaluate(async () => (await import('./js/main.js')).viewer.app.modelCache.get('nrm-map'));
+  const shown = JSON.parse(mapText);
   const training = new wasm.ResponseMapTraining(modelFiles, readFileSync(path.join(www, 'data/mnist-t10k-images.idx3.gz')), {});
   while (!training.step(1e6).done);
   const map = training.finish();
@@ -179,6 +193,7 @@ test('the response map trains over 1,000 t10k images in a worker with progress a
   assert.deepEqual(shown.neurons, want.neurons);
   assert.deepEqual(shown.layout, want.layout);
   assert.ok((await distinctColours(page, '[data-testid="nrm-live"]')) > 8, 'the live map is drawn');
+  await classAveragesAreTheCli(page, mapText);
   assert.equal(await panel.locator('.nrm-layer').count(), 5, 'conv1, conv2, fc1, fc2, fc3');
   const shot = () => page.$eval('[data-testid="nrm-live"]', (canvas) => canvas.toDataURL());
   const before = await shot();
@@ -198,3 +213,25 @@ test('the response map trains over 1,000 t10k images in a worker with progress a
   await page.screenshot({ path: path.join(screenshots, 'responsemap-phone.png'), fullPage: false });
   assert.deepEqual(problems.errors, []);
 });
+
+/** The panel's class averages (its downloaded numbers) equal those of the CLI command it shows, run on its map. */
+async function classAveragesAreTheCli(page, mapText) {
+  assert.deepEqual(await page.$$eval('#panel-responsemap .nrm-classes figcaption', (captions) => captions.map((c) => c.textContent)), ['0 (85)', '1 (126)', '2 (116)', '3 (107)', '4 (110)', '5 (87)', '6 (87)', '7 (99)', '8 (89)', '9 (94)'], 'the classes of the first 1,000 t10k images');
+  await page.click('#panel-responsemap button[aria-label^="The convscope command"]');
+  const words = (await page.textContent('[data-testid="command-responsemap"] .command-text')).split(' ');
+  assert.deepEqual(words.slice(0, 3), ['convscope', 'nrm', 'generate']);
+  const mapFile = path.join(dir, 'convscope-map.json');
+  writeFileSync(mapFile, mapText);
+  words[words.indexOf('--map') + 1] = mapFile;
+  const cli = JSON.parse(execFileSync(process.env.CARGO ?? 'cargo', ['run', '--quiet', '--bin', 'convscope', '--', ...words.slice(1)], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click('#panel-responsemap button[aria-label^="Download the numbers"]')]);
+  const target = path.join(dir, file.suggestedFilename());
+  await file.saveAs(target);
+  const drawn = JSON.parse(readFileSync(target, 'utf8'));
+  assert.deepEqual([drawn.height, drawn.width], [cli.height, cli.width]);
+  assert.deepEqual(drawn.maps.map((m) => m.title), cli.maps.map((m) => m.title));
+  cli.maps.forEach((map, c) => {
+    const same = map.values.every((v, i) => (v === null ? drawn.maps[c].values[i] === null : Math.fround(v) === Math.fround(drawn.maps[c].values[i])));
+    assert.ok(same && map.values.some((v) => v !== null), `${map.title}: the page's map is the CLI's`);
+  });
+}

@@ -3,7 +3,10 @@
 // class most confused with 3 and of a dissimilar one in its worker lane, animates the running mean (the frames
 // differ; play/pause by keyboard, the slider by arrow keys), and its final means, downloaded as JSON, equal
 // what the CLI command it shows prints (`cargo run --bin convscope -- weight-gradient --compare 3 --count 200
-// ...`, from the repository's root). Screenshots: tests/e2e/screenshots/weightgrad-*.png.
+// ...`, from the repository's root). The three volumes share one view: a key on one turns all three (their
+// pixels change, the angle is in the URL); the slice picked with ] is drawn flat under each volume with the
+// colours of the CLI's values on the shared scale, as is the whole gradient under Display "kernel grid".
+// Screenshots: tests/e2e/screenshots/weightgrad-*.png.
 //
 // Run: `cd tests/e2e && node --test weightgrad.test.mjs` after scripts/build-wasm.sh (cargo builds the CLI).
 
@@ -34,7 +37,62 @@ test('firstItems cuts an IDX file to its first items (what the worker passes the
   }
 });
 
-const kernels = (page) => page.$$eval('#panel-weightgrad .wg-kernels', (canvases) => canvases.map((c) => c.toDataURL()));
+const kernels = (page) => page.$$eval('#panel-weightgrad .wg-volume', (canvases) => canvases.map((c) => c.toDataURL()));
+
+/** The RGBA pixels of the canvases matching `selector`. */
+const pixelsOf = (page, selector) => page.$$eval(selector, (canvases) => canvases.map((c) => ({ width: c.width, height: c.height, data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) })));
+
+/**
+ * Asserts that `drawn` ({ width, height, data }) shows kernels `[O, I, kh, kw]` of `values` as the panel lays
+ * them out (O across, I down, one pixel apart), each value's colour the diverging `table`'s at (v / bound + 1) / 2.
+ */
+function assertKernels(drawn, [o, i, kh, kw], values, bound, table, what) {
+  assert.deepEqual([drawn.width, drawn.height], [o * (kw + 1) - 1, i * (kh + 1) - 1], what);
+  let wrong = 0;
+  values.forEach((v, index) => {
+    const [x, y, ci, co] = [index % kw, Math.floor(index / kw) % kh, Math.floor(index / (kw * kh)) % i, Math.floor(index / (kw * kh * i))];
+    const k = Math.round(Math.min(1, Math.max(0, (v / bound + 1) / 2)) * 255) * 3;
+    const at = ((ci * (kh + 1) + y) * drawn.width + co * (kw + 1) + x) * 4;
+    if ([0, 1, 2].some((j) => drawn.data[at + j] !== table[k + j]) || drawn.data[at + 3] !== 255) wrong++;
+  });
+  assert.equal(wrong, 0, `${what}: pixels whose colour is not the value's`);
+}
+
+/** The three volumes share one view; the picked slice and the kernel grid show the CLI's `cli` means. */
+async function volumesAreTheCli(page, panel, cli) {
+  const volume = panel.locator('[data-testid="wg-volume"]');
+  assert.equal(await volume.count(), 3);
+  const before = await kernels(page);
+  await volume.nth(1).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => location.hash.includes('wgyaw=50'));
+  const after = await kernels(page);
+  assert.ok(after.every((url, c) => url !== before[c]), 'a key on the second volume turns all three');
+  const labels = await volume.evaluateAll((canvases) => canvases.map((c) => c.getAttribute('aria-label')));
+  assert.ok(labels.every((label) => /turned 50° and tilted -25°; slice 1 picked$/.test(label)), labels.join('\n'));
+  await page.keyboard.press(']');
+  await page.keyboard.press(']');
+  await page.waitForFunction(() => location.hash.includes('wgslice=2'));
+  assert.match(await panel.locator('[data-testid="wg-picked"]').textContent(), /^Slice 3 of 6 picked \(output channel 2;/);
+  assert.notDeepEqual(await kernels(page), after, 'the picked slice is outlined');
+  const { table, signed } = await page.evaluate(async () => {
+    const visual = await import('./js/visual.js');
+    return { table: Array.from(visual.lut('diverging')), signed: visual.SIGNED_COLORMAPS.has('diverging') };
+  });
+  assert.ok(signed, 'the diverging table is the Rust one (not the viridis fallback)');
+  const bound = Math.max(...cli.means.flat().map(Math.abs).map(Math.fround));
+  const [, i, kh, kw] = cli.shape;
+  const slices = await pixelsOf(page, '#panel-weightgrad [data-testid="wg-slice"]');
+  cli.means.forEach((mean, c) => assertKernels(slices[c], [i, 1, kh, kw], mean.slice(2 * i * kh * kw, 3 * i * kh * kw).map(Math.fround), bound, table, `slice 2 of class ${cli.classes[c]}`));
+  await panel.locator('select[aria-label="display"]').selectOption('kernels');
+  await page.waitForFunction(() => location.hash.includes('wgdisplay=kernels'));
+  assert.equal(await panel.locator('.wg-kernels:visible').count(), 3);
+  assert.equal(await panel.locator('[data-testid="wg-volume"]:visible').count(), 0);
+  const grids = await pixelsOf(page, '#panel-weightgrad .wg-kernels');
+  cli.means.forEach((mean, c) => assertKernels(grids[c], cli.shape, mean.map(Math.fround), bound, table, `the grid of class ${cli.classes[c]}`));
+  await panel.locator('select[aria-label="display"]').selectOption('volume');
+  await page.waitForFunction(() => location.hash.includes('wgdisplay') === false);
+}
 
 test('the weight-gradient comparison animates over the images and ends on the CLI’s means', async () => {
   const { page, problems } = await openPage('index.html#wgn=200&wgref=3');
@@ -69,7 +127,6 @@ test('the weight-gradient comparison animates over the images and ends on the CL
   await settle(page);
   const captions = await panel.locator('figcaption').allTextContents();
   assert.match(captions[0], /^reference: 3, mean of 16 images, cos 1\.00$/);
-  await page.screenshot({ path: path.join(screenshots, 'weightgrad-desktop.png'), clip: await panel.boundingBox() });
 
   // The final means are the CLI's for the same 200 images.
   await page.click('#panel-weightgrad button[aria-label^="The convscope command"]');
@@ -87,6 +144,9 @@ test('the weight-gradient comparison animates over the images and ends on the CL
   assert.deepEqual(shown.shape, [6, 1, 5, 5]);
   assert.deepEqual(shown.cosine, cli.cosine);
   cli.means.forEach((mean, c) => assert.ok(mean.every((v, i) => Math.fround(v) === Math.fround(shown.means[c][i])), `class ${cli.classes[c]}'s mean`));
+  await volumesAreTheCli(page, panel, cli);
+  await settle(page);
+  await page.screenshot({ path: path.join(screenshots, 'weightgrad-desktop.png'), clip: await panel.boundingBox() });
 
   await page.setViewportSize({ width: 390, height: 844 });
   await settle(page);

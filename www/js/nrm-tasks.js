@@ -2,10 +2,13 @@
 // map trained step by step through the worker's job loop (progress, the t-SNE layout so far as preview,
 // cancellable between steps), and the weight-gradient comparison of three classes over the first images of a
 // labelled set. Requests: `nrmTrain { images, options }` → `{ json, neurons, klDivergence }` (the map file's
-// text, `ResponseMap.fromJson` on the page); `wgCompare { images, labels, count, options }` → the wasm
+// text, `ResponseMap.fromJson` on the page); `nrmAverages { map, images, labels, count, options }` → per class
+// of the set's first `count` images `{ label, n, drawn }`, the map (text `map`) generated over that class's
+// images (their mean, as `convscope nrm generate --idx IMAGES --count N --labels LABELS` draws one per class);
+// `wgCompare { images, labels, count, options }` → the wasm
 // `compareWeightGradients` result over the set's first `count` images.
 
-import { ResponseMapTraining, decodeIdx } from '../pkg/convscope.js';
+import { ResponseMap, ResponseMapTraining, decodeIdx } from '../pkg/convscope.js';
 
 /** An uncompressed IDX file of the first `count` items of decoded IDX `{ dims, data }`. */
 export function firstItems({ dims, data }, count) {
@@ -18,6 +21,20 @@ export function firstItems({ dims, data }, count) {
   bytes.set(new Uint8Array(header.buffer));
   bytes.set(data.subarray(0, n * size), header.byteLength);
   return bytes;
+}
+
+/** Per label of the first `count` items of decoded IDX `labels`, sorted, its images of `images` as model inputs ([0, 1]). */
+export function imagesByClass(images, labels, count) {
+  const n = Math.min(count, images.dims[0], labels.dims[0]);
+  const size = images.dims.slice(1).reduce((a, b) => a * b, 1);
+  const members = new Map();
+  for (let i = 0; i < n; i++) members.set(labels.data[i], [...(members.get(labels.data[i]) ?? []), i]);
+  return [...members.keys()].sort((a, b) => a - b).map((label) => {
+    const list = members.get(label);
+    const pixels = new Float32Array(list.length * size);
+    list.forEach((i, k) => images.data.subarray(i * size, (i + 1) * size).forEach((v, j) => (pixels[k * size + j] = v / 255)));
+    return { label, n: list.length, pixels };
+  });
 }
 
 /** The handlers, given `model()` (the worker's Model) and `runJob(id, job)` (its step loop; null if cancelled). */
@@ -38,6 +55,14 @@ export function nrmHandlers(model, runJob) {
         },
         free: () => training.free(),
       });
+    },
+    nrmAverages({ map, images, labels, count, options }) {
+      const trained = ResponseMap.fromJson(map);
+      try {
+        return imagesByClass(decodeIdx(images), decodeIdx(labels), count).map(({ label, n, pixels }) => ({ label, n, drawn: trained.generate(model(), pixels, options) }));
+      } finally {
+        trained.free();
+      }
     },
     wgCompare({ images, labels, count, options }) {
       const subset = (bytes) => firstItems(decodeIdx(bytes), count);

@@ -1,8 +1,9 @@
 // A layer's output stack [C, H, W] drawn as a 3-D volume on a canvas 2D context (no GPU needed): every channel
 // is a slice, a plane at depth c, painted through the colormap with an opacity transfer function
-// (alpha = opacity · t^gamma, t the value's place in the range) and drawn back to front under an orthographic
-// view of the rotated stack (yaw about the vertical axis, then pitch), each slice one affine drawImage. The
-// picked slice is outlined and drawn opaque. `pickSlice` finds the front-most slice under a point.
+// (alpha = opacity · t^gamma, t the value's place in the range; with `signed`, t the distance from the
+// range's middle, |2t − 1|, so that both ends of a diverging scale show and zero is clear) and drawn back to
+// front under an orthographic view of the rotated stack (yaw about the vertical axis, then pitch), each slice
+// one affine drawImage. The picked slice is outlined and drawn opaque. `pickSlice` finds the front-most slice under a point.
 
 import { lut } from './visual.js';
 
@@ -36,7 +37,7 @@ export function sliceTransforms(shape, view, width, height) {
 }
 
 /** One slice as an RGBA canvas: colormap colour, alpha from the transfer function (`alpha` = 255 for the picked one). */
-function sliceImage(data, offset, w, h, { colormap, range, opacity, gamma }, opaque) {
+function sliceImage(data, offset, w, h, { colormap, range, opacity, gamma, signed = false }, opaque) {
   const canvas = new OffscreenCanvas(w, h);
   const ctx = canvas.getContext('2d');
   const pixels = ctx.createImageData(w, h);
@@ -46,13 +47,14 @@ function sliceImage(data, offset, w, h, { colormap, range, opacity, gamma }, opa
   for (let i = 0; i < w * h; i++) {
     const t = Math.min(1, Math.max(0, (data[offset + i] - lo) / span));
     const k = Math.round(t * 255) * 3;
-    pixels.data.set([table[k], table[k + 1], table[k + 2], opaque ? 255 : Math.round(255 * opacity * t ** gamma)], i * 4);
+    const strength = signed ? Math.abs(2 * t - 1) : t;
+    pixels.data.set([table[k], table[k + 1], table[k + 2], opaque ? 255 : Math.round(255 * opacity * strength ** gamma)], i * 4);
   }
   ctx.putImageData(pixels, 0, 0);
   return canvas;
 }
 
-/** Draws `volume` ({ shape: [C, H, W], data }) on `canvas` under `view` ({ yaw, pitch, zoom, opacity, gamma, slice, colormap, range }). */
+/** Draws `volume` ({ shape: [C, H, W], data }) on `canvas` under `view` ({ yaw, pitch, zoom, opacity, gamma, slice, colormap, range, signed? }). */
 export function drawVolume(canvas, volume, view) {
   const ctx = canvas.getContext('2d');
   const [, h, w] = volume.shape;

@@ -3,14 +3,17 @@
 // trained once per model in the panel's lane on the second worker (js/nrm-tasks.js) with progress, the layout
 // so far drawn as it forms, and Stop; then the current input's standardised activations painted over the
 // layout on the page's thread, live while drawing (one forward pass and a weighted sum per pixel); beside it
-// the mean map of each class of the gallery, and beneath which layer each region holds.
+// which layer each region holds, and beneath the mean map of each class over the same 1,000 t10k images
+// (drawn in the panel's lane, as `convscope nrm generate --count 1000 --labels …` draws them).
 
 import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
 import { t10kFiles } from '../datasets.js';
+import { repoPath, f32 } from '../export.js';
 
 const METHODS = [['nearest', 'nearest neuron'], ['linear', 'linear']];
 const SIDE = 128;
+const COUNT = 1000; // the t10k images the map is trained over and averaged over by class
 
 export const meta = {
   id: 'responsemap',
@@ -55,25 +58,22 @@ function paint(canvas, map, range, colors = null) {
 
 const rangeOf = (maps) => maps.flatMap((m) => Array.from(m.values).filter((v) => !Number.isNaN(v))).reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
 
-/** Per class of the gallery its images, concatenated (what `map.generate` averages over). */
-const byClass = (app) => app.labels.map((_, c) => {
-  const { gallery } = app;
-  const members = Array.from({ length: gallery.count }, (_, i) => i).filter((i) => gallery.labels[i] === c);
-  const images = new Float32Array(members.length * gallery.height * gallery.width);
-  members.forEach((i, k) => images.set(gallery.image(i), k * gallery.height * gallery.width));
-  return { c, images, n: members.length };
-}).filter(({ n }) => n > 0);
-
-/** The gallery's class-average maps of `map` side by side, on one range. */
-function drawAverages(app, map, options, root) {
-  const averages = byClass(app).map(({ c, images, n }) => ({ c, n, drawn: app.engine.call((model) => map.generate(model, images, options)) }));
+/** The class-average maps (`nrmAverages` of js/nrm-tasks.js) side by side under `root`, on one range. */
+function drawAverages(app, averages, root) {
   const range = rangeOf(averages.map((a) => a.drawn));
-  root.replaceChildren(...averages.map(({ c, n, drawn }) => {
+  root.replaceChildren(...averages.map(({ label, n, drawn }) => {
     const canvas = el('canvas', { className: 'map nrm-class-map' });
     paint(canvas, drawn, range);
-    return el('figure', {}, canvas, el('figcaption', { textContent: `${app.label(c)} (${n})` }));
+    return el('figure', {}, canvas, el('figcaption', { textContent: `${app.label(label)} (${n})` }));
   }));
 }
+
+/** The class averages as `convscope nrm generate … --labels … --json` prints their maps. */
+const averagesJson = (averages) => ({
+  height: averages[0].drawn.height,
+  width: averages[0].drawn.width,
+  maps: averages.map(({ label, n, drawn }) => ({ title: `class ${label} (${n} images)`, values: Array.from(drawn.values, (v) => (Number.isNaN(v) ? null : f32(v))) })),
+});
 
 /** Which layer each region of the map holds, and the key of its colours. */
 function drawRegions(app, drawn, canvas, key) {
@@ -101,7 +101,7 @@ export function createPanel(root, app) {
     el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Interpolation ', method), el('label', { className: 'field' }, circle, ' circle projection'), button),
     status,
     el('div', { className: 'nrm-row' }, el('figure', {}, live, el('figcaption', { textContent: 'this input' })), el('figure', {}, regions, el('figcaption', {}, 'layers: ', key))),
-    el('h3', { className: 'neighbour-title', textContent: 'Class averages of the gallery' }),
+    el('h3', { className: 'neighbour-title', textContent: 'Class averages over the same 1,000 test images' }),
     classes,
   );
   method.addEventListener('change', () => app.setView({ nrmMethod: method.value }));
@@ -111,6 +111,7 @@ export function createPanel(root, app) {
   let training = 0; // the training running (its number), or 0
   let trainings = 0;
   let averagesFor = '';
+  let averages = null; // the class averages drawn (nrmAverages's result)
   const mapOf = () => (map ??= app.modelCache.has(MAP) ? app.engine.call((_, glue) => glue.ResponseMap.fromJson(app.modelCache.get(MAP))) : null);
   const train = () => {
     const mine = (training = ++trainings);
@@ -141,6 +142,13 @@ export function createPanel(root, app) {
     [training, button.textContent] = [0, 'Train'];
     status.textContent = `${status.textContent.replace('Training', 'Stopped training')}; Train starts again.`;
   });
+  const average = (signature) => {
+    averagesFor = signature;
+    const task = async (run, send) => send({ type: 'nrmAverages', map: app.modelCache.get(MAP), ...(await t10kFiles(app.spec)), count: COUNT, options: options() });
+    lane.submit(task, { key: `nrm-averages ${signature}`, image: null }).then((result) => {
+      if (result && averagesFor === signature) drawAverages(app, (averages = result), classes);
+    }, (error) => averagesFor === signature && (status.textContent = `The class averages could not be drawn: ${error.message}`));
+  };
   const restarted = () => ((map = null), (averagesFor = ''));
   app.addEventListener('restart', restarted);
   if (app.modelCache.has(MAP)) button.hidden = true;
@@ -155,9 +163,8 @@ export function createPanel(root, app) {
       const current = app.engine.call((model) => trained.generate(model, app.image, options()));
       const signature = JSON.stringify(options());
       if (signature !== averagesFor) {
-        drawAverages(app, trained, options(), classes);
+        average(signature);
         drawRegions(app, current, regions, key);
-        averagesFor = signature;
       }
       paint(live, current, rangeOf([current]));
       live.setAttribute('aria-label', `Response map of ${trained.neurons().length} neurons for this input`);
@@ -166,6 +173,12 @@ export function createPanel(root, app) {
       app.removeEventListener('restart', restarted);
       if (training) lane.stop();
       map?.free();
+    },
+    data: () => averages && averagesJson(averages),
+    command() {
+      const t10k = repoPath(app.spec.dataset);
+      const words = ['convscope', 'nrm', 'generate', '--model', repoPath(app.spec.manifest), '--map', 'convscope-map.json', '--idx', `${t10k}-images.idx3.gz`, '--count', String(COUNT), '--labels', `${t10k}-labels.idx1.gz`, '--method', app.view.nrmMethod, '--size', `${SIDE},${SIDE}`, ...(app.view.nrmShape === 'circle' ? ['--circle'] : []), '--json'];
+      return { text: words.join(' '), file: app.modelCache.has(MAP) ? { name: 'convscope-map.json', blob: async () => new Blob([app.modelCache.get(MAP)], { type: 'application/json' }) } : null };
     },
   };
 }

@@ -9,6 +9,7 @@ import { el, selectOf } from '../dom.js';
 import { paintChannel, valueRange } from '../render.js';
 import { drawVolume, pickSlice } from '../volume3d.js';
 import { drawVolumeGl, glVolume } from '../volume3d-gl.js';
+import { controlVolume, clampAngle, zoomed } from '../volume-controls.js';
 
 const ORDERS = [['none', 'channel order'], ['kmeans', 'k-means (k = 4)'], ['pca', 'first principal component']];
 const stacks = (app) => app.layers.filter((layer) => layer.shape.length === 3);
@@ -39,8 +40,6 @@ export const meta = {
   },
 };
 
-const clampAngle = (v) => ((((v + 180) % 360) + 360) % 360) - 180;
-
 export function createPanel(root, app) {
   const layer = selectOf(stacks(app).map((l) => [l.index, `${l.index} ${l.name}`]), app.view.vlayer, { attrs: { 'aria-label': 'layer' } });
   const order = selectOf(ORDERS, app.view.vorder, { attrs: { 'aria-label': 'order' } });
@@ -60,37 +59,15 @@ export function createPanel(root, app) {
   let volume = null;
   const channels = () => volume?.shape[0] ?? 1;
   const turn = (dyaw, dpitch) => app.setView({ yaw: clampAngle(app.view.yaw + dyaw), pitch: clampAngle(app.view.pitch + dpitch) });
-  const zoom = (factor) => app.setView({ vzoom: Math.min(4, Math.max(0.3, Math.round(app.view.vzoom * factor * 100) / 100)) });
-  const pickBy = (step) => app.setView({ vslice: (app.view.vslice + step + channels()) % channels() });
-  const keys = { ArrowLeft: () => turn(-15, 0), ArrowRight: () => turn(15, 0), ArrowUp: () => turn(0, -15), ArrowDown: () => turn(0, 15), '+': () => zoom(1.25), '=': () => zoom(1.25), '-': () => zoom(0.8), '[': () => pickBy(-1), ']': () => pickBy(1), Home: () => app.setView({ yaw: 35, pitch: -25, vzoom: 1 }) };
+  const zoom = (factor) => app.setView({ vzoom: zoomed(app.view.vzoom, factor) });
+  const step = (by) => app.setView({ vslice: (app.view.vslice + by + channels()) % channels() });
+  const reset = () => app.setView({ yaw: 35, pitch: -25, vzoom: 1 });
   for (const canvas of Object.values(canvases)) {
-    canvas.addEventListener('keydown', (event) => {
-      if (!keys[event.key]) return;
-      event.preventDefault();
-      keys[event.key]();
-    });
-    let drag = null;
-    canvas.addEventListener('pointerdown', (event) => (drag = { x: event.clientX, y: event.clientY, moved: false }));
-    canvas.addEventListener('pointermove', (event) => {
-      if (!drag || (event.buttons & 1) === 0) return;
-      const [dx, dy] = [event.clientX - drag.x, event.clientY - drag.y];
-      if (Math.abs(dx) + Math.abs(dy) < 4) return;
-      Object.assign(drag, { x: event.clientX, y: event.clientY, moved: true });
-      turn(Math.round(dx / 2), Math.round(dy / 2));
-    });
-    canvas.addEventListener('pointerup', (event) => {
-      if (drag && !drag.moved && volume) {
-        const box = event.currentTarget.getBoundingClientRect();
-        const scale = event.currentTarget.width / box.width;
-        const hit = pickSlice(volume.shape, view3d(), event.currentTarget.width, event.currentTarget.height, (event.clientX - box.left) * scale, (event.clientY - box.top) * scale);
-        if (hit !== null) app.setView({ vslice: hit });
-      }
-      drag = null;
-    });
-    canvas.addEventListener('wheel', (event) => {
-      event.preventDefault();
-      zoom(event.deltaY < 0 ? 1.1 : 0.9);
-    }, { passive: false });
+    const pick = (x, y) => {
+      const hit = volume ? pickSlice(volume.shape, view3d(), canvas.width, canvas.height, x, y) : null;
+      if (hit !== null) app.setView({ vslice: hit });
+    };
+    controlVolume(canvas, { turn, zoom, step, pick, reset });
   }
   const view3d = () => ({ yaw: (app.view.yaw * Math.PI) / 180, pitch: (app.view.pitch * Math.PI) / 180, zoom: app.view.vzoom, opacity: app.view.vopacity, gamma: 1.5, slice: app.view.vslice, colormap: 'viridis', range: valueRange(volume.data) });
 

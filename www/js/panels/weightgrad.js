@@ -1,5 +1,6 @@
-// The weight-gradient comparison (issue 18, after CNN-VIS's demo): ∂ logit[ref] / ∂ W of a conv layer, a volume
-// [O, I, kh, kw] drawn as kernels (output channels across, input channels down), averaged over the first images
+// The weight-gradient comparison (issue 18, after CNN-VIS's demo): ∂ logit[ref] / ∂ W of a conv layer,
+// [O, I, kh, kw], drawn as volumes (one slice per output channel, js/panels/weightgrad-view.js says how) or as
+// a flat kernel grid, averaged over the first images
 // of the reference class, of the class most confused with it and of a dissimilar one (both from the confusion
 // matrix of the model over the first N images of its t10k set, as `convscope weight-gradient --compare REF
 // --count N` picks them), computed in the panel's lane on the second worker (js/nrm-tasks.js), then animated:
@@ -7,18 +8,17 @@
 // mean on the last frame. Its JSON and CLI command are the CLI's.
 
 import { el, selectOf } from '../dom.js';
-import { lut } from '../visual.js';
+import { FIGURE_VIEW, gradientFigures } from './weightgrad-view.js';
 import { t10kFiles } from '../datasets.js';
 import { repoPath, f32 } from '../export.js';
 
-const ROLES = ['reference', 'most confused', 'dissimilar'];
 const convs = (app) => app.layers.filter((layer) => layer.type === 'conv2d').map((layer) => layer.name);
 const TICK_MS = 300;
 
 export const meta = {
   id: 'weightgrad',
   title: 'Weight gradients of three classes',
-  description: 'How each class’s images would move a conv layer’s weights for one class output: the mean gradient of the reference class, of the class most confused with it and of a dissimilar one, as the images accumulate.',
+  description: 'How each class’s images would move a conv layer’s weights for one class output: the mean gradient of the reference class, of the class most confused with it and of a dissimilar one, as the images accumulate. Each volume has one slice per output channel (a filter: its input-channel kernels side by side), coloured by sign on one scale shared by the three; drag or use the arrow keys on any of them to turn all three, click a slice or press [ ] to pick one.',
   requires: ['compareWeightGradients'],
   needsImage: false,
   wide: true,
@@ -26,32 +26,13 @@ export const meta = {
     wglayer: { default: convs(app)[0] ?? 'conv1', valid: (v) => convs(app).includes(v) },
     wgref: { default: 3 % app.labels.length, valid: (v) => Number.isInteger(v) && v >= 0 && v < app.labels.length },
     wgn: { default: 1000, valid: (v) => Number.isInteger(v) && v >= 30 && v <= 10000 },
+    ...FIGURE_VIEW,
   }),
+  consistent(view, app) {
+    const outputs = app.layers.find((l) => l.name === view.wglayer)?.shape[0] ?? 1;
+    return view.wgslice >= outputs ? ['wgslice'] : [];
+  },
 };
-
-/** The mean of the first `k` of `frames` ({ data }), as the core takes it (f64 sums, then f32). */
-function runningMean(frames, k) {
-  const n = Math.min(k, frames.length);
-  const sum = new Float64Array(frames[0].data.length);
-  for (let f = 0; f < n; f++) frames[f].data.forEach((v, i) => (sum[i] += v));
-  return Float32Array.from(sum, (s) => s / n);
-}
-
-/** Kernels `[O, I, kh, kw]` on `canvas`: O across, I down, one pixel apart; diverging colours on ±`bound`. */
-function paintKernels(canvas, shape, data, bound) {
-  const [o, i, kh, kw] = shape;
-  [canvas.width, canvas.height] = [o * (kw + 1) - 1, i * (kh + 1) - 1];
-  const ctx = canvas.getContext('2d');
-  const image = ctx.createImageData(canvas.width, canvas.height);
-  const table = lut('diverging');
-  data.forEach((v, index) => {
-    const [x, y] = [index % kw, Math.floor(index / kw) % kh];
-    const [ci, co] = [Math.floor(index / (kw * kh)) % i, Math.floor(index / (kw * kh * i))];
-    const k = Math.round(Math.min(1, Math.max(0, (v / (bound || 1) + 1) / 2)) * 255) * 3;
-    image.data.set([table[k], table[k + 1], table[k + 2], 255], ((ci * (kh + 1) + y) * canvas.width + co * (kw + 1) + x) * 4);
-  });
-  ctx.putImageData(image, 0, 0);
-}
 
 export function createPanel(root, app) {
   const layer = selectOf(convs(app).map((name) => [name, name]), app.view.wglayer, { attrs: { 'aria-label': 'conv layer' } });
@@ -59,13 +40,13 @@ export function createPanel(root, app) {
   const play = el('button', { type: 'button', className: 'button', textContent: 'Play', dataset: { testid: 'wg-play' } });
   const slider = el('input', { type: 'range', min: 1, max: 1, step: 1, value: 1, attrs: { 'aria-label': 'images averaged' } });
   const status = el('p', { className: 'muted nrm-status', dataset: { testid: 'wg-status' }, attrs: { role: 'status' } });
-  const figures = ROLES.map(() => ({ canvas: el('canvas', { className: 'map wg-kernels' }), caption: el('figcaption') }));
+  const figures = gradientFigures(app);
   root.replaceChildren(
-    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Layer ', layer), el('label', { className: 'field' }, 'Reference ', reference), play, el('label', { className: 'field' }, 'Images ', slider)),
+    el('div', { className: 'toolbar' }, el('label', { className: 'field' }, 'Layer ', layer), el('label', { className: 'field' }, 'Reference ', reference), play, el('label', { className: 'field' }, 'Images ', slider), ...figures.controls),
     status,
-    el('div', { className: 'wg-row', dataset: { testid: 'wg-volumes' } }, ...figures.map(({ canvas, caption }) => el('figure', {}, canvas, caption))),
+    figures.element,
   );
-  layer.addEventListener('change', () => app.setView({ wglayer: layer.value }));
+  layer.addEventListener('change', () => app.setView({ wglayer: layer.value, wgslice: 0 }));
   reference.addEventListener('change', () => app.setView({ wgref: Number(reference.value) }));
   const lane = app.lane('weightgrad', { long: true });
   let shown = null; // { key, result } on screen
@@ -76,19 +57,7 @@ export function createPanel(root, app) {
     clearInterval(timer);
     [timer, play.textContent] = [null, 'Play'];
   };
-  const draw = () => {
-    const { result } = shown;
-    const k = Number(slider.value);
-    const last = k >= frames();
-    const means = result.frames.map((list, c) => (last ? result.means[c].data : runningMean(list, k)));
-    const bound = Math.max(...means.map((m) => m.reduce((a, v) => Math.max(a, Math.abs(v)), 0)));
-    figures.forEach(({ canvas, caption }, c) => {
-      paintKernels(canvas, result.means[c].shape, means[c], bound);
-      const n = Math.min(k, result.frames[c].length);
-      caption.textContent = `${ROLES[c]}: ${app.label(result.classes[c])}, mean of ${n} image${n === 1 ? '' : 's'}${last ? `, cos ${result.cosine[c].toFixed(2)}` : ''}`;
-      canvas.setAttribute('aria-label', `mean gradient of logit ${app.label(result.target)} over ${n} images of class ${app.label(result.classes[c])}`);
-    });
-  };
+  const draw = () => figures.draw(shown.result, Number(slider.value));
   const tick = () => {
     if (Number(slider.value) >= frames()) return pause();
     slider.value = String(Number(slider.value) + 1);
@@ -132,6 +101,7 @@ export function createPanel(root, app) {
     [layer.value, reference.value] = [app.view.wglayer, String(app.view.wgref)];
     const key = JSON.stringify(options()) + app.view.wgn;
     if (shown?.key !== key && pending !== key && seen) compute(key);
+    else if (shown?.key === key) draw();
   };
   return {
     render,

@@ -28,7 +28,10 @@ export function imagesByClass(images, labels, count) {
   const n = Math.min(count, images.dims[0], labels.dims[0]);
   const size = images.dims.slice(1).reduce((a, b) => a * b, 1);
   const members = new Map();
-  for (let i = 0; i < n; i++) members.set(labels.data[i], [...(members.get(labels.data[i]) ?? []), i]);
+  for (let i = 0; i < n; i++) {
+    if (!members.has(labels.data[i])) members.set(labels.data[i], []);
+    members.get(labels.data[i]).push(i);
+  }
   return [...members.keys()].sort((a, b) => a - b).map((label) => {
     const list = members.get(label);
     const pixels = new Float32Array(list.length * size);

@@ -9,7 +9,7 @@ import { el, selectOf } from '../dom.js';
 import { paintChannel, valueRange } from '../render.js';
 import { drawVolume, pickSlice } from '../volume3d.js';
 import { drawVolumeGl, glVolume } from '../volume3d-gl.js';
-import { controlVolume, clampAngle, zoomed } from '../volume-controls.js';
+import { bindVolumes, HOME } from '../volume-controls.js';
 
 const ORDERS = [['none', 'channel order'], ['kmeans', 'k-means (k = 4)'], ['pca', 'first principal component']];
 const stacks = (app) => app.layers.filter((layer) => layer.shape.length === 3);
@@ -26,9 +26,9 @@ export const meta = {
   wide: true,
   view: (app) => ({
     vlayer: { default: stacks(app).at(-1)?.index ?? 1, valid: (v) => stacks(app).some((l) => l.index === v) },
-    yaw: { default: 35, valid: angle },
-    pitch: { default: -25, valid: angle },
-    vzoom: { default: 1, valid: (v) => typeof v === 'number' && v >= 0.3 && v <= 4 },
+    yaw: { default: HOME.yaw, valid: angle },
+    pitch: { default: HOME.pitch, valid: angle },
+    vzoom: { default: HOME.zoom, valid: (v) => typeof v === 'number' && v >= 0.3 && v <= 4 },
     vopacity: { default: 0.6, valid: (v) => typeof v === 'number' && v >= 0 && v <= 1 },
     vslice: { default: 0, valid: (v) => Number.isInteger(v) && v >= 0 },
     vorder: { default: 'none', valid: (v) => ORDERS.some(([value]) => value === v) },
@@ -58,17 +58,10 @@ export function createPanel(root, app) {
   renderer.addEventListener('change', () => app.setView({ vrender: renderer.value }));
   let volume = null;
   const channels = () => volume?.shape[0] ?? 1;
-  const turn = (dyaw, dpitch) => app.setView({ yaw: clampAngle(app.view.yaw + dyaw), pitch: clampAngle(app.view.pitch + dpitch) });
-  const zoom = (factor) => app.setView({ vzoom: zoomed(app.view.vzoom, factor) });
-  const step = (by) => app.setView({ vslice: (app.view.vslice + by + channels()) % channels() });
-  const reset = () => app.setView({ yaw: 35, pitch: -25, vzoom: 1 });
-  for (const canvas of Object.values(canvases)) {
-    const pick = (x, y) => {
-      const hit = volume ? pickSlice(volume.shape, view3d(), canvas.width, canvas.height, x, y) : null;
-      if (hit !== null) app.setView({ vslice: hit });
-    };
-    controlVolume(canvas, { turn, zoom, step, pick, reset });
-  }
+  bindVolumes(app, Object.values(canvases), { yaw: 'yaw', pitch: 'pitch', zoom: 'vzoom', slice: 'vslice' }, {
+    slices: channels,
+    hit: (canvas, x, y) => (volume ? pickSlice(volume.shape, view3d(), canvas.width, canvas.height, x, y) : null),
+  });
   const view3d = () => ({ yaw: (app.view.yaw * Math.PI) / 180, pitch: (app.view.pitch * Math.PI) / 180, zoom: app.view.vzoom, opacity: app.view.vopacity, gamma: 1.5, slice: app.view.vslice, colormap: 'viridis', range: valueRange(volume.data) });
 
   return {

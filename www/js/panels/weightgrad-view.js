@@ -10,7 +10,7 @@
 import { el, selectOf } from '../dom.js';
 import { lut } from '../visual.js';
 import { drawVolume, pickSlice } from '../volume3d.js';
-import { controlVolume, clampAngle, zoomed } from '../volume-controls.js';
+import { bindVolumes, HOME } from '../volume-controls.js';
 
 export const ROLES = ['reference', 'most confused', 'dissimilar'];
 const DISPLAYS = [['volume', 'volumes'], ['kernels', 'kernel grid']];
@@ -20,9 +20,9 @@ const radians = (degrees) => (degrees * Math.PI) / 180;
 /** The panel's view keys of its figures (in the URL); `wgslice` is checked against the layer by `consistent`. */
 export const FIGURE_VIEW = {
   wgdisplay: { default: 'volume', valid: (v) => DISPLAYS.some(([value]) => value === v) },
-  wgyaw: { default: 35, valid: angle },
-  wgpitch: { default: -25, valid: angle },
-  wgzoom: { default: 1, valid: (v) => typeof v === 'number' && v >= 0.3 && v <= 4 },
+  wgyaw: { default: HOME.yaw, valid: angle },
+  wgpitch: { default: HOME.pitch, valid: angle },
+  wgzoom: { default: HOME.zoom, valid: (v) => typeof v === 'number' && v >= 0.3 && v <= 4 },
   wgopacity: { default: 0.8, valid: (v) => typeof v === 'number' && v >= 0 && v <= 1 },
   wgslice: { default: 0, valid: (v) => Number.isInteger(v) && v >= 0 },
 };
@@ -83,19 +83,10 @@ export function gradientFigures(app) {
   let shape = null; // [O, kh, I·kw] of the volumes drawn
   const view3d = (bound) => ({ yaw: radians(app.view.wgyaw), pitch: radians(app.view.wgpitch), zoom: app.view.wgzoom, opacity: app.view.wgopacity, gamma: 0.6, slice: app.view.wgslice, colormap: 'diverging', range: [-bound, bound], signed: true });
   const slices = () => shape?.[0] ?? 1;
-  const controls = {
-    turn: (dyaw, dpitch) => app.setView({ wgyaw: clampAngle(app.view.wgyaw + dyaw), wgpitch: clampAngle(app.view.wgpitch + dpitch) }),
-    zoom: (factor) => app.setView({ wgzoom: zoomed(app.view.wgzoom, factor) }),
-    step: (by) => app.setView({ wgslice: (app.view.wgslice + by + slices()) % slices() }),
-    reset: () => app.setView({ wgyaw: 35, wgpitch: -25, wgzoom: 1 }),
-  };
-  for (const { volume } of figures) {
-    const pick = (x, y) => {
-      const hit = shape ? pickSlice(shape, view3d(1), volume.width, volume.height, x, y) : null;
-      if (hit !== null) app.setView({ wgslice: hit });
-    };
-    controlVolume(volume, { ...controls, pick });
-  }
+  bindVolumes(app, figures.map((f) => f.volume), { yaw: 'wgyaw', pitch: 'wgpitch', zoom: 'wgzoom', slice: 'wgslice' }, {
+    slices,
+    hit: (canvas, x, y) => (shape ? pickSlice(shape, view3d(1), canvas.width, canvas.height, x, y) : null),
+  });
   return {
     controls: [el('label', { className: 'field' }, 'Display ', display), el('label', { className: 'field' }, 'Opacity ', opacity)],
     element: el('div', {}, el('div', { className: 'wg-row', dataset: { testid: 'wg-volumes' } }, ...figures.map((f) => el('figure', {}, f.volume, f.slice, f.kernels, f.caption))), picked),

@@ -66,6 +66,9 @@ test('the page analyses a drawing, reconstructs a feature map, takes an upload, 
   const layer = await tile.getAttribute('data-layer');
   await tile.click();
   await settle(page);
+  // The click scrolled the panel into view: it redraws once its observer has seen it, which may take more
+  // than settle's frames. Wait for the selection itself (it never comes if the click was lost).
+  await page.waitForFunction((element) => element.getAttribute('aria-pressed') === 'true', await tile.elementHandle(), { timeout: 10000 });
   assert.equal(await tile.getAttribute('aria-pressed'), 'true');
   assert.ok((await distinctColours(page, '[data-testid="deconv-output"]')) > 1, 'the reconstruction canvas is blank');
 
